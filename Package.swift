@@ -1,0 +1,30 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// MultiTaskKit: which tasks should be learned together — measured, chosen and acted on, natively.
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "MultiTaskKit",
+    products: [
+        .library(name: "Tensors", targets: ["Tensors"]),
+        .executable(name: "mtk", targets: ["mtk"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "pkg-config"])]
+        ),
+        .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: optimize),
+        .executableTarget(
+            name: "mtk",
+            dependencies: ["Tensors", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: optimize
+        ),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+    ]
+)

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// `mtk`: the MultiTaskKit command line. Each subcommand lives in its own file and only parses
+/// arguments and calls the library.
+@main
+struct MTK: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mtk",
+        abstract: "MultiTaskKit: which tasks should be learned together?",
+        version: "0.1.0",
+        subcommands: [Bench.self, Demo.self]
+    )
+}
