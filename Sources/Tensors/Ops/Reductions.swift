@@ -154,7 +154,7 @@ extension Tensor {
         let values = Tensor.build(outShape) { out in
             storage.withUnsafeBufferPointer { px in
                 index.storage.withUnsafeMutableBufferPointer { pi in
-                    let px = px.baseAddress!, pi = pi.baseAddress
+                    let px = px.baseAddress!, pi = wantIndex ? pi.baseAddress : nil
                     for o in 0..<outer {
                         for i in 0..<inner {
                             var best = px[o * n * inner + i], at = 0

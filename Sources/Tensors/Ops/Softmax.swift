@@ -36,8 +36,8 @@ extension Tensor {
                         var total: Double = 0
                         for r in 0..<n { total += Double(Foundation.exp(x[r * inner] - m)) }
                         if log {
-                            let shift = m + Float(Foundation.log(total))
-                            for r in 0..<n { y[r * inner] = x[r * inner] - shift }
+                            let logTotal = Float(Foundation.log(total))
+                            for r in 0..<n { y[r * inner] = (x[r * inner] - m) - logTotal }
                         } else {
                             let scale = Float(1 / total)
                             for r in 0..<n { y[r * inner] = Foundation.exp(x[r * inner] - m) * scale }
