@@ -12,14 +12,14 @@ extension Tensor {
         stride: Size2 = 1, padding: Size2 = 0, dilation: Size2 = 1, groups: Int = 1
     ) -> Tensor {
         let conv = Conv2DPlan(input.shape, weight.shape, bias?.shape, stride, padding, dilation, groups)
-        var out = conv.forward(input.storage, weight.storage)
-        if let bias { out = out + bias.reshaped([1, conv.outChannels, 1, 1]) }
+        let out = conv.forward(input.storage, weight.storage, bias?.storage)
         let inputs = [input, weight] + (bias.map { [$0] } ?? [])
-        return Tensor(shape: conv.outputShape, storage: out.storage).recording("conv2d", inputs) { g, needs in
-            let (dx, dw) = conv.backward(g.storage, input.storage, weight.storage, needInput: needs[0], needWeight: needs[1])
-            let dbias: Tensor? = needs.count > 2 && needs[2] ? g.sum(alongAxes: [0, 2, 3]) : nil
-            return [dx.map { Tensor(shape: conv.inputShape, storage: $0) },
-                    dw.map { Tensor(shape: conv.weightShape, storage: $0) }] + (needs.count > 2 ? [dbias] : [])
+        return out.recording("conv2d", inputs) { g, needs in
+            let grads = conv.backward(g.storage, input.storage, weight.storage,
+                                      needInput: needs[0], needWeight: needs[1], needBias: needs.count > 2 && needs[2])
+            return [grads.input.map { Tensor(shape: conv.inputShape, storage: $0) },
+                    grads.weight.map { Tensor(shape: conv.weightShape, storage: $0) }]
+                + (needs.count > 2 ? [grads.bias.map { Tensor(shape: [conv.outChannels], storage: $0) }] : [])
         }
     }
 }
@@ -64,18 +64,20 @@ struct Conv2DPlan: Sendable {
         outputShape = [batch, outChannels, outHeight, outWidth]
     }
 
-    /// out[n, g·Cg + o, :] = W_g[o, :] · im2col(x[n, group g]) for each image n and group g.
-    func forward(_ x: [Float], _ w: [Float]) -> Tensor {
+    /// out[n, g·Cg + o, :] = b[o] + W_g[o, :] · im2col(x[n, group g]) for each image n and group g;
+    /// the bias is written first and the GEMM accumulates onto it, so it costs no extra pass.
+    func forward(_ x: [Float], _ w: [Float], _ bias: [Float]?) -> Tensor {
         Tensor.build(outputShape) { out in
             x.withUnsafeBufferPointer { px in
                 w.withUnsafeBufferPointer { pw in
                     eachImage(scratch: isPointwise ? 0 : k * spatial) { _, n, cols in
+                        let image = out + n * outChannels * spatial
+                        for c in 0..<outChannels { (image + c * spatial).update(repeating: bias?[c] ?? 0, count: spatial) }
                         for g in 0..<groups {
-                            let image = px.baseAddress! + (n * inChannels + g * groupIn) * height * width
-                            let columns = columns(of: image, into: cols)
+                            let columns = columns(of: px.baseAddress! + (n * inChannels + g * groupIn) * height * width, into: cols)
                             BLAS.sgemm(transA: false, transB: false, m: groupOut, n: spatial, k: k,
                                        a: pw.baseAddress! + g * groupOut * k, lda: k, b: columns, ldb: spatial,
-                                       c: out + (n * outChannels + g * groupOut) * spatial, ldc: spatial)
+                                       beta: 1, c: image + g * groupOut * spatial, ldc: spatial)
                         }
                     }
                 }
@@ -83,11 +85,13 @@ struct Conv2DPlan: Sendable {
         }
     }
 
-    /// dW_g = Σₙ dY[n, g] · im2col(x[n, g])ᵀ and dx[n, g] = col2im(W_gᵀ · dY[n, g]).
-    func backward(_ dy: [Float], _ x: [Float], _ w: [Float], needInput: Bool, needWeight: Bool) -> ([Float]?, [Float]?) {
-        let weightCount = weightShape.product
+    /// dW_g = Σₙ dY[n, g] · im2col(x[n, g])ᵀ, db = Σₙ Σ_spatial dY[n] and dx[n, g] = col2im(W_gᵀ · dY[n, g]).
+    func backward(_ dy: [Float], _ x: [Float], _ w: [Float], needInput: Bool, needWeight: Bool, needBias: Bool)
+        -> (input: [Float]?, weight: [Float]?, bias: [Float]?) {
+        // Each worker's partial sums: the weight gradient followed by the bias gradient.
+        let weightCount = weightShape.product, stride = weightCount + outChannels
         let workers = Swift.max(1, Swift.min(ComputeThreads.count, batch))
-        var partials = needWeight ? [Float](repeating: 0, count: workers * weightCount) : []
+        var partials = needWeight || needBias ? [Float](repeating: 0, count: workers * stride) : []
         var dx = needInput ? [Float](repeating: 0, count: inputShape.product) : []
         dy.withUnsafeBufferPointer { pdy in
             x.withUnsafeBufferPointer { px in
@@ -97,13 +101,22 @@ struct Conv2DPlan: Sendable {
                             let (pdy, px, pw, pdw, pdx) = (pdy.baseAddress!, px.baseAddress!, pw.baseAddress!, pdw.baseAddress, pdx.baseAddress)
                             let colsSize = isPointwise ? 0 : k * spatial
                             eachImage(scratch: colsSize + (needInput ? k * spatial : 0)) { worker, n, scratch in
+                                if needBias, let pdw {
+                                    let db = pdw + worker * stride + weightCount
+                                    for c in 0..<outChannels {
+                                        let row = pdy + (n * outChannels + c) * spatial
+                                        var acc: Float = 0
+                                        for i in 0..<spatial { acc += row[i] }
+                                        db[c] += acc
+                                    }
+                                }
                                 for g in 0..<groups {
                                     let grad = pdy + (n * outChannels + g * groupOut) * spatial
                                     if needWeight, let pdw {
                                         let columns = columns(of: px + (n * inChannels + g * groupIn) * height * width, into: scratch)
                                         BLAS.sgemm(transA: false, transB: true, m: groupOut, n: k, k: spatial,
                                                    a: grad, lda: spatial, b: columns, ldb: spatial, beta: 1,
-                                                   c: pdw + worker * weightCount + g * groupOut * k, ldc: k)
+                                                   c: pdw + worker * stride + g * groupOut * k, ldc: k)
                                     }
                                     if needInput, let pdx {
                                         let target = pdx + (n * inChannels + g * groupIn) * height * width
@@ -122,12 +135,11 @@ struct Conv2DPlan: Sendable {
                 }
             }
         }
-        guard needWeight else { return (needInput ? dx : nil, nil) }
-        var dw = Array(partials[0..<weightCount])
-        for worker in 1..<workers {
-            for i in 0..<weightCount { dw[i] += partials[worker * weightCount + i] }
+        var sums = Array(partials.prefix(stride))
+        for worker in 1..<workers where !partials.isEmpty {
+            for i in 0..<stride { sums[i] += partials[worker * stride + i] }
         }
-        return (needInput ? dx : nil, dw)
+        return (needInput ? dx : nil, needWeight ? Array(sums[..<weightCount]) : nil, needBias ? Array(sums[weightCount...]) : nil)
     }
 
     /// The im2col matrix of one group of one image: the input itself for a pointwise kernel.
