@@ -68,5 +68,6 @@ struct ElementwiseGradientTests {
 
     @Test func expandedSumsGradientBack() {
         checkGradients([random([3, 1], seed: 11)]) { $0[0].expanded(to: [2, 3, 4]) }
+        checkGradients([random([2, 3, 4], seed: 12)]) { $0[0].sum(toShape: [3, 1]) }
     }
 }

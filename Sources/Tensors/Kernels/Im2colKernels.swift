@@ -1,3 +1,27 @@
+/// Visits the im2col matrix of one image row by row: for each (c, i, j), the row's index, the
+/// input plane's offset, the window offsets (i·dh − ph, j·dw − pw) and the ranges of output rows
+/// and columns whose input position lies inside the image. Shared by im2col and its adjoint.
+@inline(__always)
+private func forEachColumnRow(
+    channels: Int, height: Int, width: Int, window: Window2D,
+    _ body: (_ row: Int, _ plane: Int, _ rowOffset: Int, _ colOffset: Int, _ ohValid: Range<Int>, _ owValid: Range<Int>) -> Void
+) {
+    let (outH, outW) = window.outputSize(height: height, width: width)
+    var row = 0
+    for c in 0..<channels {
+        for i in 0..<window.kernelH {
+            let rowOffset = i * window.dilationH - window.padH
+            let ohValid = inBoundsRange(start: rowOffset, step: window.strideH, extent: height, count: outH)
+            for j in 0..<window.kernelW {
+                let colOffset = j * window.dilationW - window.padW
+                let owValid = inBoundsRange(start: colOffset, step: window.strideW, extent: width, count: outW)
+                body(row, c * height * width, rowOffset, colOffset, ohValid, owValid)
+                row += 1
+            }
+        }
+    }
+}
+
 /// cols[(c*kh + i)*kw + j, oh*outW + ow] = input[c, oh*sh - ph + i*dh, ow*sw - pw + j*dw], or 0 outside the image.
 /// One image [C, H, W] becomes a [C*kh*kw, outH*outW] row-major matrix.
 func im2col(
@@ -8,33 +32,23 @@ func im2col(
 ) {
     let (outH, outW) = window.outputSize(height: height, width: width)
     let sh = window.strideH, sw = window.strideW
-    var row = cols
-    for c in 0..<channels {
-        let plane = input + c * height * width
-        for i in 0..<window.kernelH {
-            let rowOffset = i * window.dilationH - window.padH
-            let ohValid = inBoundsRange(start: rowOffset, step: sh, extent: height, count: outH)
-            for j in 0..<window.kernelW {
-                let colOffset = j * window.dilationW - window.padW
-                let owValid = inBoundsRange(start: colOffset, step: sw, extent: width, count: outW)
-                let valid = owValid.count
-                row.update(repeating: 0, count: ohValid.lowerBound * outW)
-                for oh in ohValid {
-                    let dst = row + oh * outW
-                    let src = plane + (oh * sh + rowOffset) * width + owValid.lowerBound * sw + colOffset
-                    dst.update(repeating: 0, count: owValid.lowerBound)
-                    if sw == 1 {
-                        (dst + owValid.lowerBound).update(from: src, count: valid)
-                    } else {
-                        let out = dst + owValid.lowerBound
-                        for k in 0..<valid { out[k] = src[k * sw] }
-                    }
-                    (dst + owValid.upperBound).update(repeating: 0, count: outW - owValid.upperBound)
-                }
-                (row + ohValid.upperBound * outW).update(repeating: 0, count: (outH - ohValid.upperBound) * outW)
-                row += outH * outW
+    forEachColumnRow(channels: channels, height: height, width: width, window: window) { r, plane, rowOffset, colOffset, ohValid, owValid in
+        let row = cols + r * outH * outW
+        let valid = owValid.count
+        row.update(repeating: 0, count: ohValid.lowerBound * outW)
+        for oh in ohValid {
+            let dst = row + oh * outW
+            let src = input + plane + (oh * sh + rowOffset) * width + owValid.lowerBound * sw + colOffset
+            dst.update(repeating: 0, count: owValid.lowerBound)
+            if sw == 1 {
+                (dst + owValid.lowerBound).update(from: src, count: valid)
+            } else {
+                let out = dst + owValid.lowerBound
+                for k in 0..<valid { out[k] = src[k * sw] }
             }
+            (dst + owValid.upperBound).update(repeating: 0, count: outW - owValid.upperBound)
         }
+        (row + ohValid.upperBound * outW).update(repeating: 0, count: (outH - ohValid.upperBound) * outW)
     }
 }
 
@@ -48,26 +62,15 @@ func col2im(
 ) {
     let (outH, outW) = window.outputSize(height: height, width: width)
     let sh = window.strideH, sw = window.strideW
-    var row = cols
-    for c in 0..<channels {
-        let plane = input + c * height * width
-        for i in 0..<window.kernelH {
-            let rowOffset = i * window.dilationH - window.padH
-            let ohValid = inBoundsRange(start: rowOffset, step: sh, extent: height, count: outH)
-            for j in 0..<window.kernelW {
-                let colOffset = j * window.dilationW - window.padW
-                let owValid = inBoundsRange(start: colOffset, step: sw, extent: width, count: outW)
-                let valid = owValid.count
-                for oh in ohValid {
-                    let src = row + oh * outW + owValid.lowerBound
-                    let dst = plane + (oh * sh + rowOffset) * width + owValid.lowerBound * sw + colOffset
-                    if sw == 1 {
-                        for k in 0..<valid { dst[k] += src[k] }
-                    } else {
-                        for k in 0..<valid { dst[k * sw] += src[k] }
-                    }
-                }
-                row += outH * outW
+    forEachColumnRow(channels: channels, height: height, width: width, window: window) { r, plane, rowOffset, colOffset, ohValid, owValid in
+        let valid = owValid.count
+        for oh in ohValid {
+            let src = cols + r * outH * outW + oh * outW + owValid.lowerBound
+            let dst = input + plane + (oh * sh + rowOffset) * width + owValid.lowerBound * sw + colOffset
+            if sw == 1 {
+                for k in 0..<valid { dst[k] += src[k] }
+            } else {
+                for k in 0..<valid { dst[k * sw] += src[k] }
             }
         }
     }
