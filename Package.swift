@@ -8,10 +8,13 @@ let package = Package(
     name: "MultiTaskKit",
     products: [
         .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "NN", targets: ["NN"]),
+        .library(name: "Optimizers", targets: ["Optimizers"]),
         .executable(name: "mtk", targets: ["mtk"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -20,11 +23,15 @@ let package = Package(
             providers: [.apt(["libopenblas-dev", "pkg-config"])]
         ),
         .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: optimize),
+        .target(name: "NN", dependencies: ["Tensors", "Yams"], swiftSettings: optimize),
+        .target(name: "Optimizers", dependencies: ["Tensors", "NN"], swiftSettings: optimize),
         .executableTarget(
             name: "mtk",
-            dependencies: ["Tensors", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Tensors", "NN", "Optimizers", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"]),
+        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "Tensors"]),
     ]
 )

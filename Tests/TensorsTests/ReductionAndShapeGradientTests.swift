@@ -80,3 +80,14 @@ struct ReductionAndShapeGradientTests {
         }
     }
 }
+
+@Suite("Fused linear")
+struct LinearTests {
+    @Test func linearMatchesMatmulPlusBiasAndHasGradients() {
+        let x = random([2, 3, 4], seed: 34), w = random([5, 4], seed: 35), b = random([5], seed: 36)
+        let reference = Tensor.matmul(x, w, transposeB: true) + b
+        #expect(maxRelativeError(Tensor.linear(x, weight: w, bias: b), reference) < 1e-6)
+        checkGradients([x, w, b]) { Tensor.linear($0[0], weight: $0[1], bias: $0[2]) }
+        checkGradients([x, w]) { Tensor.linear($0[0], weight: $0[1]) }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import Tensors
+@testable import NN
+
+@Suite("Modules, names and initialisation")
+struct ModuleTests {
+    @Test func referenceModelsUsePyTorchNames() throws {
+        let mlp = try ModelSpec.referenceMLP.build(seed: 0)
+        #expect(mlp.parameters().names == ["trunk.0.weight", "trunk.0.bias", "heads.class.0.weight", "heads.class.0.bias",
+                                           "heads.parity.0.weight", "heads.parity.0.bias"])
+        #expect(mlp.parameters()["trunk.0.weight"]!.shape == [100, 784])
+        let cnn = try ModelSpec.referenceCNN.build(seed: 0)
+        #expect(cnn.parameters().names == ["trunk.0.weight", "trunk.0.bias", "trunk.3.weight", "trunk.3.bias", "trunk.7.weight", "trunk.7.bias",
+                                           "heads.class.0.weight", "heads.class.0.bias", "heads.footwear.0.weight", "heads.footwear.0.bias",
+                                           "heads.upper.0.weight", "heads.upper.0.bias"])
+        #expect(cnn.parameters()["trunk.3.weight"]!.shape == [64, 32, 3, 3])
+        #expect(cnn.parameters()["trunk.7.weight"]!.shape == [128, 3136])
+        #expect(cnn.tasks == ["class", "footwear", "upper"])
+        #expect(cnn.trunkParameters().count == 6)
+        let out = cnn.forward(Tensor.zeros([2, 1, 28, 28]))
+        #expect(out.features.shape == [2, 128] && out.outputs.map(\.output.shape) == [[2, 10], [2, 2], [2, 2]])
+    }
+
+    @Test func batchNormStateDictOrderMatchesPyTorch() throws {
+        let spec = try ModelSpec.parse(yaml: """
+            input: [3, 8, 8]
+            trunk: [{conv2d: {out: 4, kernel: 3}}, batchnorm2d, relu, flatten]
+            heads: {a: [{linear: {out: 2}}]}
+            """)
+        let model = try spec.build(seed: 1)
+        #expect(model.stateDict().names == ["trunk.0.weight", "trunk.0.bias", "trunk.1.weight", "trunk.1.bias", "trunk.1.running_mean",
+                                            "trunk.1.running_var", "trunk.1.num_batches_tracked", "heads.a.0.weight", "heads.a.0.bias"])
+        #expect(model.parameters().count == 6 && model.buffers().count == 3)
+    }
+
+    @Test func initialisationFollowsPyTorchBounds() throws {
+        let model = try ModelSpec.referenceCNN.build(seed: 3)
+        for (name, fanIn) in [("trunk.0", 9), ("trunk.3", 288), ("trunk.7", 3136), ("heads.class.0", 128)] {
+            let bound = 1 / Float(fanIn).squareRoot()
+            for suffix in ["weight", "bias"] {
+                let t = model.parameters()["\(name).\(suffix)"]!
+                #expect(t.abs().max().scalar <= bound)
+                if t.count > 1000 {  // U(−b, b) has variance b²/3 and a maximum close to b
+                    #expect(Swift.abs(t.variance().scalar / (bound * bound / 3) - 1) < 0.05)
+                    #expect(t.abs().max().scalar > 0.99 * bound)
+                }
+            }
+        }
+        #expect(try ModelSpec.referenceMLP.build(seed: 5).parameters() == ModelSpec.referenceMLP.build(seed: 5).parameters())
+        #expect(try ModelSpec.referenceMLP.build(seed: 5).parameters() != ModelSpec.referenceMLP.build(seed: 6).parameters())
+    }
+
+    @Test func loadingChecksKeysAndShapes() throws {
+        let model = try ModelSpec.referenceMLP.build(seed: 0)
+        var state = model.stateDict()
+        state["trunk.0.bias"] = nil
+        state["extra.weight"] = Tensor.zeros([1])
+        #expect(throws: ModuleError.keysDiffer(missing: ["trunk.0.bias"], unexpected: ["extra.weight"])) { try model.load(stateDict: state) }
+        var wrong = model.stateDict()
+        wrong["heads.class.0.weight"] = Tensor.zeros([10, 99])
+        #expect(throws: ModuleError.shapeMismatch(key: "heads.class.0.weight", expected: [10, 100], found: [10, 99])) { try model.load(stateDict: wrong) }
+        #expect(throws: ModuleError.unknownKey("trunk.9.weight")) { try model.update(parameters: ParameterSet([("trunk.9.weight", Tensor.zeros([1]))])) }
+        // A failed load changes nothing.
+        #expect(model.stateDict() == (try ModelSpec.referenceMLP.build(seed: 0)).stateDict())
+        let other = try ModelSpec.referenceMLP.build(seed: 9)
+        try model.load(stateDict: other.stateDict())
+        #expect(model.stateDict() == other.stateDict())
+    }
+
+    @Test func valueAndGradientRestoresParametersAndCoversAll() throws {
+        let model = try ModelSpec.referenceMLP.build(seed: 0)
+        let before = model.parameters()
+        let x = Tensor.uniform([4, 784], using: &RandomGeneratorBox.shared)
+        let (value, grads) = model.valueAndGradient { model.forward(x).outputs.map { $0.output.squared().mean() }.reduce(Tensor(0), +) }
+        #expect(model.parameters() == before && !model.parameters()["trunk.0.weight"]!.requiresGradient)
+        #expect(grads.names == before.names && value.scalar > 0)
+        #expect(grads["heads.parity.0.bias"]!.abs().sum().scalar > 0)
+        // Per-task gradients of the trunk only, from one forward pass.
+        let (losses, perTask) = model.valuesAndGradients(of: model.trunkParameters().names) {
+            model.forward(x).outputs.map { $0.output.squared().mean() }
+        }
+        #expect(losses.count == 2 && perTask.map(\.names) == [model.trunkParameters().names, model.trunkParameters().names])
+        let sum = perTask[0] + perTask[1]
+        #expect((sum - grads.with(prefix: "trunk.")).norm < 1e-6)
+    }
+
+    @Test func trainAndEvalModes() throws {
+        let spec = try ModelSpec.parse(yaml: "input: [6]\ntrunk: [{dropout: {p: 0.5}}, batchnorm1d]\nheads: {a: [{linear: {out: 1}}]}")
+        let model = try spec.build(seed: 2)
+        let x = Tensor(shape: [4, 6], scalars: (0..<24).map(Float.init))
+        let trained = model.trunk(x)
+        #expect(trained != model.trunk(x))  // dropout draws a new mask
+        #expect(model.buffers()["trunk.1.num_batches_tracked"]!.scalar == 2)
+        model.eval()
+        let a = model.trunk(x), b = model.trunk(x)
+        #expect(a == b)
+        #expect(model.buffers()["trunk.1.num_batches_tracked"]!.scalar == 2)
+        #expect(model.treeDescription.contains("BatchNorm1d(6"))
+    }
+}
+
+/// A shared generator for tests that only need some numbers.
+enum RandomGeneratorBox { nonisolated(unsafe) static var shared = RandomGenerator(seed: 1234) }
