@@ -31,7 +31,8 @@ let package = Package(
             swiftSettings: optimize
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors"]),
-        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "Tensors"]),
+        .target(name: "TestSupport", dependencies: ["NN", "Tensors"], path: "Tests/TestSupport"),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),
+        .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "Tensors", "TestSupport"]),
     ]
 )

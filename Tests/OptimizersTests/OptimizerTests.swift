@@ -64,7 +64,11 @@ struct OptimizerTests {
         var first = make()
         var q = params
         for k in 1...3 { q = first.step(q, gradients: grads(k)) }
-        let saved = first.state()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mtk-optimizer-\(kind)-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try first.state().write(to: file)
+        let saved = try OptimizerState.read(from: file)
+        #expect(saved == first.state())
         var second = make()
         try second.load(saved)
         #expect(second.state() == saved)
