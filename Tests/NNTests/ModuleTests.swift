@@ -102,3 +102,31 @@ struct ModuleTests {
 
 /// A shared generator for tests that only need some numbers.
 enum RandomGeneratorBox { nonisolated(unsafe) static var shared = RandomGenerator(seed: 1234) }
+
+@Suite("Model checkpoints")
+struct CheckpointTests {
+    @Test func saveAndLoadRoundTripBitExactAndErrorsNameTheFile() throws {
+        let dir = try TemporaryDirectory()
+        let url = dir.url.appendingPathComponent("cnn.safetensors")
+        let model = try ModelSpec.referenceCNN.build(seed: 1)
+        try model.save(to: url, metadata: ["note": "x"])
+        let other = try ModelSpec.referenceCNN.build(seed: 2)
+        #expect(try other.load(from: url)["note"] == "x")
+        #expect(other.stateDict() == model.stateDict())
+        let mlp = try ModelSpec.referenceMLP.build(seed: 0)
+        #expect { try mlp.load(from: url) } throws: { error in
+            let text = "\(error)"
+            return text.hasPrefix(url.path) && text.contains("missing") && text.contains("trunk.3.weight")
+        }
+    }
+
+    /// A checkpoint written by PyTorch (the fixture) loads into the equivalent model.
+    @Test func pyTorchCheckpointLoads() throws {
+        let model = try ModelSpec.referenceMLP.build(seed: 0)
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/pytorch/mlp_init.safetensors")
+        let metadata = try model.load(from: url)
+        #expect(metadata["generator"] == "scripts/pytorch_reference.py")
+        #expect(model.parameters()["trunk.0.weight"]!.shape == [100, 784])
+    }
+}

@@ -81,10 +81,10 @@ struct SafetensorsMalformedTests {
     }
 
     @Test func unsupportedDType() throws {
-        try expectFailure(safetensorsBytes(header: "{\(Self.entry("ids", 0, 16, dtype: "I64"))}", data: Array(repeating: 0, count: 16)),
-                          "int64", rule: "unsupported dtype I64") { .unsupportedDType(path: $0, tensor: "ids", dtype: "I64") }
-        try expectFailure(safetensorsBytes(header: "{\(Self.entry("mask", 0, 2, dtype: "BOOL"))}", data: [1, 0]),
-                          "bool", rule: "unsupported dtype BOOL") { .unsupportedDType(path: $0, tensor: "mask", dtype: "BOOL") }
+        try expectFailure(safetensorsBytes(header: "{\(Self.entry("q", 0, 2, dtype: "F8_E4M3"))}", data: [1, 0]),
+                          "fp8", rule: "unsupported dtype F8_E4M3") { .unsupportedDType(path: $0, tensor: "q", dtype: "F8_E4M3") }
+        try expectFailure(safetensorsBytes(header: "{\(Self.entry("ids", 0, 16, dtype: "U64"))}", data: Array(repeating: 0, count: 16)),
+                          "uint64", rule: "unsupported dtype U64") { .unsupportedDType(path: $0, tensor: "ids", dtype: "U64") }
     }
 
     @Test func byteSizeDoesNotMatchShape() throws {

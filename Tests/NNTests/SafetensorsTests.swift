@@ -225,3 +225,23 @@ struct SafetensorsTests {
         _ = try Safetensors.writeSharded(weights, maxShardBytes: 130, to: directory, baseName: "ours_sharded")
     }
 }
+
+@Suite("Safetensors integer dtypes")
+struct SafetensorsIntegerTests {
+    /// PyTorch writes labels and BatchNorm's num_batches_tracked as integers: they must load.
+    @Test func integerDTypesRoundTripAndRead() throws {
+        let dir = try TemporaryDirectory()
+        let values = Tensor([-3, 0, 1, 127, 1000.4])
+        for dtype in [SafetensorsDType.i64, .i32, .i16] {
+            let url = dir.url.appendingPathComponent("\(dtype.rawValue).safetensors")
+            try Safetensors.write([("x", values)], dtype: dtype, to: url)
+            #expect(try SafetensorsFile(contentsOf: url).tensor("x").scalars == [-3, 0, 1, 127, 1000])
+        }
+        let bytes = dir.url.appendingPathComponent("u8.safetensors")
+        try Safetensors.write([("x", Tensor([0, 2.6, 300, -1]))], dtype: .u8, to: bytes)
+        #expect(try SafetensorsFile(contentsOf: bytes).tensor("x").scalars == [0, 3, 255, 0])
+        let flags = dir.url.appendingPathComponent("bool.safetensors")
+        try Safetensors.write([("x", Tensor([0, 2, -1]))], dtype: .bool, to: flags)
+        #expect(try SafetensorsFile(contentsOf: flags).tensor("x").scalars == [0, 1, 1])
+    }
+}

@@ -16,5 +16,5 @@ public final class Linear: Module {
         Tensor.linear(x, weight: parameter("weight"), bias: hasBias ? parameter("bias") : nil)
     }
 
-    public override var summary: String { "Linear(in_features=\(inFeatures), out_features=\(outFeatures), bias=\(hasBias))" }
+    public override var summary: String { "Linear(in_features=\(inFeatures), out_features=\(outFeatures), bias=\(hasBias ? "True" : "False"))" }
 }

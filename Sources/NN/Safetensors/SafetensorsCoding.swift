@@ -22,6 +22,11 @@ extension SafetensorsDType {
                 for i in 0..<count {
                     out[i] = Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
                 }
+            case .i64: for i in 0..<count { out[i] = Float(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))) }
+            case .i32: for i in 0..<count { out[i] = Float(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
+            case .i16: for i in 0..<count { out[i] = Float(Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))) }
+            case .i8: for i in 0..<count { out[i] = Float(bytes.load(fromByteOffset: i, as: Int8.self)) }
+            case .u8, .bool: for i in 0..<count { out[i] = Float(bytes[i]) }
             }
             initialized = count
         }
@@ -39,6 +44,18 @@ extension SafetensorsDType {
             for (i, x) in scalars.enumerated() { out.storeBytes(of: HalfPrecision.bf16Bits(x).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
         case .f64:
             for (i, x) in scalars.enumerated() { out.storeBytes(of: Double(x).bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self) }
+        case .i64: for (i, x) in scalars.enumerated() { out.storeBytes(of: Self.integer(x, Int64.self).littleEndian, toByteOffset: 8 * i, as: Int64.self) }
+        case .i32: for (i, x) in scalars.enumerated() { out.storeBytes(of: Self.integer(x, Int32.self).littleEndian, toByteOffset: 4 * i, as: Int32.self) }
+        case .i16: for (i, x) in scalars.enumerated() { out.storeBytes(of: Self.integer(x, Int16.self).littleEndian, toByteOffset: 2 * i, as: Int16.self) }
+        case .i8: for (i, x) in scalars.enumerated() { out.storeBytes(of: Self.integer(x, Int8.self), toByteOffset: i, as: Int8.self) }
+        case .u8: for (i, x) in scalars.enumerated() { out.storeBytes(of: Self.integer(x, UInt8.self), toByteOffset: i, as: UInt8.self) }
+        case .bool: for (i, x) in scalars.enumerated() { out.storeBytes(of: UInt8(x != 0 ? 1 : 0), toByteOffset: i, as: UInt8.self) }
         }
+    }
+
+    /// `x` rounded to the nearest integer and clamped to `T`'s range (NaN gives 0).
+    private static func integer<T: FixedWidthInteger>(_ x: Float, _: T.Type) -> T {
+        guard !x.isNaN else { return 0 }
+        return T(exactly: x.rounded()) ?? (x < 0 ? T.min : T.max)
     }
 }

@@ -63,6 +63,9 @@ public enum SafetensorsReport {
 
     private static func metadataText(_ metadata: [String: String]) -> String {
         guard !metadata.isEmpty else { return "metadata: (none)\n" }
-        return "metadata:\n" + metadata.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)\n" }.joined()
+        let indent = "\n    "
+        return "metadata:\n" + metadata.sorted { $0.key < $1.key }.map { key, value in
+            value.contains("\n") ? "  \(key):\(indent)\(value.split(separator: "\n").joined(separator: indent))\n" : "  \(key): \(value)\n"
+        }.joined()
     }
 }

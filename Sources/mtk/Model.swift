@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+import NN
+
+/// `mtk model show|init`: look at a model spec, or write a freshly initialised checkpoint.
+struct Model: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect model specs and create initial checkpoints.",
+        subcommands: [Show.self, Init.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a spec's layers, parameter names and shapes.")
+        @Argument(help: "A built-in spec (reference-mlp, reference-cnn) or a YAML file.") var spec: String
+        @Flag(help: "Print the spec as YAML instead.") var yaml = false
+
+        func run() throws {
+            let model = try ModelSpec.resolve(spec)
+            print(yaml ? model.yaml() : try model.summary())
+        }
+    }
+
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a spec's initial parameters as a PyTorch-compatible safetensors checkpoint.")
+        @Argument(help: "A built-in spec (reference-mlp, reference-cnn) or a YAML file.") var spec: String
+        @Option(help: "Random seed for the initialisation.") var seed: UInt64 = 0
+        @Option(name: .shortAndLong, help: "Output .safetensors file.") var output: String
+        @Option(help: "Element type: F32, F16 or BF16.") var dtype: String = "F32"
+
+        func run() throws {
+            let model = try ModelSpec.resolve(spec)
+            guard let type = SafetensorsDType(rawValue: dtype.uppercased()), [.f32, .f16, .bf16].contains(type) else {
+                throw ValidationError("--dtype must be F32, F16 or BF16, got '\(dtype)'")
+            }
+            try model.build(seed: seed).save(to: URL(fileURLWithPath: output),
+                                              metadata: ["spec": model.yaml(), "seed": "\(seed)", "format": "pt"], dtype: type)
+            print("wrote \(output)")
+        }
+    }
+}
