@@ -1,38 +1,56 @@
 import CBLAS
-import Synchronization
 
 /// Thin wrappers over OpenBLAS's CBLAS interface.
+///
+/// OpenBLAS always runs single-threaded here: a large product is split into row (or column) blocks
+/// across the engine's own workers, one single-threaded GEMM each. A second thread pool would spin
+/// while the engine's workers run (on a 2-core machine that costs a fifth of a training step), and
+/// the fixed partition keeps results bit-identical for a fixed thread count.
 enum BLAS {
     /// C = alpha · op(A) · op(B) + beta · C, row-major; op(X) is X or Xᵀ. A is m×k after op, B is k×n.
+    /// `parallel: false` inside regions that already run one GEMM per worker.
     @inline(__always)
     static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = true
     ) {
-        _ = ComputeThreads.count  // make sure OpenBLAS got the thread setting
+        let threads = parallel ? ComputeThreads.count : 1
+        let flops = 2 * m * n * k
+        guard threads > 1 && flops >= 4_000_000 && Swift.max(m, n) >= 2 * threads else {
+            call(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
+        // Split the longer side of C into one block per worker.
+        let splitRows = m >= n
+        let length = splitRows ? m : n
+        let (a0, b0) = (UncheckedSendable(a), UncheckedSendable(b))
+        _ = parallelWorkers(length) { _, range in
+            if splitRows {
+                let aBlock = transA ? a0.value + range.lowerBound : a0.value + range.lowerBound * lda
+                call(transA, transB, range.count, n, k, alpha, aBlock, lda, b0.value, ldb, beta, c + range.lowerBound * ldc, ldc)
+            } else {
+                let bBlock = transB ? b0.value + range.lowerBound * ldb : b0.value + range.lowerBound
+                call(transA, transB, m, range.count, k, alpha, a0.value, lda, bBlock, ldb, beta, c + range.lowerBound, ldc)
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func call(
+        _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int,
+        _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        guard m > 0 && n > 0 else { return }
         cblas_sgemm(
             CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    private static let serialDepth = Mutex<Int>(0)
-
-    /// Runs `body` with OpenBLAS single-threaded, for regions where the engine itself runs one
-    /// GEMM per worker thread (convolution over images). Restores the setting afterwards.
-    static func singleThreaded<R>(_ body: () -> R) -> R {
-        let threads = ComputeThreads.count
-        if threads == 1 { return body() }
-        serialDepth.withLock { depth in
-            if depth == 0 { openblas_set_num_threads(1) }
-            depth += 1
-        }
-        defer {
-            serialDepth.withLock { depth in
-                depth -= 1
-                if depth == 0 { openblas_set_num_threads(Int32(ComputeThreads.count)) }
-            }
-        }
-        return body()
+    /// Raw `cblas_sgemm` with OpenBLAS's own threading at `threads`: the benchmark's reference side.
+    static func rawThreaded(threads: Int, _ body: () -> Void) {
+        openblas_set_num_threads(Int32(threads))
+        body()
+        openblas_set_num_threads(1)
     }
 }

@@ -15,19 +15,27 @@ public enum ComputeThreads {
         return n > 0 ? n : initialize()
     }
 
-    /// Uses `n` threads (at least 1) for BLAS and the engine's loops. Process-wide.
+    /// Uses `n` threads (at least 1) for matrix products and the engine's loops. Process-wide.
     public static func set(_ n: Int) {
-        let n = Swift.max(1, n)
-        setting.store(n, ordering: .relaxed)
-        openblas_set_num_threads(Int32(n))
+        _ = count  // one-time process setup
+        setting.store(Swift.max(1, n), ordering: .relaxed)
     }
 
     private static func initialize() -> Int {
         let env = ProcessInfo.processInfo.environment["MTK_THREADS"].flatMap(Int.init)
         let n = Swift.max(1, env ?? ProcessInfo.processInfo.activeProcessorCount)
         let (exchanged, current) = setting.compareExchange(expected: 0, desired: n, ordering: .relaxed)
-        if exchanged { openblas_set_num_threads(Int32(n)); return n }
-        return current
+        if exchanged { configureProcess() }
+        return exchanged ? n : current
+    }
+
+    /// OpenBLAS single-threaded (the engine splits products itself, see `BLAS`), and glibc malloc
+    /// told to keep large blocks in its heap: training allocates and frees the same tens of
+    /// megabytes every step, and returning them to the kernel costs a page fault per 4 KiB.
+    private static func configureProcess() {
+        openblas_set_num_threads(1)
+        _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
+        _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
     }
 }
 

@@ -1,3 +1,4 @@
+import CBLAS
 /// `mtk bench engine`: the engine against raw OpenBLAS on the same machine and thread count.
 ///
 /// - `matmul`: `Tensor.matmul` (output allocation included) versus `cblas_sgemm` into a
@@ -23,22 +24,26 @@ public enum EngineBenchmark {
         public var target_ratio: Double?
     }
 
-    /// Raw `cblas_sgemm` timing for square n (buffers allocated once).
+    /// Raw `cblas_sgemm` timing for square n (buffers allocated once), with OpenBLAS's own threads.
     public static func rawSgemm(n: Int, minSeconds: Double) -> Timing {
         var rng = RandomGenerator(seed: 1)
         let a = Tensor.uniform([n, n], low: -0.5, high: 0.5, using: &rng).scalars
         let b = Tensor.uniform([n, n], low: -0.5, high: 0.5, using: &rng).scalars
         var c = [Float](repeating: 0, count: n * n)
-        return a.withUnsafeBufferPointer { pa in
+        var timing: Timing!
+        a.withUnsafeBufferPointer { pa in
             b.withUnsafeBufferPointer { pb in
                 c.withUnsafeMutableBufferPointer { pc in
-                    Timing.measure(minSeconds: minSeconds) {
-                        BLAS.sgemm(transA: false, transB: false, m: n, n: n, k: n, a: pa.baseAddress!, lda: n,
-                                   b: pb.baseAddress!, ldb: n, c: pc.baseAddress!, ldc: n)
+                    BLAS.rawThreaded(threads: ComputeThreads.count) {
+                        timing = Timing.measure(minSeconds: minSeconds) {
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
+                                        pa.baseAddress!, Int32(n), pb.baseAddress!, Int32(n), 0, pc.baseAddress!, Int32(n))
+                        }
                     }
                 }
             }
         }
+        return timing
     }
 
     public static func matmul(n: Int, threads: Int, minSeconds: Double) -> Record {

@@ -66,6 +66,9 @@ func maxPool2dForwardGeneral(
 }
 
 /// Max pooling with a 2x2 kernel, stride 2, no padding, dilation 1; identical results to `maxPool2dForwardGeneral`.
+/// Branchless: four output cells at a time in SIMD lanes, each lane scanning its window in the same
+/// order with the same rule (replace when `value > max || value.isNaN`), so ties and NaNs resolve
+/// as in the general path; random data would otherwise mispredict about every other branch.
 func maxPool2dForward2x2Stride2(
     _ input: UnsafePointer<Float>,
     planes: Int, height: Int, width: Int,
@@ -74,31 +77,45 @@ func maxPool2dForward2x2Stride2(
 ) {
     precondition(height * width <= Int(Int32.max), "plane too large for Int32 indices")
     let outH = height / 2, outW = width / 2
-    var src = input
-    var dst = output
-    var idx = indices
-    for _ in 0..<planes {
+    let lanes = SIMD4<Int32>(0, 2, 4, 6)
+    @inline(__always) func take(_ best: inout SIMD4<Float>, _ at: inout SIMD4<Int32>, _ value: SIMD4<Float>, _ index: SIMD4<Int32>) {
+        let replace = (value .> best) .| (value .!= value)
+        best.replace(with: value, where: replace)
+        at.replace(with: index, where: replace)
+    }
+    for plane in 0..<planes {
+        let src = input + plane * height * width
+        let dst = output + plane * outH * outW, idx = indices + plane * outH * outW
         for oh in 0..<outH {
-            let top = 2 * oh * width
-            let bottom = top + width
-            for ow in 0..<outW {
-                let a = top + 2 * ow
-                let c = bottom + 2 * ow
-                var best = src[a]
-                var bestIndex = a
-                let b = src[a + 1]
-                if b > best || b.isNaN { best = b; bestIndex = a + 1 }
-                let lowLeft = src[c]
-                if lowLeft > best || lowLeft.isNaN { best = lowLeft; bestIndex = c }
-                let lowRight = src[c + 1]
-                if lowRight > best || lowRight.isNaN { best = lowRight; bestIndex = c + 1 }
-                dst[ow] = best
-                idx[ow] = Int32(truncatingIfNeeded: bestIndex)
+            let top = 2 * oh * width, bottom = top + width
+            var ow = 0
+            while ow + 4 <= outW {
+                let t = UnsafeRawPointer(src + top + 2 * ow).loadUnaligned(as: SIMD8<Float>.self)
+                let b = UnsafeRawPointer(src + bottom + 2 * ow).loadUnaligned(as: SIMD8<Float>.self)
+                let base = SIMD4<Int32>(repeating: Int32(top + 2 * ow)) &+ lanes
+                var best = t.evenHalf, at = base
+                take(&best, &at, t.oddHalf, base &+ 1)
+                take(&best, &at, b.evenHalf, base &+ Int32(width))
+                take(&best, &at, b.oddHalf, base &+ Int32(width + 1))
+                UnsafeMutableRawPointer(dst + oh * outW + ow).storeBytes(of: best, as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(idx + oh * outW + ow).storeBytes(of: at, as: SIMD4<Int32>.self)
+                ow += 4
             }
-            dst += outW
-            idx += outW
+            while ow < outW {
+                let a = top + 2 * ow, c = bottom + 2 * ow
+                var best = src[a], bestIndex = a
+                @inline(__always) func consider(_ candidate: Int) {
+                    let value = src[candidate]
+                    if value > best || value.isNaN { best = value; bestIndex = candidate }
+                }
+                consider(a + 1)
+                consider(c)
+                consider(c + 1)
+                dst[oh * outW + ow] = best
+                idx[oh * outW + ow] = Int32(truncatingIfNeeded: bestIndex)
+                ow += 1
+            }
         }
-        src += height * width
     }
 }
 

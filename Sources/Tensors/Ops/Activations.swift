@@ -4,8 +4,8 @@ import Foundation
 extension Tensor {
     /// max(x, 0); gradient 1 where x > 0.
     public func relu() -> Tensor {
-        unaryMap(self) { $0 > 0 ? $0 : 0 }.recording("relu", [self]) { [self] g, _ in
-            [binaryMap(g, self, op: "relu backward") { $1 > 0 ? $0 : 0 }]
+        unaryMap(self, Kernel.ReLU()).recording("relu", [self]) { [self] g, _ in
+            [binaryMap(g, self, op: "relu backward", Kernel.ReLUBackward())]
         }
     }
 
@@ -18,19 +18,17 @@ extension Tensor {
 
     /// 1 / (1 + e⁻ˣ), computed without overflow; gradient σ(1 − σ).
     public func sigmoid() -> Tensor {
-        let out = unaryMap(self) { x in
-            x >= 0 ? 1 / (1 + Foundation.exp(-x)) : Foundation.exp(x) / (1 + Foundation.exp(x))
-        }
+        let out = unaryMap(self, Kernel.Sigmoid())
         return out.recording("sigmoid", [self]) { g, _ in
-            [binaryMap(g, out.detached(), op: "sigmoid backward") { $0 * $1 * (1 - $1) }]
+            [binaryMap(g, out.detached(), op: "sigmoid backward", Kernel.SigmoidBackward())]
         }
     }
 
     /// Hyperbolic tangent; gradient 1 − tanh².
     public func tanh() -> Tensor {
-        let out = unaryMap(self) { Foundation.tanh($0) }
+        let out = unaryMap(self, Kernel.Tanh())
         return out.recording("tanh", [self]) { g, _ in
-            [binaryMap(g, out.detached(), op: "tanh backward") { $0 * (1 - $1 * $1) }]
+            [binaryMap(g, out.detached(), op: "tanh backward", Kernel.TanhBackward())]
         }
     }
 

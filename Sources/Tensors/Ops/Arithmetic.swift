@@ -2,33 +2,33 @@
 extension Tensor {
     public static func + (a: Tensor, b: Tensor) -> Tensor {
         let (sa, sb) = (a.shape, b.shape)
-        return binaryMap(a, b, op: "add", +).recording("add", [a, b]) { g, n in Backward.add(g, sa, sb, n) }
+        return binaryMap(a, b, op: "add", Kernel.Add()).recording("add", [a, b]) { g, n in Backward.add(g, sa, sb, n) }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
         let (sa, sb) = (a.shape, b.shape)
-        return binaryMap(a, b, op: "subtract", -).recording("subtract", [a, b]) { g, n in Backward.subtract(g, sa, sb, n) }
+        return binaryMap(a, b, op: "subtract", Kernel.Subtract()).recording("subtract", [a, b]) { g, n in Backward.subtract(g, sa, sb, n) }
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        binaryMap(a, b, op: "multiply", *).recording("multiply", [a, b]) { g, n in Backward.multiply(g, a, b, n) }
+        binaryMap(a, b, op: "multiply", Kernel.Multiply()).recording("multiply", [a, b]) { g, n in Backward.multiply(g, a, b, n) }
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        binaryMap(a, b, op: "divide", /).recording("divide", [a, b]) { g, n in Backward.divide(g, a, b, n) }
+        binaryMap(a, b, op: "divide", Kernel.Divide()).recording("divide", [a, b]) { g, n in Backward.divide(g, a, b, n) }
     }
 
     public static prefix func - (x: Tensor) -> Tensor {
-        unaryMap(x, -).recording("negate", [x]) { g, _ in [-g] }
+        unaryMap(x, Kernel.Negate()).recording("negate", [x]) { g, _ in [-g] }
     }
 
-    public static func + (a: Tensor, s: Float) -> Tensor { unaryMap(a) { $0 + s }.recording("add", [a]) { g, _ in [g] } }
+    public static func + (a: Tensor, s: Float) -> Tensor { unaryMap(a, Kernel.AddScalar(s: s)).recording("add", [a]) { g, _ in [g] } }
     public static func + (s: Float, a: Tensor) -> Tensor { a + s }
     public static func - (a: Tensor, s: Float) -> Tensor { a + (-s) }
-    public static func - (s: Float, a: Tensor) -> Tensor { unaryMap(a) { s - $0 }.recording("subtract", [a]) { g, _ in [-g] } }
-    public static func * (a: Tensor, s: Float) -> Tensor { unaryMap(a) { $0 * s }.recording("multiply", [a]) { g, _ in [g * s] } }
+    public static func - (s: Float, a: Tensor) -> Tensor { unaryMap(a, Kernel.SubtractFromScalar(s: s)).recording("subtract", [a]) { g, _ in [-g] } }
+    public static func * (a: Tensor, s: Float) -> Tensor { unaryMap(a, Kernel.MultiplyScalar(s: s)).recording("multiply", [a]) { g, _ in [g * s] } }
     public static func * (s: Float, a: Tensor) -> Tensor { a * s }
-    public static func / (a: Tensor, s: Float) -> Tensor { unaryMap(a) { $0 / s }.recording("divide", [a]) { g, _ in [g / s] } }
+    public static func / (a: Tensor, s: Float) -> Tensor { unaryMap(a, Kernel.DivideScalar(s: s)).recording("divide", [a]) { g, _ in [g / s] } }
     public static func / (s: Float, a: Tensor) -> Tensor {
         unaryMap(a) { s / $0 }.recording("divide", [a]) { g, _ in [g * unaryMap(a) { -s / ($0 * $0) }] }
     }

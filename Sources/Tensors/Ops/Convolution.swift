@@ -77,7 +77,7 @@ struct Conv2DPlan: Sendable {
                             let columns = columns(of: px.baseAddress! + (n * inChannels + g * groupIn) * height * width, into: cols)
                             BLAS.sgemm(transA: false, transB: false, m: groupOut, n: spatial, k: k,
                                        a: pw.baseAddress! + g * groupOut * k, lda: k, b: columns, ldb: spatial,
-                                       beta: 1, c: image + g * groupOut * spatial, ldc: spatial)
+                                       beta: 1, c: image + g * groupOut * spatial, ldc: spatial, parallel: parallelImages)
                         }
                     }
                 }
@@ -116,14 +116,14 @@ struct Conv2DPlan: Sendable {
                                         let columns = columns(of: px + (n * inChannels + g * groupIn) * height * width, into: scratch)
                                         BLAS.sgemm(transA: false, transB: true, m: groupOut, n: k, k: spatial,
                                                    a: grad, lda: spatial, b: columns, ldb: spatial, beta: 1,
-                                                   c: pdw + worker * stride + g * groupOut * k, ldc: k)
+                                                   c: pdw + worker * stride + g * groupOut * k, ldc: k, parallel: parallelImages)
                                     }
                                     if needInput, let pdx {
                                         let target = pdx + (n * inChannels + g * groupIn) * height * width
                                         let dcols = isPointwise ? target : scratch + colsSize
                                         BLAS.sgemm(transA: true, transB: false, m: k, n: spatial, k: groupOut,
                                                    a: pw + g * groupOut * k, lda: k, b: grad, ldb: spatial,
-                                                   c: dcols, ldc: spatial)
+                                                   c: dcols, ldc: spatial, parallel: parallelImages)
                                         if !isPointwise {
                                             col2im(dcols, channels: groupIn, height: height, width: width, window: window, accumulatingInto: target)
                                         }
@@ -150,19 +150,19 @@ struct Conv2DPlan: Sendable {
         return UnsafePointer(scratch)
     }
 
-    /// Calls `body(worker, image, scratch)` for every image. With at least as many images as
-    /// threads, workers take contiguous runs of images and BLAS runs single-threaded inside;
-    /// otherwise images run in order and each GEMM uses all threads. The worker count is
-    /// `min(threads, batch)` in the first case and 1 in the second, as `backward` expects.
+    /// Whether images are split across workers (each GEMM then runs on one thread), which needs
+    /// at least as many images as threads; otherwise each GEMM is split instead.
+    private var parallelImages: Bool { ComputeThreads.count > 1 && batch >= ComputeThreads.count }
+
+    /// Calls `body(worker, image, scratch)` for every image: contiguous runs of images per worker
+    /// when `parallelImages`, else in order on one worker. The worker count is then
+    /// `min(threads, batch)` or 1, as `backward` expects.
     private func eachImage(scratch: Int, _ body: (_ worker: Int, _ image: Int, _ scratch: UnsafeMutablePointer<Float>) -> Void) {
-        let threads = ComputeThreads.count
-        if batch >= threads && threads > 1 {
-            BLAS.singleThreaded {
-                _ = parallelWorkers(batch) { worker, images in
-                    let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(scratch, 1))
-                    defer { buffer.deallocate() }
-                    for n in images { body(worker, n, buffer) }
-                }
+        if parallelImages {
+            _ = parallelWorkers(batch) { worker, images in
+                let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(scratch, 1))
+                defer { buffer.deallocate() }
+                for n in images { body(worker, n, buffer) }
             }
         } else {
             let buffer = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(scratch, 1))

@@ -1,28 +1,70 @@
 /// The elementwise loop machinery: one-input maps and two-input maps with NumPy broadcasting.
 /// Results never depend on the thread count: each output element is computed alone.
+///
+/// Two forms: generic over a kernel type (`UnaryKernel`, `BinaryKernel`), which is specialised per
+/// kernel so the operation inlines into the loop and the loop runs in parallel; and closure-taking
+/// forms for rarer ops, which run on one thread because a closure cannot be inlined into a loop
+/// body that is handed to other threads.
 
-/// `f` applied to every element.
-@inline(__always)
-func unaryMap(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
+/// A one-input elementwise operation.
+protocol UnaryKernel { func callAsFunction(_ x: Float) -> Float }
+/// A two-input elementwise operation.
+protocol BinaryKernel { func callAsFunction(_ a: Float, _ b: Float) -> Float }
+
+/// A closure as a kernel, for the one-thread forms (inlined there, so the call is direct).
+private struct ClosureKernel: BinaryKernel {
+    let f: (Float, Float) -> Float
+    @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { f(a, b) }
+}
+
+/// `kernel` applied to every element, in parallel for large tensors.
+func unaryMap<K: UnaryKernel>(_ x: Tensor, _ kernel: K) -> Tensor {
     Tensor.build(x.shape) { out in
         x.storage.withUnsafeBufferPointer { px in
             let px = px.baseAddress!
             parallelChunks(x.count, costPerItem: 4) { range in
-                for i in range { out[i] = f(px[i]) }
+                for i in range { out[i] = kernel(px[i]) }
             }
         }
     }
 }
 
-/// `f` applied to matching elements of `a` and `b` broadcast to a common shape.
+/// `f` applied to every element (one thread, `f` inlined).
+@inline(__always)
+func unaryMap(_ x: Tensor, _ f: (Float) -> Float) -> Tensor {
+    Tensor.build(x.shape) { out in
+        x.storage.withUnsafeBufferPointer { px in
+            let px = px.baseAddress!
+            for i in 0..<x.count { out[i] = f(px[i]) }
+        }
+    }
+}
+
+/// `f` applied to matching elements of `a` and `b` broadcast to a common shape (one thread).
 @inline(__always)
 func binaryMap(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Float) -> Tensor {
+    withoutActuallyEscaping(f) { f in broadcastLoop(a, b, op: op, parallel: false, ClosureKernel(f: f)) }
+}
+
+/// `kernel` applied to matching elements of `a` and `b` broadcast to a common shape, in parallel
+/// for large tensors.
+func binaryMap<K: BinaryKernel>(_ a: Tensor, _ b: Tensor, op: String, _ kernel: K) -> Tensor {
+    broadcastLoop(a, b, op: op, parallel: true, kernel)
+}
+
+/// The broadcasting loop, generic so that each kernel gets its own specialised (and, for the
+/// parallel form, its own per-thread) loop body.
+@inline(__always)
+private func broadcastLoop<K: BinaryKernel>(_ a: Tensor, _ b: Tensor, op: String, parallel: Bool, _ f: K) -> Tensor {
+    @inline(__always) func chunks(_ count: Int, cost: Int, _ body: (Range<Int>) -> Void) {
+        if parallel { parallelChunks(count, costPerItem: cost, body) } else { body(0..<count) }
+    }
     if a.shape == b.shape {
         return Tensor.build(a.shape) { out in
             a.storage.withUnsafeBufferPointer { pa in
                 b.storage.withUnsafeBufferPointer { pb in
                     let pa = pa.baseAddress!, pb = pb.baseAddress!
-                    parallelChunks(a.count, costPerItem: 4) { range in
+                    chunks(a.count, cost: 4) { range in
                         for i in range { out[i] = f(pa[i], pb[i]) }
                     }
                 }
@@ -36,7 +78,7 @@ func binaryMap(_ a: Tensor, _ b: Tensor, op: String, _ f: (Float, Float) -> Floa
             b.storage.withUnsafeBufferPointer { pb in
                 let pa = pa.baseAddress!, pb = pb.baseAddress!
                 let n = plan.inner, sa = plan.innerStrides[0], sb = plan.innerStrides[1]
-                parallelChunks(plan.rows, costPerItem: n * 4) { rows in
+                chunks(plan.rows, cost: n * 4) { rows in
                     for row in rows {
                         let x = pa + plan.offset(ofRow: row, operand: 0)
                         let y = pb + plan.offset(ofRow: row, operand: 1)
@@ -108,7 +150,7 @@ extension Tensor {
             shapeError("expanded(to:)", self.shape, shape, "cannot broadcast to the target shape")
         }
         let source = self.shape
-        return binaryMap(Tensor.zeros(shape), self, op: "expanded(to:)") { _, v in v }
+        return binaryMap(Tensor.zeros(shape), self, op: "expanded(to:)", Kernel.Second())
             .recording("expand", [self]) { g, _ in [g.sum(toShape: source)] }
     }
 

@@ -4,13 +4,13 @@ import Foundation
 extension Tensor {
     /// eˣ.
     public func exp() -> Tensor {
-        let out = unaryMap(self) { Foundation.exp($0) }
+        let out = unaryMap(self, Kernel.Exp())
         return out.recording("exp", [self]) { g, _ in [g * out.detached()] }
     }
 
     /// Natural logarithm.
     public func log() -> Tensor {
-        unaryMap(self) { Foundation.log($0) }.recording("log", [self]) { [self] g, _ in [g / self.detached()] }
+        unaryMap(self, Kernel.Log()).recording("log", [self]) { [self] g, _ in [g / self.detached()] }
     }
 
     /// Square root.
