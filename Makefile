@@ -1,6 +1,6 @@
 # MultiTaskKit: `make demo` and `make test` are the two commands; both install what they need.
 SWIFT ?= swift
-PACKAGES := libopenblas-dev pkg-config dataset-fashion-mnist
+PACKAGES := libopenblas-dev pkg-config zlib1g-dev dataset-fashion-mnist
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: deps build demo test bench clean

@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Optimizers", targets: ["Optimizers"]),
+        .library(name: "Data", targets: ["Data"]),
+        .library(name: "MultiTask", targets: ["MultiTask"]),
         .executable(name: "mtk", targets: ["mtk"]),
     ],
     dependencies: [
@@ -22,17 +24,22 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "pkg-config"])]
         ),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: optimize),
+        .target(name: "Data", dependencies: ["Tensors", "CZlib"], swiftSettings: optimize),
         .target(name: "NN", dependencies: ["Tensors", "Yams"], swiftSettings: optimize),
         .target(name: "Optimizers", dependencies: ["Tensors", "NN"], swiftSettings: optimize),
+        .target(name: "MultiTask", dependencies: ["Tensors", "NN", "Optimizers", "Data"], swiftSettings: optimize),
         .executableTarget(
             name: "mtk",
-            dependencies: ["Tensors", "NN", "Optimizers", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Tensors", "NN", "Optimizers", "Data", "MultiTask", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .target(name: "TestSupport", dependencies: ["NN", "Tensors"], path: "Tests/TestSupport"),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "Tensors", "TestSupport"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Tensors", "CZlib"]),
+        .testTarget(name: "MultiTaskTests", dependencies: ["MultiTask", "Data", "NN", "Optimizers", "Tensors"]),
     ]
 )

@@ -202,3 +202,23 @@ extension Module {
         return try body()
     }
 }
+
+extension Module {
+    /// The value of `objective` and its gradient with respect to this module's parameters and to
+    /// `extra` parameters that live outside it (a loss-weighting method's learned weights).
+    /// `objective` receives the extra parameters as graph leaves.
+    public func valueAndGradient(
+        with extra: ParameterSet, _ objective: (ParameterSet) throws -> Tensor
+    ) rethrows -> (value: Tensor, gradients: ParameterSet, extraGradients: ParameterSet) {
+        let saved = parameters()
+        let leaves = saved.map { $0.requiringGradient() }
+        let extraLeaves = extra.map { $0.requiringGradient() }
+        try! update(parameters: leaves)
+        defer { try! update(parameters: saved) }
+        let value = try objective(extraLeaves)
+        let grads = value.gradients(wrt: leaves.tensors + extraLeaves.tensors)
+        return (value.detached(),
+                ParameterSet(Swift.zip(saved.names, grads).map { ($0, $1) }),
+                ParameterSet(Swift.zip(extra.names, grads.dropFirst(saved.count)).map { ($0, $1) }))
+    }
+}

@@ -37,6 +37,8 @@ public struct ParameterSet: Sendable, Equatable, Sequence, CustomStringConvertib
     }
 
     public var count: Int { names.count }
+    /// The tensors in order.
+    public var tensors: [Tensor] { names.map { values[$0]! } }
     public var isEmpty: Bool { names.isEmpty }
     /// Total number of scalars.
     public var scalarCount: Int { values.values.reduce(0) { $0 + $1.count } }

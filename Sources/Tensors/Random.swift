@@ -19,6 +19,15 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Equatable, Codab
         s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
     }
 
+    /// A generator continuing from a saved state (`s0...s3`), which must not be all zero.
+    public init(state: [UInt64]) {
+        precondition(state.count == 4 && state.contains { $0 != 0 }, "RandomGenerator(state:): need four words, not all zero")
+        (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
+    }
+
+    /// The state as four words, for checkpoints.
+    public var state: [UInt64] { [s0, s1, s2, s3] }
+
     public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17

@@ -8,6 +8,6 @@ struct MTK: ParsableCommand {
         commandName: "mtk",
         abstract: "MultiTaskKit: which tasks should be learned together?",
         version: "0.1.0",
-        subcommands: [Model.self, Inspect.self, Bench.self, Demo.self]
+        subcommands: [Train.self, Eval.self, Model.self, Inspect.self, Bench.self, Demo.self]
     )
 }

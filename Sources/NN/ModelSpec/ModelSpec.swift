@@ -82,5 +82,6 @@ public struct ModelSpecError: Error, Equatable, CustomStringConvertible {
     public let source: String
     public let path: String
     public let message: String
+    public init(source: String, path: String, message: String) { (self.source, self.path, self.message) = (source, path, message) }
     public var description: String { "\(source): \(path.isEmpty ? "" : path + ": ")\(message)" }
 }

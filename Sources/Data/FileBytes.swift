@@ -1,0 +1,40 @@
+import Foundation
+
+/// Reads whole files into byte arrays with POSIX calls, turning failures into `DataError`s that
+/// name the file (and avoiding Foundation's `Data`, whose name this module shares).
+enum FileBytes {
+    /// Every byte of the file at `url`.
+    static func read(_ url: URL) throws -> [UInt8] {
+        let path = url.path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ENOENT { throw DataError.fileNotFound(path: path) }
+            throw DataError.unreadable(path: path, reason: String(cString: strerror(code)))
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw DataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw DataError.unreadable(path: path, reason: "not a regular file") }
+        let size = Int(info.st_size)
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            initialized = 0
+            while initialized < size {
+                let got = Foundation.read(fd, buffer.baseAddress! + initialized, size - initialized)
+                if got < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                if got == 0 { return }
+                initialized += got
+            }
+        }
+        if failure != 0 { throw DataError.unreadable(path: path, reason: String(cString: strerror(failure))) }
+        guard bytes.count == size else {
+            throw DataError.unreadable(path: path, reason: "file shrank while reading (\(bytes.count) of \(size) bytes)")
+        }
+        return bytes
+    }
+}

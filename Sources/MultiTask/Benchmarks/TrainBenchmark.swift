@@ -1,0 +1,106 @@
+import Data
+import Foundation
+import NN
+import Tensors
+
+/// `mtk bench train`: the reference MLP and CNN workloads exactly as the PyTorch peer scripts
+/// (../shared/bench/pytorch/mtl_mlp.py, mtl_cnn.py) define them, trained by the real `Trainer`:
+/// Fashion-MNIST scaled by 1/255, batch 128, shuffled, last partial batch kept, one epoch of 60k.
+/// - MLP: Linear 784→100 + ReLU, heads class and parity; loss 1.0·CE(class) + 0.5·CE(parity);
+///   SGD lr 1e-3, momentum 0.9, Nesterov, weight decay 1e-4.
+/// - CNN: the reference CNN, heads class, footwear, upper; loss Σ CE; Adam lr 1e-3.
+/// The JSON uses the peer scripts' keys so both sides line up.
+public enum TrainBenchmark {
+    public struct Record: Sendable, Codable {
+        public var workload: String
+        public var engine = "MultiTaskKit"
+        public var threads: Int
+        public var batch: Int
+        public var seed: UInt64
+        public var epochs: Int
+        public var train_s_per_epoch: Double
+        public var images_per_s: Double
+        public var steps: Int
+        public var step_ms_median: Double
+        public var step_ms_min: Double
+        public var eval_s: Double
+        public var load_s: Double
+        public var test_acc: [String: Double]
+        public var train_loss_last_epoch: [String: Double]
+    }
+
+    public enum Workload: String, Sendable, CaseIterable { case mlp, cnn }
+
+    public static func run(_ workload: Workload, threads: Int, batch: Int = 128, seed: UInt64 = 0, epochs: Int = 1, directory: URL? = nil) throws -> Record {
+        ComputeThreads.set(threads)
+        let clock = ContinuousClock()
+        let loadStart = clock.now
+        let (train, test) = try datasets(workload, directory: directory)
+        let loadSeconds = (clock.now - loadStart).seconds
+        var config = TrainingConfig()
+        config.epochs = epochs
+        config.batchSize = batch
+        config.seed = seed
+        switch workload {
+        case .mlp:
+            config.optimizer.kind = "sgd"
+            config.optimizer.learningRate = 1e-3
+            config.optimizer.momentum = 0.9
+            config.optimizer.nesterov = true
+            config.optimizer.weightDecay = 1e-4
+            config.weighting = "static:1,0.5"
+        case .cnn:
+            config.optimizer.kind = "adam"
+            config.optimizer.learningRate = 1e-3
+            config.weighting = "equal"
+        }
+        let spec: ModelSpec = workload == .mlp ? .referenceMLP : .referenceCNN
+        let model = try MultiTaskModel(spec: spec, tasks: train.tasks.map { TaskSpec(name: $0.name, kind: $0.kind) }, seed: seed)
+        let trainer = try Trainer(model: model, train: train, validation: nil, config: config)
+        var stepTimes: [Double] = []
+        var last = clock.now
+        trainer.onEvent = { event in
+            if case .step = event {
+                let now = clock.now
+                stepTimes.append((now - last).seconds)
+                last = now
+            }
+        }
+        last = clock.now
+        let summary = try trainer.run()
+        let evalStart = clock.now
+        let evaluation = model.evaluate(test)
+        let evalSeconds = (clock.now - evalStart).seconds
+        let trainSeconds = summary.history.map(\.seconds).reduce(0, +) / Double(Swift.max(summary.history.count, 1))
+        let sorted = stepTimes.sorted()
+        return Record(workload: "mtl_\(workload.rawValue)", threads: threads, batch: batch, seed: seed, epochs: epochs,
+                      train_s_per_epoch: trainSeconds, images_per_s: Double(train.count) / trainSeconds, steps: stepTimes.count,
+                      step_ms_median: 1000 * sorted[sorted.count / 2], step_ms_min: 1000 * sorted[0],
+                      eval_s: evalSeconds, load_s: loadSeconds,
+                      test_acc: Dictionary(uniqueKeysWithValues: evaluation.tasks.map { ($0.task, $0.metric("accuracy")?.value ?? .nan) }),
+                      train_loss_last_epoch: summary.history.last?.trainLoss ?? [:])
+    }
+
+    /// Fashion-MNIST with the workload's tasks: class and parity (MLP, flattened inputs), or class,
+    /// footwear and upper (CNN).
+    static func datasets(_ workload: Workload, directory: URL?) throws -> (Dataset, Dataset) {
+        func make(_ split: FashionMNIST.Split) throws -> Dataset {
+            let (images, labels) = try FashionMNIST.load(split, directory: directory)
+            let y = labels.map(Float.init)
+            let inputs = workload == .mlp ? images.reshaped([images.shape[0], 784]) : images
+            var tasks = [TaskInfo(name: "class", kind: .multiclass(classes: 10), summary: "the garment class")]
+            var columns = ["class": Tensor(y)]
+            if workload == .mlp {
+                tasks.append(TaskInfo(name: "parity", kind: .binary, summary: "class % 2"))
+                columns["parity"] = Tensor(labels.map { Float($0 % 2) })
+            } else {
+                tasks.append(TaskInfo(name: "footwear", kind: .binary, summary: "class in {5, 7, 9}"))
+                tasks.append(TaskInfo(name: "upper", kind: .binary, summary: "class in {0, 2, 4, 6}"))
+                columns["footwear"] = Tensor(labels.map { [5, 7, 9].contains($0) ? 1 : 0 })
+                columns["upper"] = Tensor(labels.map { [0, 2, 4, 6].contains($0) ? 1 : 0 })
+            }
+            return try Dataset(name: "fashion-mnist-\(workload.rawValue)", inputs: inputs, tasks: tasks, labels: columns)
+        }
+        return (try make(.train), try make(.test))
+    }
+}

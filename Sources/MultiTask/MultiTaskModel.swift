@@ -1,0 +1,96 @@
+import Data
+import Foundation
+import NN
+import Tensors
+
+/// A shared-trunk network with one head per task and each task's loss and metrics.
+public final class MultiTaskModel {
+    /// The spec the network was built from: the given trunk, and per task the given head or a
+    /// default linear head with the task's output count.
+    public let spec: ModelSpec
+    public let network: SharedTrunkNetwork
+    public let tasks: [TaskSpec]
+
+    /// Builds the network for `tasks` from `spec`. Heads the spec names for these tasks are used
+    /// (their output width must fit the task), a single linear layer is made for the others, and
+    /// heads for other tasks are dropped. Errors name the task.
+    public init(spec: ModelSpec, tasks: [TaskSpec], seed: UInt64) throws {
+        guard !tasks.isEmpty else { throw ModelSpecError(source: spec.name, path: "heads", message: "no tasks selected") }
+        var adjusted = spec
+        adjusted.heads = tasks.map { task in
+            spec.heads.first { $0.task == task.name } ?? ModelSpec.Head(task: task.name, layers: [.linear(in: nil, out: task.outputs, bias: true)])
+        }
+        let features = try adjusted.featureShape()
+        guard features.count == 1 else {
+            throw ModelSpecError(source: spec.name, path: "trunk", message: "the trunk must end in a flat feature vector (add flatten), ends in \(features)")
+        }
+        for ((task, shape), spec) in zip(try adjusted.outputShapes(), tasks) where shape != [spec.outputs] {
+            throw ModelSpecError(source: adjusted.name, path: "heads.\(task)", message: "outputs \(shape) but the \(spec.kind) task with \(spec.loss) loss needs [\(spec.outputs)]")
+        }
+        self.spec = adjusted
+        self.tasks = tasks
+        self.network = try adjusted.build(seed: seed)
+    }
+
+    /// Each task's loss on a batch, from one forward pass (autograd graph kept for every loss).
+    public func losses(_ batch: Batch) -> [Tensor] {
+        let outputs = network.forward(batch.inputs).outputs
+        return zip(tasks, outputs).map { task, output in task.loss(output.output, batch.labels[task.name]!) }
+    }
+
+    /// Per-task loss and metrics over a whole dataset, in evaluation mode and without gradients.
+    public func evaluate(_ dataset: Dataset, batchSize: Int = 1000) -> Evaluation {
+        let wasTraining = network.isTraining
+        network.eval()
+        defer { network.train(wasTraining) }
+        var outputs = [[Float]](repeating: [], count: tasks.count)
+        var lossSums = [Double](repeating: 0, count: tasks.count), labelled = [Double](repeating: 0, count: tasks.count)
+        withoutGradients {
+            for batch in DataLoader(dataset, batchSize: batchSize, shuffle: false, seed: 0) {
+                let heads = network.forward(batch.inputs).outputs
+                for (k, task) in tasks.enumerated() {
+                    let labels = batch.labels[task.name]!
+                    let present = Double(labels.scalars.filter { !$0.isNaN }.count)
+                    lossSums[k] += Double(task.loss(heads[k].output, labels).scalar) * present
+                    labelled[k] += present
+                    outputs[k] += heads[k].output.scalars
+                }
+            }
+        }
+        return Evaluation(tasks: tasks.enumerated().map { k, task in
+            let rows = Tensor(shape: [dataset.count, task.outputs], scalars: outputs[k])
+            return TaskEvaluation(task: task.name, loss: labelled[k] > 0 ? lossSums[k] / labelled[k] : .nan,
+                                  metrics: Metrics.compute(task, outputs: rows, labels: dataset.labels[task.name]!))
+        })
+    }
+}
+
+/// One task's evaluation: mean loss over labelled examples and the task's metrics.
+public struct TaskEvaluation: Sendable, Equatable, Codable {
+    public var task: String
+    public var loss: Double
+    public var metrics: [Metric]
+
+    /// The metric named `name`, if computed.
+    public func metric(_ name: String) -> Metric? { metrics.first { $0.name == name } }
+}
+
+/// Evaluation of every task.
+public struct Evaluation: Sendable, Equatable, Codable {
+    public var tasks: [TaskEvaluation]
+
+    public subscript(task: String) -> TaskEvaluation? { tasks.first { $0.task == task } }
+
+    /// Sum of the task losses (the default model-selection value, lower is better).
+    public var totalLoss: Double { tasks.reduce(0) { $0 + $1.loss } }
+
+    /// `task.metric` → value, flat, for logs and reports.
+    public var flattened: [String: Double] {
+        var out: [String: Double] = [:]
+        for t in tasks {
+            out["\(t.task).loss"] = t.loss
+            for m in t.metrics { out["\(t.task).\(m.name)"] = m.value }
+        }
+        return out
+    }
+}

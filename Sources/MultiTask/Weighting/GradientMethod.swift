@@ -1,0 +1,20 @@
+import NN
+import Tensors
+
+/// A gradient-manipulation method (PCGrad, MGDA, CAGrad, ... in the next milestone): it receives each
+/// task's gradient of the shared parameters, computed from one forward pass, and returns the
+/// direction the optimizer follows for them. Head parameters keep the weighted-loss gradient.
+public protocol GradientMethod {
+    var name: String { get }
+    mutating func combine(_ taskGradients: [ParameterSet], losses: [Double]) -> ParameterSet
+}
+
+/// The plain sum of the task gradients: the same update as equal weighting, computed through the
+/// per-task path. The reference point every gradient method is compared with.
+public struct GradientSum: GradientMethod {
+    public let name = "sum"
+    public init() {}
+    public func combine(_ taskGradients: [ParameterSet], losses: [Double]) -> ParameterSet {
+        taskGradients.dropFirst().reduce(taskGradients[0], +)
+    }
+}

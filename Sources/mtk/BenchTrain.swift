@@ -1,0 +1,27 @@
+import ArgumentParser
+import Foundation
+import MultiTask
+
+/// `mtk bench train`: the reference training workloads, one JSON object per run.
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the reference MLP/CNN for one epoch as the PyTorch peer scripts do; JSON lines on stdout.")
+
+    @Option(help: "Workload: mlp or cnn.") var workload: String = "mlp"
+    @Option(help: "Threads.") var threads = 2
+    @Option(help: "Batch size.") var batch = 128
+    @Option(help: "Seed.") var seed: UInt64 = 0
+    @Option(help: "Epochs.") var epochs = 1
+    @Option(help: "Repetitions (each a fresh run).") var repeats = 1
+
+    func run() throws {
+        guard let kind = TrainBenchmark.Workload(rawValue: workload) else { throw ValidationError("--workload must be mlp or cnn") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        for _ in 0..<repeats {
+            let record = try TrainBenchmark.run(kind, threads: threads, batch: batch, seed: seed, epochs: epochs)
+            FileHandle.standardOutput.write(try encoder.encode(record) + Data("\n".utf8))
+        }
+    }
+}
