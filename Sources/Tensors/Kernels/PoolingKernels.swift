@@ -66,9 +66,9 @@ func maxPool2dForwardGeneral(
 }
 
 /// Max pooling with a 2x2 kernel, stride 2, no padding, dilation 1; identical results to `maxPool2dForwardGeneral`.
-/// Branchless: four output cells at a time in SIMD lanes, each lane scanning its window in the same
-/// order with the same rule (replace when `value > max || value.isNaN`), so ties and NaNs resolve
-/// as in the general path; random data would otherwise mispredict about every other branch.
+/// Branchless: each candidate is taken with a select, in the window's scan order and with the same
+/// rule (`value > max || value.isNaN`), so ties and NaNs resolve as in the general path; on random
+/// data a branch would mispredict about every other time.
 func maxPool2dForward2x2Stride2(
     _ input: UnsafePointer<Float>,
     planes: Int, height: Int, width: Int,
@@ -77,43 +77,24 @@ func maxPool2dForward2x2Stride2(
 ) {
     precondition(height * width <= Int(Int32.max), "plane too large for Int32 indices")
     let outH = height / 2, outW = width / 2
-    let lanes = SIMD4<Int32>(0, 2, 4, 6)
-    @inline(__always) func take(_ best: inout SIMD4<Float>, _ at: inout SIMD4<Int32>, _ value: SIMD4<Float>, _ index: SIMD4<Int32>) {
-        let replace = (value .> best) .| (value .!= value)
-        best.replace(with: value, where: replace)
-        at.replace(with: index, where: replace)
+    @inline(__always) func take(_ best: inout Float, _ at: inout Int32, _ value: Float, _ index: Int32) {
+        let replace = (value > best) || (value != value)
+        best = replace ? value : best
+        at = replace ? index : at
     }
     for plane in 0..<planes {
         let src = input + plane * height * width
         let dst = output + plane * outH * outW, idx = indices + plane * outH * outW
         for oh in 0..<outH {
             let top = 2 * oh * width, bottom = top + width
-            var ow = 0
-            while ow + 4 <= outW {
-                let t = UnsafeRawPointer(src + top + 2 * ow).loadUnaligned(as: SIMD8<Float>.self)
-                let b = UnsafeRawPointer(src + bottom + 2 * ow).loadUnaligned(as: SIMD8<Float>.self)
-                let base = SIMD4<Int32>(repeating: Int32(top + 2 * ow)) &+ lanes
-                var best = t.evenHalf, at = base
-                take(&best, &at, t.oddHalf, base &+ 1)
-                take(&best, &at, b.evenHalf, base &+ Int32(width))
-                take(&best, &at, b.oddHalf, base &+ Int32(width + 1))
-                UnsafeMutableRawPointer(dst + oh * outW + ow).storeBytes(of: best, as: SIMD4<Float>.self)
-                UnsafeMutableRawPointer(idx + oh * outW + ow).storeBytes(of: at, as: SIMD4<Int32>.self)
-                ow += 4
-            }
-            while ow < outW {
+            for ow in 0..<outW {
                 let a = top + 2 * ow, c = bottom + 2 * ow
-                var best = src[a], bestIndex = a
-                @inline(__always) func consider(_ candidate: Int) {
-                    let value = src[candidate]
-                    if value > best || value.isNaN { best = value; bestIndex = candidate }
-                }
-                consider(a + 1)
-                consider(c)
-                consider(c + 1)
+                var best = src[a], at = Int32(truncatingIfNeeded: a)
+                take(&best, &at, src[a + 1], Int32(truncatingIfNeeded: a + 1))
+                take(&best, &at, src[c], Int32(truncatingIfNeeded: c))
+                take(&best, &at, src[c + 1], Int32(truncatingIfNeeded: c + 1))
                 dst[oh * outW + ow] = best
-                idx[oh * outW + ow] = Int32(truncatingIfNeeded: bestIndex)
-                ow += 1
+                idx[oh * outW + ow] = at
             }
         }
     }

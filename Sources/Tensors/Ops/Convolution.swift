@@ -103,12 +103,7 @@ struct Conv2DPlan: Sendable {
                             eachImage(scratch: colsSize + (needInput ? k * spatial : 0)) { worker, n, scratch in
                                 if needBias, let pdw {
                                     let db = pdw + worker * stride + weightCount
-                                    for c in 0..<outChannels {
-                                        let row = pdy + (n * outChannels + c) * spatial
-                                        var acc: Float = 0
-                                        for i in 0..<spatial { acc += row[i] }
-                                        db[c] += acc
-                                    }
+                                    for c in 0..<outChannels { db[c] += rowSum(pdy + (n * outChannels + c) * spatial, spatial) }
                                 }
                                 for g in 0..<groups {
                                     let grad = pdy + (n * outChannels + g * groupOut) * spatial
@@ -140,6 +135,20 @@ struct Conv2DPlan: Sendable {
             for i in 0..<stride { sums[i] += partials[worker * stride + i] }
         }
         return (needInput ? dx : nil, needWeight ? Array(sums[..<weightCount]) : nil, needBias ? Array(sums[weightCount...]) : nil)
+    }
+
+    /// Σ row[0..<n] with eight independent partial sums (vectorisable; a fixed order).
+    @inline(__always)
+    private func rowSum(_ row: UnsafePointer<Float>, _ n: Int) -> Float {
+        var lanes = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= n {
+            lanes += UnsafeRawPointer(row + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var total = lanes.sum()
+        while i < n { total += row[i]; i += 1 }
+        return total
     }
 
     /// The im2col matrix of one group of one image: the input itself for a pointwise kernel.
