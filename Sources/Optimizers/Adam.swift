@@ -49,9 +49,11 @@ public struct Adam: Optimizer {
             first.withUnsafeMutableBufferPointer { m in
                 second.withUnsafeMutableBufferPointer { v in
                     let (m, v) = (m.baseAddress!, v.baseAddress!)
+                    // Weight decay hoisted out of the moment loop so it vectorises; the arithmetic is unchanged.
+                    let coupled = wd != 0 && !decoupled
+                    if wd != 0 && decoupled { for i in 0..<n { p[i] = p[i] * decay } }
                     for i in 0..<n {
-                        var d = g[i]
-                        if wd != 0 { if decoupled { p[i] = p[i] * decay } else { d = d + wd * p[i] } }
+                        let d = coupled ? g[i] + wd * p[i] : g[i]
                         m[i] = m[i] + (1 - b1) * (d - m[i])
                         v[i] = v[i] * b2 + (1 - b2) * d * d
                         let denominator = v[i].squareRoot() / correction2Root + eps
