@@ -17,9 +17,10 @@ deps:
 build: deps
 	$(SWIFT) build -c release
 
-## demo: build, then run the default example
+## demo: build, then train the reference CNN on the fashion-attributes suite (11 tasks) and print
+## per-task test metrics; the run directory is runs/demo
 demo: build
-	.build/release/mtk demo
+	.build/release/mtk train --suite fashion-attributes --model reference-cnn --epochs 2 --output runs/demo
 
 ## test: the whole test suite (debug build)
 test: deps

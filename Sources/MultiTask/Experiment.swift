@@ -52,8 +52,16 @@ public struct PreparedData: Sendable {
             train = try train.selecting(tasks: names)
             test = try test.selecting(tasks: names)
         }
-        if source.validationFraction > 0 {
-            let (fit, held) = train.split(validationFraction: source.validationFraction, seed: source.seed)
+        try self.init(train: train, test: test, validationFraction: source.validationFraction, seed: source.seed)
+    }
+
+    /// Given training and test sets: carves a seeded validation split from the training set.
+    public init(train: Dataset, test: Dataset, validationFraction: Double, seed: UInt64) throws {
+        guard train.taskNames == test.taskNames else {
+            throw ConfigurationError("train and test sets have different tasks: \(train.taskNames) vs \(test.taskNames)")
+        }
+        if validationFraction > 0 {
+            let (fit, held) = train.split(validationFraction: validationFraction, seed: seed)
             (self.train, self.validation) = (fit, held)
         } else {
             (self.train, self.validation) = (train, nil)

@@ -23,21 +23,22 @@ public final class ProgressPrinter {
             if step == 1 { epochStart = .now; lastLoggedTenth = -1; running = [:] }
             if taskOrder.isEmpty { taskOrder = losses.keys.sorted() }
             for (task, loss) in losses { running[task] = running[task].map { 0.9 * $0 + 0.1 * loss } ?? loss }
+            // Rates count from the end of the first step, which also pays one-time warm-up costs.
             let elapsed = (ContinuousClock.now - epochStart).seconds
-            let rate = Double(step) / Swift.max(elapsed, 1e-9)
-            let eta = Double(steps - step) / Swift.max(rate, 1e-9)
+            let rate = step > 1 ? Double(step - 1) / Swift.max(elapsed, 1e-9) : .nan
+            let eta = Double(steps - step) / rate
             let lossText = taskOrder.map { "\($0) \(Self.format(running[$0] ?? .nan))" }.joined(separator: "  ")
             if isTerminal {
                 guard step == steps || (ContinuousClock.now - lastDraw) > .milliseconds(100) else { return }
                 lastDraw = .now
                 let filled = Int((Double(step) / Double(Swift.max(steps, 1)) * 20).rounded(.down))
                 let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: 20 - filled)
-                write("\r\u{1B}[2Kepoch \(epoch + 1)/\(epochs) \(bar) \(step)/\(steps)  \(String(format: "%.1f", rate)) steps/s  ETA \(Self.clock(eta))  \(lossText)")
+                write("\r\u{1B}[2Kepoch \(epoch + 1)/\(epochs) \(bar) \(step)/\(steps)  \(Self.rate(rate)) steps/s  ETA \(Self.clock(eta))  \(lossText)")
             } else {
                 let tenth = step * 10 / Swift.max(steps, 1)
                 guard tenth > lastLoggedTenth else { return }
                 lastLoggedTenth = tenth
-                write("epoch \(epoch + 1)/\(epochs) step \(step)/\(steps) \(String(format: "%.1f", rate)) steps/s eta \(Self.clock(eta)) \(lossText)\n")
+                write("epoch \(epoch + 1)/\(epochs) step \(step)/\(steps) \(Self.rate(rate)) steps/s eta \(Self.clock(eta)) \(lossText)\n")
             }
         case .epoch(let record):
             if isTerminal { write("\r\u{1B}[2K") }
@@ -53,6 +54,8 @@ public final class ProgressPrinter {
     }
 
     static func format(_ x: Double) -> String { String(format: "%.4f", x) }
+
+    static func rate(_ x: Double) -> String { x.isFinite ? String(format: "%.1f", x) : "-" }
 
     static func clock(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "--:--" }

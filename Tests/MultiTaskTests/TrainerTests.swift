@@ -1,0 +1,115 @@
+import Data
+import Foundation
+import NN
+import Testing
+import Tensors
+@testable import MultiTask
+
+@Suite("Trainer", .serialized)
+struct TrainerTests {
+    @Test func trainsSelectsOnValidationAndWritesTheRunDirectory() throws {
+        let data = try smallData()
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 1)
+        #expect(model.network.tasks == ["task0", "task1", "task2"] && model.spec.heads[2].layers == [.linear(in: nil, out: 2, bias: true)])
+        let before = model.evaluate(data.validation!)
+        let trainer = try Trainer(model: model, train: data.train, validation: data.validation, config: smallConfig(epochs: 4), directory: dir)
+        let summary = try trainer.run()
+        #expect(summary.epochs == 4 && summary.history.count == 4 && summary.bestEpoch != nil)
+        let after = model.evaluate(data.validation!)
+        #expect(after.totalLoss < 0.5 * before.totalLoss)
+        #expect(summary.bestValue == summary.history.compactMap(\.selectionValue).min())
+        let run = RunDirectory(dir)
+        for file in [run.config, run.spec, run.state, run.lastModel, run.optimizer, run.bestModel, run.metrics] {
+            #expect(FileManager.default.fileExists(atPath: file.path), "\(file.lastPathComponent)")
+        }
+        let lines = try String(contentsOf: run.metrics, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 4 && lines[0].contains("\"epoch\":1"))
+        // The best checkpoint holds the selected epoch's weights.
+        try trainer.loadBest()
+        let reloaded = model.evaluate(data.validation!).totalLoss
+        #expect(Swift.abs(reloaded - summary.bestValue!) < 1e-9)
+    }
+
+    @Test("resume after a step-limit stop is bit-exact", arguments: ["equal", "uw", "dwa", "rlw"])
+    func resumeIsExact(weighting: String) throws {
+        let data = try smallData(seed: 3)
+        var config = smallConfig(epochs: 3)
+        config.weighting = weighting
+        config.optimizer.kind = "adam"
+        config.optimizer.learningRate = 0.01
+        let straightDir = temporaryDirectory(), resumedDir = temporaryDirectory()
+        defer { for d in [straightDir, resumedDir] { try? FileManager.default.removeItem(at: d) } }
+        let straight = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 5), train: data.train,
+                                   validation: data.validation, config: config, directory: straightDir)
+        try straight.run()
+        var limited = config
+        limited.maxSteps = 8  // mid second epoch (6 steps per epoch)
+        let first = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 5), train: data.train,
+                                validation: data.validation, config: limited, directory: resumedDir)
+        let stop = try first.run()
+        #expect(stop.stoppedAtStepLimit && stop.steps == 8)
+        // Resume with the limit lifted.
+        try RunDirectory.writeJSON(config, to: RunDirectory(resumedDir).config)
+        let resumed = try Trainer.resume(directory: resumedDir, train: data.train, validation: data.validation, tasks: data.tasks)
+        try resumed.run()
+        #expect(resumed.model.network.stateDict() == straight.model.network.stateDict())
+        #expect(resumed.state.history.map(\.trainLoss) == straight.state.history.map(\.trainLoss))
+        #expect(resumed.state.history.map(\.weights) == straight.state.history.map(\.weights))
+    }
+
+    @Test func earlyStoppingAndNonFiniteLoss() throws {
+        let data = try smallData()
+        var config = smallConfig(epochs: 30)
+        config.optimizer.learningRate = 0  // nothing improves after the first epoch
+        config.patience = 2
+        let trainer = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 1), train: data.train,
+                                  validation: data.validation, config: config)
+        let summary = try trainer.run()
+        #expect(summary.stoppedEarly && summary.epochs == 3)
+
+        var broken = data.train
+        broken.labels["task0"] = Tensor(broken.labels["task0"]!.scalars.map { _ in Float.infinity })
+        let failing = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 1), train: broken,
+                                  validation: nil, config: smallConfig())
+        #expect(throws: TrainingError.nonFiniteLoss(task: "task0", epoch: 1, step: 1, value: .infinity)) { try failing.run() }
+    }
+
+    @Test func gradientMethodHookMatchesEqualWeighting() throws {
+        let data = try smallData()
+        let config = smallConfig(epochs: 1)
+        let plain = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 2), train: data.train, validation: nil, config: config)
+        try plain.run()
+        let hooked = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 2), train: data.train, validation: nil, config: config)
+        hooked.gradientMethod = GradientSum()
+        try hooked.run()
+        let a = plain.model.network.parameters(), b = hooked.model.network.parameters()
+        #expect((a - b).norm / a.norm < 1e-5)
+    }
+
+    @Test func configurationErrorsNameTheField() throws {
+        let data = try smallData()
+        let model = try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 0)
+        var config = smallConfig()
+        config.selection = "nosuch.accuracy"
+        #expect(throws: ConfigurationError.self) { try Trainer(model: model, train: data.train, validation: nil, config: config) }
+        config = smallConfig()
+        config.optimizer.kind = "lion"
+        #expect { try Trainer(model: model, train: data.train, validation: nil, config: config) } throws: { "\($0)".contains("lion") }
+        var badSpec = smallSpec
+        badSpec.heads = [.init(task: "task2", layers: [.linear(in: nil, out: 5, bias: true)])]
+        #expect { try MultiTaskModel(spec: badSpec, tasks: data.tasks, seed: 0) } throws: { "\($0)".contains("heads.task2") }
+    }
+
+    @Test func experimentWithBaselinesReportsDeltaMAndEvaluatorReloads() throws {
+        let data = try smallData()
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let results = try Experiment.run(spec: smallSpec, data: data, config: smallConfig(epochs: 2), directory: dir, baselines: true)
+        #expect(results.baselines?.tasks.map(\.task) == ["task0", "task1", "task2"])
+        #expect(results.deltaM?.improvement.isFinite == true && results.markdown.contains("Δm%"))
+        #expect(FileManager.default.fileExists(atPath: RunDirectory(dir).results.path))
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("baselines/task1/best.safetensors").path))
+    }
+}
