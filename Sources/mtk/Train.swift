@@ -23,7 +23,7 @@ struct Train: ParsableCommand {
     @Option(help: "Random seed (data order, initialisation, splits).") var seed: UInt64 = 0
     @Option(help: "Threads (default: all cores).") var threads: Int?
     @Option(name: .shortAndLong, help: "Run directory (checkpoints, metrics.jsonl, results.json).") var output: String?
-    @Option(help: "Initialise from a safetensors checkpoint (ours or PyTorch's; matching keys).") var initFrom: String?
+    @Option(name: .customLong("init"), help: "Initialise from a safetensors checkpoint (ours or PyTorch's; matching keys).") var initFrom: String?
     @Flag(help: "Continue the run in --output exactly where it stopped.") var resume = false
     @Flag(help: "Keep the data order fixed (no shuffling).") var noShuffle = false
     @Option(help: "Stop after this many steps (resumable).") var maxSteps: Int?
