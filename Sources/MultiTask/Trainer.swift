@@ -74,7 +74,7 @@ public final class Trainer {
             optimizer.learningRate = schedule.learningRate(at: epoch, base: config.optimizer.learningRate)
             if state.stepInEpoch == 0 { state.epochLossSums = Array(repeating: 0, count: model.tasks.count) }
             let loader = DataLoader(train, batchSize: config.batchSize, shuffle: config.shuffle, dropLast: config.dropLast, seed: config.seed, epoch: epoch)
-            for (index, batch) in loader.enumerated() where index >= state.stepInEpoch {
+            for batch in PrefetchingBatches(loader, skipping: state.stepInEpoch) {
                 let losses = try step(batch)
                 for k in losses.indices { state.epochLossSums[k] += losses[k] }
                 state.stepInEpoch += 1
@@ -243,4 +243,41 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}
+
+/// The loader's batches, each gathered on a background thread while the previous one trains
+/// (data work only: the batches, and so the results, are the same as without prefetching).
+struct PrefetchingBatches: Sequence, IteratorProtocol {
+    private let box: Box
+    private var fetch = DispatchGroup()
+
+    /// Holds the loader's iterator and the batch being gathered; touched by one thread at a time
+    /// (the fetching thread between `async` and `wait`, the training thread otherwise).
+    private final class Box: @unchecked Sendable {
+        var iterator: DataLoader.Iterator
+        var next: Batch?
+        init(_ iterator: DataLoader.Iterator) { self.iterator = iterator }
+    }
+
+    init(_ loader: DataLoader, skipping: Int) {
+        var iterator = loader.makeIterator()
+        for _ in 0..<skipping { _ = iterator.next() }
+        box = Box(iterator)
+        prefetch()
+    }
+
+    /// Starts gathering the next batch in the background.
+    private func prefetch() {
+        let box = self.box
+        DispatchQueue.global().async(group: fetch) { box.next = box.iterator.next() }
+    }
+
+    /// The batch gathered while the previous one trained; starts gathering the one after it.
+    mutating func next() -> Batch? {
+        fetch.wait()
+        guard let current = box.next else { return nil }
+        box.next = nil
+        prefetch()
+        return current
+    }
 }
