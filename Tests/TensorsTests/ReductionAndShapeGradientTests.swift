@@ -91,3 +91,18 @@ struct LinearTests {
         checkGradients([x, w]) { Tensor.linear($0[0], weight: $0[1]) }
     }
 }
+
+@Suite("Fused softmax cross-entropy")
+struct SoftmaxCrossEntropyTests {
+    @Test func gradientsAndValues() {
+        let logits = random([5, 4], seed: 37, low: -2, high: 2)
+        let labels = [2, 0, -1, 3, 1]
+        for (weights, smoothing) in [(nil, Float(0)), ([1, 2, 0.5, 3] as [Float]?, Float(0)), (nil, 0.1), ([1, 2, 0.5, 3], 0.2)] {
+            checkGradients([logits]) { Tensor.softmaxCrossEntropy($0[0], labels: labels, classWeights: weights, labelSmoothing: smoothing) }
+        }
+        // Against the definition: −log softmax at the label; an ignored row gives 0.
+        let loss = Tensor.softmaxCrossEntropy(logits, labels: labels)
+        let logp = logits.logSoftmax(alongAxis: 1)
+        for (i, y) in labels.enumerated() { #expect(Swift.abs(loss[i] - (y < 0 ? 0 : -logp[i, y])) < 1e-6) }
+    }
+}
