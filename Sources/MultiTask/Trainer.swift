@@ -246,38 +246,66 @@ extension Duration {
 }
 
 /// The loader's batches, each gathered on a background thread while the previous one trains
-/// (data work only: the batches, and so the results, are the same as without prefetching).
+/// (data work only: the batches, and so the results, are the same as without prefetching). The
+/// thread is its own, not one of libdispatch's, which the engine's parallel loops need free.
 struct PrefetchingBatches: Sequence, IteratorProtocol {
-    private let box: Box
-    private var fetch = DispatchGroup()
-
-    /// Holds the loader's iterator and the batch being gathered; touched by one thread at a time
-    /// (the fetching thread between `async` and `wait`, the training thread otherwise).
-    private final class Box: @unchecked Sendable {
-        var iterator: DataLoader.Iterator
-        var next: Batch?
-        init(_ iterator: DataLoader.Iterator) { self.iterator = iterator }
-    }
+    private let worker: Worker
 
     init(_ loader: DataLoader, skipping: Int) {
         var iterator = loader.makeIterator()
         for _ in 0..<skipping { _ = iterator.next() }
-        box = Box(iterator)
-        prefetch()
-    }
-
-    /// Starts gathering the next batch in the background.
-    private func prefetch() {
-        let box = self.box
-        DispatchQueue.global().async(group: fetch) { box.next = box.iterator.next() }
+        worker = Worker(iterator)
     }
 
     /// The batch gathered while the previous one trained; starts gathering the one after it.
-    mutating func next() -> Batch? {
-        fetch.wait()
-        guard let current = box.next else { return nil }
-        box.next = nil
-        prefetch()
-        return current
+    mutating func next() -> Batch? { worker.take() }
+
+    /// A thread that gathers one batch per request. The loader state is handed between the two
+    /// threads through the semaphores, so only one of them touches it at a time; the thread keeps
+    /// that state alive itself and never refers to the worker.
+    private final class Worker {
+        private final class Shared: @unchecked Sendable {
+            var iterator: DataLoader.Iterator
+            var gathered: Batch?
+            var finished = false
+            let request = DispatchSemaphore(value: 0), ready = DispatchSemaphore(value: 0)
+            init(_ iterator: DataLoader.Iterator) { self.iterator = iterator }
+        }
+
+        private let shared: Shared
+        /// Whether a gather has been requested and not yet taken.
+        private var inFlight = true
+
+        init(_ iterator: DataLoader.Iterator) {
+            shared = Shared(iterator)
+            let shared = self.shared
+            Thread {
+                while true {
+                    shared.request.wait()
+                    if shared.finished { return }
+                    shared.gathered = shared.iterator.next()
+                    shared.ready.signal()
+                }
+            }.start()
+            shared.request.signal()
+        }
+
+        func take() -> Batch? {
+            guard inFlight else { return nil }
+            shared.ready.wait()
+            let batch = shared.gathered
+            shared.gathered = nil
+            if batch == nil { inFlight = false; shared.finished = true }
+            shared.request.signal()
+            return batch
+        }
+
+        /// Ends the thread, after the gather in flight (if any) has finished.
+        deinit {
+            guard inFlight else { return }
+            shared.ready.wait()
+            shared.finished = true
+            shared.request.signal()
+        }
     }
 }
