@@ -27,9 +27,10 @@ public enum Evaluator {
         if source.tasks == nil, let tasks = metadata["tasks"] { source.tasks = tasks.split(separator: ",").map(String.init) }
         let data = try PreparedData(source)
         let model = try MultiTaskModel(spec: spec, tasks: data.tasks, seed: 0)
+        try model.checkInputs(data.test)
         try model.network.load(from: file)
         let test = model.evaluate(data.test)
         return RunResults(test: test, bestEpoch: metadata["epoch"].flatMap(Int.init), baselines: nil, deltaM: nil,
-                          summary: TrainingSummary(epochs: 0, steps: 0, bestEpoch: nil, bestValue: nil, stoppedAtStepLimit: false, stoppedEarly: false, history: []))
+                          summary: TrainingSummary(epochs: 0, steps: 0, bestEpoch: nil, bestValue: nil, stoppedAtStepLimit: false, stoppedEarly: false, interrupted: false, history: []))
     }
 }

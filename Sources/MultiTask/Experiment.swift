@@ -103,7 +103,7 @@ public enum Experiment {
     public static func run(
         spec: ModelSpec, data: PreparedData, config: TrainingConfig, directory: URL?, initFrom checkpoint: URL? = nil,
         resume: Bool = false, baselines: Bool = false, gradientMethod: (any GradientMethod)? = nil,
-        onEvent: ((TrainingEvent) -> Void)? = nil
+        onEvent: ((TrainingEvent) -> Void)? = nil, shouldStop: @escaping () -> Bool = { false }
     ) throws -> RunResults {
         let trainer: Trainer
         if resume, let directory {
@@ -115,11 +115,12 @@ public enum Experiment {
         }
         trainer.gradientMethod = gradientMethod
         trainer.onEvent = onEvent
+        trainer.shouldStop = shouldStop
         let summary = try trainer.run()
         try trainer.loadBest()
         let test = trainer.model.evaluate(data.test)
         var results = RunResults(test: test, bestEpoch: summary.bestEpoch, baselines: nil, deltaM: nil, summary: summary)
-        if baselines && !summary.stoppedAtStepLimit {
+        if baselines && !summary.resumable {
             var evaluations: [TaskEvaluation] = []
             for task in data.tasks {
                 let single = try MultiTaskModel(spec: spec, tasks: [task], seed: config.seed)
@@ -128,6 +129,7 @@ public enum Experiment {
                 let baseline = try Trainer(model: single, train: data.train, validation: data.validation, config: singleConfig,
                                            directory: directory?.appendingPathComponent("baselines/\(task.name)"))
                 baseline.onEvent = onEvent
+                baseline.shouldStop = shouldStop
                 try baseline.run()
                 try baseline.loadBest()
                 evaluations += single.evaluate(data.test).tasks

@@ -32,6 +32,15 @@ public final class MultiTaskModel {
         self.network = try adjusted.build(seed: seed)
     }
 
+    /// Checks that `dataset`'s examples have the shape the model's input expects.
+    public func checkInputs(_ dataset: Dataset) throws {
+        guard dataset.exampleShape == spec.input else {
+            let hint = dataset.exampleShape.reduce(1, *) == spec.input.reduce(1, *)
+                ? " (same size: start the trunk with flatten and set input: \(dataset.exampleShape), or pick a model made for these inputs)" : ""
+            throw ConfigurationError("model '\(spec.name)' expects inputs of shape \(spec.input) per example, but '\(dataset.name)' has \(dataset.exampleShape)\(hint)")
+        }
+    }
+
     /// Each task's loss on a batch, from one forward pass (autograd graph kept for every loss).
     public func losses(_ batch: Batch) -> [Tensor] {
         let outputs = network.forward(batch.inputs).outputs

@@ -9,6 +9,7 @@ public final class ProgressPrinter {
     private var epochStart = ContinuousClock.now
     private var lastDraw = ContinuousClock.now - .seconds(1)
     private var lastLoggedTenth = -1
+    private var firstStep = 1, lastStep = 0
     private var running: [String: Double] = [:]
     private var taskOrder: [String] = []
 
@@ -20,12 +21,18 @@ public final class ProgressPrinter {
     public func handle(_ event: TrainingEvent) {
         switch event {
         case .step(let epoch, let epochs, let step, let steps, let losses):
-            if step == 1 { epochStart = .now; lastLoggedTenth = -1; running = [:] }
+            if step != lastStep + 1 {  // a new epoch, or a resumed one
+                epochStart = .now
+                firstStep = step
+                lastLoggedTenth = step == 1 ? -1 : step * 10 / Swift.max(steps, 1)
+                running = [:]
+            }
+            lastStep = step == steps ? 0 : step
             if taskOrder.isEmpty { taskOrder = losses.keys.sorted() }
             for (task, loss) in losses { running[task] = running[task].map { 0.9 * $0 + 0.1 * loss } ?? loss }
             // Rates count from the end of the first step, which also pays one-time warm-up costs.
             let elapsed = (ContinuousClock.now - epochStart).seconds
-            let rate = step > 1 ? Double(step - 1) / Swift.max(elapsed, 1e-9) : .nan
+            let rate = step > firstStep ? Double(step - firstStep) / Swift.max(elapsed, 1e-9) : .nan
             let eta = Double(steps - step) / rate
             let lossText = taskOrder.map { "\($0) \(Self.format(running[$0] ?? .nan))" }.joined(separator: "  ")
             if isTerminal {

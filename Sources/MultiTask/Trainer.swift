@@ -17,6 +17,9 @@ public final class Trainer {
     public var gradientMethod: (any GradientMethod)?
     /// Called after every step and epoch, for progress displays.
     public var onEvent: ((TrainingEvent) -> Void)?
+    /// Checked after every step; when it returns true the trainer saves a resumable checkpoint and
+    /// stops (Ctrl-C through `Interruption.requested`).
+    public var shouldStop: () -> Bool = { false }
 
     public private(set) var state = TrainingState()
     private var optimizer: any Optimizer
@@ -29,6 +32,8 @@ public final class Trainer {
             throw ConfigurationError("task '\(task.name)' has no labels in the training set '\(train.name)' (it has: \(train.tasks.map(\.name).joined(separator: ", ")))")
         }
         guard config.epochs > 0, config.batchSize > 0 else { throw ConfigurationError("epochs and batch size must be positive") }
+        try model.checkInputs(train)
+        if let validation { try model.checkInputs(validation) }
         if config.selection != "loss" {
             let parts = config.selection.split(separator: ".")
             guard parts.count == 2, model.tasks.contains(where: { $0.name == parts[0] }) else {
@@ -84,6 +89,10 @@ public final class Trainer {
                 if let limit = config.maxSteps, state.globalStep >= limit {
                     try save()
                     return summary(stoppedAtStepLimit: true)
+                }
+                if shouldStop() {
+                    try save()
+                    return summary(stoppedAtStepLimit: false, interrupted: true)
                 }
             }
             try finishEpoch(steps: steps, seconds: (ContinuousClock.now - started).seconds)
@@ -199,10 +208,10 @@ public final class Trainer {
         }
     }
 
-    private func summary(stoppedAtStepLimit: Bool) -> TrainingSummary {
+    private func summary(stoppedAtStepLimit: Bool, interrupted: Bool = false) -> TrainingSummary {
         TrainingSummary(epochs: state.epoch, steps: state.globalStep, bestEpoch: state.bestEpoch, bestValue: state.bestValue,
                         stoppedAtStepLimit: stoppedAtStepLimit, stoppedEarly: state.finished && state.epoch < config.epochs,
-                        history: state.history)
+                        interrupted: interrupted, history: state.history)
     }
 
     /// Loads the best epoch's weights (or keeps the last when there was no validation set).
@@ -226,7 +235,12 @@ public struct TrainingSummary: Sendable, Codable {
     public var bestValue: Double?
     public var stoppedAtStepLimit: Bool
     public var stoppedEarly: Bool
+    /// Stopped by `shouldStop` (Ctrl-C) with a resumable checkpoint saved.
+    public var interrupted = false
     public var history: [EpochRecord]
+
+    /// Whether the run stopped before its end and can continue with `Trainer.resume`.
+    public var resumable: Bool { stoppedAtStepLimit || interrupted }
 }
 
 /// Training failures that name where they happened.

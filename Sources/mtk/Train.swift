@@ -52,11 +52,15 @@ struct Train: ParsableCommand {
         config.selection = selection
         let prepared = try PreparedData(data.source(seed: seed))
         let printer = ProgressPrinter()
+        Interruption.install {
+            FileHandle.standardError.write(Data("\ninterrupt: finishing this step and saving a resumable checkpoint (Ctrl-C again to quit now)\n".utf8))
+        }
         let results = try Experiment.run(
             spec: try ModelSpec.resolve(model), data: prepared, config: config, directory: output.map { URL(fileURLWithPath: $0) },
-            initFrom: initFrom.map { URL(fileURLWithPath: $0) }, resume: resume, baselines: baselines, onEvent: printer.handle)
-        if results.summary.stoppedAtStepLimit {
-            print("stopped after \(results.summary.steps) steps; continue with --resume --output \(output ?? "DIR")")
+            initFrom: initFrom.map { URL(fileURLWithPath: $0) }, resume: resume, baselines: baselines, onEvent: printer.handle,
+            shouldStop: { Interruption.requested })
+        if results.summary.resumable {
+            print("stopped after \(results.summary.steps) steps" + (output.map { "; continue with: mtk train --resume --output \($0)" } ?? " (no --output, so nothing was saved)"))
         }
         print("test set (best validation epoch \(results.bestEpoch.map(String.init) ?? "-")):")
         print(results.markdown)

@@ -74,5 +74,9 @@ struct ProgressTests {
         printer.handle(.epoch(EpochRecord(epoch: 1, step: 20, learningRate: 0.1, trainLoss: ["a": 0.9], weights: ["a": 1],
                                           validation: nil, selectionValue: nil, seconds: 1.5)))
         #expect(lines.last! == "epoch 1 done in 1.5s, train loss a 0.9000\n")
+        // A resumed epoch starts its rate from the step it resumes at.
+        lines = []
+        for step in 15...20 { printer.handle(.step(epoch: 1, epochs: 2, step: step, steps: 20, losses: ["a": 1])) }
+        #expect(lines.first!.hasPrefix("epoch 2/2 step 16/20"))
     }
 }

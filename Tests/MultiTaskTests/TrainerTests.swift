@@ -59,6 +59,24 @@ struct TrainerTests {
         #expect(resumed.state.history.map(\.weights) == straight.state.history.map(\.weights))
     }
 
+    @Test func interruptSavesAResumableCheckpoint() throws {
+        let data = try smallData(seed: 4)
+        let config = smallConfig(epochs: 2)
+        let straight = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 6), train: data.train, validation: data.validation, config: config)
+        try straight.run()
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let interrupted = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 6), train: data.train,
+                                      validation: data.validation, config: config, directory: dir)
+        var steps = 0
+        interrupted.shouldStop = { steps += 1; return steps == 3 }
+        let summary = try interrupted.run()
+        #expect(summary.interrupted && summary.resumable && summary.steps == 3)
+        let resumed = try Trainer.resume(directory: dir, train: data.train, validation: data.validation, tasks: data.tasks)
+        try resumed.run()
+        #expect(resumed.model.network.stateDict() == straight.model.network.stateDict())
+    }
+
     @Test func earlyStoppingAndNonFiniteLoss() throws {
         let data = try smallData()
         var config = smallConfig(epochs: 30)
@@ -97,6 +115,11 @@ struct TrainerTests {
         config = smallConfig()
         config.optimizer.kind = "lion"
         #expect { try Trainer(model: model, train: data.train, validation: nil, config: config) } throws: { "\($0)".contains("lion") }
+        var wide = smallSpec
+        wide.input = [2, 4]
+        wide.trunk = [.flatten] + smallSpec.trunk
+        #expect { try Trainer(model: try MultiTaskModel(spec: wide, tasks: data.tasks, seed: 0), train: data.train, validation: nil, config: smallConfig()) }
+            throws: { "\($0)".contains("expects inputs of shape [2, 4]") && "\($0)".contains("[8]") }
         var badSpec = smallSpec
         badSpec.heads = [.init(task: "task2", layers: [.linear(in: nil, out: 5, bias: true)])]
         #expect { try MultiTaskModel(spec: badSpec, tasks: data.tasks, seed: 0) } throws: { "\($0)".contains("heads.task2") }
