@@ -178,7 +178,7 @@ public final class Trainer {
         state.weighting = weighting.state
         state.weightingParameters = Dictionary(uniqueKeysWithValues: weighting.parameters.map { ($0.name, $0.tensor.scalars) })
         state.dropoutGenerators = Dictionary(uniqueKeysWithValues: model.network.namedModules().compactMap { name, module in
-            (module as? Dropout).map { (name, $0.rng.state.flatMap { [Double($0 >> 32), Double($0 & 0xFFFF_FFFF)] }) }
+            (module as? Dropout).map { (name, GeneratorState.encode($0.rng)) }
         })
         try model.network.save(to: dir.lastModel, metadata: checkpointMetadata())
         try optimizer.state().write(to: dir.optimizer)
@@ -203,8 +203,8 @@ public final class Trainer {
         }
         weighting.parameters = learned
         for (name, module) in model.network.namedModules() {
-            guard let dropout = module as? Dropout, let h = state.dropoutGenerators[name], h.count == 8 else { continue }
-            dropout.rng = RandomGenerator(state: (0..<4).map { UInt64(h[2 * $0]) << 32 | UInt64(h[2 * $0 + 1]) })
+            guard let dropout = module as? Dropout, let saved = state.dropoutGenerators[name].flatMap(GeneratorState.decode) else { continue }
+            dropout.rng = saved
         }
     }
 

@@ -25,10 +25,7 @@ public struct RandomLossWeighting: LossWeighting {
 
     /// The generator's four words as eight exact 32-bit halves (JSON-safe).
     public var state: [String: [Double]] {
-        get { ["rng": rng.state.flatMap { [Double($0 >> 32), Double($0 & 0xFFFF_FFFF)] }] }
-        set {
-            guard let h = newValue["rng"], h.count == 8 else { return }
-            rng = RandomGenerator(state: (0..<4).map { UInt64(h[2 * $0]) << 32 | UInt64(h[2 * $0 + 1]) })
-        }
+        get { ["rng": GeneratorState.encode(rng)] }
+        set { if let saved = newValue["rng"].flatMap(GeneratorState.decode) { rng = saved } }
     }
 }
