@@ -130,3 +130,21 @@ struct CheckpointTests {
         #expect(model.parameters()["trunk.0.weight"]!.shape == [100, 784])
     }
 }
+
+@Suite("Sequential ReLU/max-pool reordering")
+struct ReluPoolOrderTests {
+    /// Pool-then-ReLU inside Sequential gives the same values and gradients as ReLU-then-pool,
+    /// including windows with no positive value and ties at zero.
+    @Test func sameValuesAndGradients() {
+        var rng = RandomGenerator(seed: 12)
+        var values = Tensor.uniform([2, 3, 6, 6], low: -1, high: 1, using: &rng).scalars
+        for i in stride(from: 0, to: values.count, by: 7) { values[i] = 0 }
+        for i in 0..<4 { values[i] = -Float(i + 1) }  // a window with no positive value
+        let x = Tensor(shape: [2, 3, 6, 6], scalars: values).requiringGradient()
+        let seed = Tensor.uniform([2, 3, 3, 3], using: &rng)
+        let fused = Sequential([ReLU(), MaxPool2d(kernel: 2)])(x)
+        let plain = x.relu().maxPool2d(kernel: 2)
+        #expect(fused == plain)
+        #expect(fused.gradients(wrt: [x], seed: seed)[0] == plain.gradients(wrt: [x], seed: seed)[0])
+    }
+}

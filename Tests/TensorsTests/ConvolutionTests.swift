@@ -137,3 +137,22 @@ struct DeterminismTests {
         #expect(run() == one)
     }
 }
+
+@Suite("Max-pool 2x2 dense backward")
+struct MaxPoolDenseBackwardTests {
+    /// The dense 2x2 gradient equals that of an independent formulation (windows as axes, then
+    /// max over them; distinct values, so no ties), odd sizes included (the last row or column
+    /// lies outside every window and gets 0).
+    @Test(arguments: [[2, 3, 6, 8], [1, 2, 5, 7]])
+    func matchesWindowMax(shape: [Int]) {
+        let x = distinct(shape, seed: 81).requiringGradient()
+        let (n, c, h, w) = (shape[0], shape[1], shape[2] / 2, shape[3] / 2)
+        let seed = random([n, c, h, w], seed: 82)
+        let dense = x.maxPool2d(kernel: 2).gradients(wrt: [x], seed: seed)[0]
+        let windows = x.slice(axis: 2, 0..<(2 * h)).slice(axis: 3, 0..<(2 * w))
+            .reshaped([n, c, h, 2, w, 2]).permuted([0, 1, 2, 4, 3, 5]).max(alongAxes: [4, 5])
+        let reference = windows.gradients(wrt: [x], seed: seed)[0]
+        #expect(dense == reference)
+        checkGradients([x.detached()]) { $0[0].maxPool2d(kernel: 2) }
+    }
+}

@@ -123,6 +123,33 @@ func maxPool2dBackward(
     }
 }
 
+/// The 2x2, stride-2 max-pool gradient written densely: the windows tile the plane, so each input
+/// element gets its window's gradient if it was the chosen maximum and 0 otherwise (a last odd
+/// row or column, outside every window, gets 0). One pass, no zero-fill beforehand.
+func maxPool2dBackward2x2Stride2(
+    gradOutput: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
+    planes: Int, height: Int, width: Int, into gradInput: UnsafeMutablePointer<Float>
+) {
+    let outH = height / 2, outW = width / 2
+    for plane in 0..<planes {
+        let grad = gradOutput + plane * outH * outW, idx = indices + plane * outH * outW
+        let dst = gradInput + plane * height * width
+        for oh in 0..<outH {
+            let top = 2 * oh * width, bottom = top + width
+            for ow in 0..<outW {
+                let g = grad[oh * outW + ow], at = Int(idx[oh * outW + ow])
+                let a = top + 2 * ow, c = bottom + 2 * ow
+                dst[a] = at == a ? g : 0
+                dst[a + 1] = at == a + 1 ? g : 0
+                dst[c] = at == c ? g : 0
+                dst[c + 1] = at == c + 1 ? g : 0
+            }
+            if width % 2 == 1 { dst[top + width - 1] = 0; dst[bottom + width - 1] = 0 }
+        }
+        if height % 2 == 1 { (dst + (height - 1) * width).update(repeating: 0, count: width) }
+    }
+}
+
 // MARK: - Average pooling
 
 /// One axis of an average-pool window (PyTorch): start = o*stride - pad, end = min(start + kernel, extent + pad),

@@ -19,8 +19,22 @@ extension Tensor {
             }
         }
         let source = shape
+        let tiles = window == Window2D(kernelH: 2, kernelW: 2, strideH: 2, strideW: 2)
         return out.recording("maxPool2d", [self]) { [indices] g, _ in
-            [Tensor.poolGradient(source, planes, h, w, oh * ow, g) { gOut, range, gIn in
+            guard !tiles else {
+                return [Tensor.build(source) { gIn in
+                    g.storage.withUnsafeBufferPointer { po in
+                        indices.withUnsafeBufferPointer { pi in
+                            let (po, pi) = (po.baseAddress!, pi.baseAddress!)
+                            parallelChunks(planes, costPerItem: h * w) { range in
+                                maxPool2dBackward2x2Stride2(gradOutput: po + range.lowerBound * oh * ow, indices: pi + range.lowerBound * oh * ow,
+                                                            planes: range.count, height: h, width: w, into: gIn + range.lowerBound * h * w)
+                            }
+                        }
+                    }
+                }]
+            }
+            return [Tensor.poolGradient(source, planes, h, w, oh * ow, g) { gOut, range, gIn in
                 indices.withUnsafeBufferPointer { pi in
                     maxPool2dBackward(gradOutput: gOut, indices: pi.baseAddress! + range.lowerBound * oh * ow, planes: range.count,
                                       height: h, width: w, outHeight: oh, outWidth: ow, accumulatingInto: gIn)
