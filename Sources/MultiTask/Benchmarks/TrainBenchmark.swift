@@ -81,25 +81,18 @@ public enum TrainBenchmark {
                       train_loss_last_epoch: summary.history.last?.trainLoss ?? [:])
     }
 
-    /// Fashion-MNIST with the workload's tasks: class and parity (MLP, flattened inputs), or class,
-    /// footwear and upper (CNN).
+    /// Fashion-MNIST with the workload's tasks: class and parity (class % 2) on flattened inputs for
+    /// the MLP; class, footwear and upper from the `fashion-attributes` suite for the CNN.
     static func datasets(_ workload: Workload, directory: URL?) throws -> (Dataset, Dataset) {
         func make(_ split: FashionMNIST.Split) throws -> Dataset {
-            let (images, labels) = try FashionMNIST.load(split, directory: directory)
-            let y = labels.map(Float.init)
-            let inputs = workload == .mlp ? images.reshaped([images.shape[0], 784]) : images
-            var tasks = [TaskInfo(name: "class", kind: .multiclass(classes: 10), summary: "the garment class")]
-            var columns = ["class": Tensor(y)]
-            if workload == .mlp {
-                tasks.append(TaskInfo(name: "parity", kind: .binary, summary: "class % 2"))
-                columns["parity"] = Tensor(labels.map { Float($0 % 2) })
-            } else {
-                tasks.append(TaskInfo(name: "footwear", kind: .binary, summary: "class in {5, 7, 9}"))
-                tasks.append(TaskInfo(name: "upper", kind: .binary, summary: "class in {0, 2, 4, 6}"))
-                columns["footwear"] = Tensor(labels.map { [5, 7, 9].contains($0) ? 1 : 0 })
-                columns["upper"] = Tensor(labels.map { [0, 2, 4, 6].contains($0) ? 1 : 0 })
+            guard workload == .mlp else {
+                return try TaskSuite.fashionAttributes(split, seed: 0, directory: directory).selecting(tasks: ["class", "footwear", "upper"])
             }
-            return try Dataset(name: "fashion-mnist-\(workload.rawValue)", inputs: inputs, tasks: tasks, labels: columns)
+            let (images, labels) = try FashionMNIST.load(split, directory: directory)
+            return try Dataset(name: "fashion-mnist-mlp", inputs: images.reshaped([images.shape[0], 784]),
+                               tasks: [TaskInfo(name: "class", kind: .multiclass(classes: 10), summary: "the garment class"),
+                                       TaskInfo(name: "parity", kind: .binary, summary: "class % 2")],
+                               labels: ["class": Tensor(labels.map(Float.init)), "parity": Tensor(labels.map { Float($0 % 2) })])
         }
         return (try make(.train), try make(.test))
     }
