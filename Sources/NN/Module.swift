@@ -170,27 +170,36 @@ extension Module {
     /// (mlx's `valueAndGrad(model:)`). The parameters are swapped for graph leaves while `loss`
     /// runs and restored afterwards.
     public func valueAndGradient(_ loss: () throws -> Tensor) rethrows -> (value: Tensor, gradients: ParameterSet) {
-        let (values, grads) = try valuesAndGradients(of: parameters().names) { [try loss()] }
+        let (values, grads) = try valuesAndGradients { [try loss()] }
         return (values[0], grads[0])
     }
 
     /// Several losses from one forward pass and the gradient of each with respect to the named
     /// parameters (all by default; e.g. only the trunk's): per-task gradients for gradient methods.
     public func valuesAndGradients(of names: [String]? = nil, _ losses: () throws -> [Tensor]) rethrows -> (values: [Tensor], gradients: [ParameterSet]) {
-        let saved = parameters()
-        let names = names ?? saved.names
-        let leaves = ParameterSet(names.map { name in
-            guard let value = saved[name] else { fatalError("valuesAndGradients: the model has no parameter '\(name)'") }
-            return (name, value.requiringGradient())
-        })
-        try! update(parameters: leaves)
-        defer { try! update(parameters: saved) }
-        let values = try losses()
-        let gradients = values.map { value in
-            let g = value.gradients(wrt: names.map { leaves[$0]! })
-            return ParameterSet(Swift.zip(names, g).map { ($0, $1) })
+        try withGradientLeaves(names) { leaves in
+            let values = try losses()
+            let gradients = values.map { value in
+                ParameterSet(Swift.zip(leaves.names, value.gradients(wrt: leaves.tensors)).map { ($0, $1) })
+            }
+            return (values.map { $0.detached() }, gradients)
         }
-        return (values.map { $0.detached() }, gradients)
+    }
+
+    /// The value of `objective` and its gradient with respect to this module's parameters and to
+    /// `extra` parameters that live outside it (a loss-weighting method's learned weights).
+    /// `objective` receives the extra parameters as graph leaves.
+    public func valueAndGradient(
+        with extra: ParameterSet, _ objective: (ParameterSet) throws -> Tensor
+    ) rethrows -> (value: Tensor, gradients: ParameterSet, extraGradients: ParameterSet) {
+        try withGradientLeaves(nil) { leaves in
+            let extraLeaves = extra.map { $0.requiringGradient() }
+            let value = try objective(extraLeaves)
+            let grads = value.gradients(wrt: leaves.tensors + extraLeaves.tensors)
+            return (value.detached(),
+                    ParameterSet(Swift.zip(leaves.names, grads).map { ($0, $1) }),
+                    ParameterSet(Swift.zip(extra.names, grads.dropFirst(leaves.count)).map { ($0, $1) }))
+        }
     }
 
     /// Runs `body` with this module's parameters temporarily replaced (e.g. TAG's lookahead
@@ -201,24 +210,17 @@ extension Module {
         defer { try! update(parameters: saved) }
         return try body()
     }
-}
 
-extension Module {
-    /// The value of `objective` and its gradient with respect to this module's parameters and to
-    /// `extra` parameters that live outside it (a loss-weighting method's learned weights).
-    /// `objective` receives the extra parameters as graph leaves.
-    public func valueAndGradient(
-        with extra: ParameterSet, _ objective: (ParameterSet) throws -> Tensor
-    ) rethrows -> (value: Tensor, gradients: ParameterSet, extraGradients: ParameterSet) {
+    /// Runs `body` with the named parameters (all by default) swapped for fresh graph leaves, which
+    /// it receives, and restores the parameters afterwards: the shared core of the gradient calls.
+    private func withGradientLeaves<R>(_ names: [String]?, _ body: (ParameterSet) throws -> R) rethrows -> R {
         let saved = parameters()
-        let leaves = saved.map { $0.requiringGradient() }
-        let extraLeaves = extra.map { $0.requiringGradient() }
+        let leaves = ParameterSet((names ?? saved.names).map { name in
+            guard let value = saved[name] else { fatalError("gradients: the model has no parameter '\(name)'") }
+            return (name, value.requiringGradient())
+        })
         try! update(parameters: leaves)
         defer { try! update(parameters: saved) }
-        let value = try objective(extraLeaves)
-        let grads = value.gradients(wrt: leaves.tensors + extraLeaves.tensors)
-        return (value.detached(),
-                ParameterSet(Swift.zip(saved.names, grads).map { ($0, $1) }),
-                ParameterSet(Swift.zip(extra.names, grads.dropFirst(saved.count)).map { ($0, $1) }))
+        return try body(leaves)
     }
 }
