@@ -105,20 +105,25 @@ public final class Trainer {
     /// One optimizer step; returns each task's loss.
     private func step(_ batch: Batch) throws -> [Double] {
         var taskLosses: [Double] = []
+        var perTask: [ParameterSet] = []
         var (_, gradients, weightingGradients) = model.network.valueAndGradient(with: weighting.parameters) { leaves in
             let losses = model.losses(batch)
             taskLosses = losses.map { Double($0.scalar) }
+            if gradientMethod != nil {
+                // Inside this closure the network's parameters are the graph leaves, so each task's
+                // gradient of the shared trunk comes from this same forward pass.
+                let shared = model.network.trunkParameters()
+                perTask = losses.map { ParameterSet(zip(shared.names, $0.gradients(wrt: shared.tensors)).map { ($0, $1) }) }
+            }
             return weighting.combine(losses, parameters: leaves)
         }
         for (task, loss) in zip(model.tasks, taskLosses) where !loss.isFinite {
             throw TrainingError.nonFiniteLoss(task: task.name, epoch: state.epoch + 1, step: state.stepInEpoch + 1, value: loss)
         }
         if var method = gradientMethod {
-            let shared = model.network.trunkParameters().names
-            let (_, perTask) = model.network.valuesAndGradients(of: shared) { model.losses(batch) }
             let direction = method.combine(perTask, losses: taskLosses)
             gradientMethod = method
-            for name in shared { gradients[name] = direction[name] }
+            for name in direction.names { gradients[name] = direction[name] }
         }
         if let clip = config.gradientClip {
             (gradients, _) = Clipping.clipGradientNorm(gradients, maxNorm: clip)
