@@ -326,33 +326,52 @@ private func runCol2im(_ cols: [Float], _ c: ConvCase, initial: Float = 0) -> [F
     return x
 }
 
-private enum MaxPoolPath { case dispatch, general, fast2x2 }
+private enum MaxPoolPath { case general, tiles }
 
-private func runMaxPool(_ x: [Float], _ c: ConvCase, path: MaxPoolPath = .dispatch) -> (values: [Float], indices: [Int32]) {
+/// Values and chosen indices (h*W + w); the 2x2-tile kernel's tap codes are turned into indices.
+private func runMaxPool(_ x: [Float], _ c: ConvCase, path: MaxPoolPath = .general) -> (values: [Float], indices: [Int32]) {
     let (outH, outW) = c.window.outputSize(height: c.height, width: c.width)
     var values = [Float](repeating: .nan, count: c.channels * outH * outW)
     var indices = [Int32](repeating: -7, count: values.count)
+    var taps = [UInt8](repeating: 9, count: values.count)
     x.withUnsafeBufferPointer { src in
         values.withUnsafeMutableBufferPointer { out in
-            indices.withUnsafeMutableBufferPointer { idx in
-                switch path {
-                case .dispatch:
+            switch path {
+            case .general:
+                indices.withUnsafeMutableBufferPointer { idx in
                     maxPool2dForward(
                         src.baseAddress!, planes: c.channels, height: c.height, width: c.width,
                         window: c.window, output: out.baseAddress!, indices: idx.baseAddress!)
-                case .general:
-                    maxPool2dForwardGeneral(
-                        src.baseAddress!, planes: c.channels, height: c.height, width: c.width,
-                        window: c.window, output: out.baseAddress!, indices: idx.baseAddress!)
-                case .fast2x2:
-                    maxPool2dForward2x2Stride2(
-                        src.baseAddress!, planes: c.channels, height: c.height, width: c.width,
-                        output: out.baseAddress!, indices: idx.baseAddress!)
+                }
+            case .tiles:
+                taps.withUnsafeMutableBufferPointer { t in
+                    maxPool2x2Forward(src.baseAddress!, planes: c.channels, height: c.height, width: c.width,
+                                      output: out.baseAddress!, taps: t.baseAddress!)
+                }
+                for (o, tap) in taps.enumerated() {
+                    let (oh, ow) = ((o / outW) % outH, o % outW)
+                    indices[o] = Int32((2 * oh + Int(tap) / 2) * c.width + 2 * ow + Int(tap) % 2)
                 }
             }
         }
     }
     return (values, indices)
+}
+
+/// The tile kernel's backward pass into a buffer filled with NaN: it must write every element.
+private func runMaxPoolTilesBackward(_ x: [Float], _ gradOut: [Float], _ c: ConvCase) -> [Float] {
+    let (outH, outW) = c.window.outputSize(height: c.height, width: c.width)
+    var taps = [UInt8](repeating: 0, count: c.channels * outH * outW)
+    var values = [Float](repeating: 0, count: taps.count)
+    var grad = [Float](repeating: .nan, count: x.count)
+    x.withUnsafeBufferPointer { src in
+        maxPool2x2Forward(src.baseAddress!, planes: c.channels, height: c.height, width: c.width,
+                          output: &values, taps: &taps)
+    }
+    gradOut.withUnsafeBufferPointer { g in
+        maxPool2x2Backward(gradOutput: g.baseAddress!, taps: taps, planes: c.channels, height: c.height, width: c.width, into: &grad)
+    }
+    return grad
 }
 
 private func runMaxPoolBackward(_ gradOut: [Float], _ indices: [Int32], _ c: ConvCase, initial: Float = 0) -> [Float] {
@@ -499,9 +518,13 @@ private func runAdaptiveBackward(_ gradOut: [Float], planes: Int, h: Int, w: Int
     }
 }
 
-@Test func maxPool2x2FastPathMatchesGeneralPath() {
+/// The 2x2-tile kernels against the general ones, forward and backward: plane widths below
+/// four (one lane at a time), multiples of four and others (an overlapping last quad), odd
+/// extents (an unread last row or column).
+@Test func maxPool2x2TilesMatchGeneralPath() {
     var rng = SplitMix64(state: 6)
-    for (h, w) in [(2, 2), (4, 6), (7, 5), (9, 9), (1, 8), (3, 1), (10, 3)] {
+    let shapes = [(2, 2), (4, 6), (7, 5), (9, 9), (1, 8), (3, 1), (10, 3), (2, 16), (4, 14), (6, 28), (5, 11), (8, 15), (3, 18)]
+    for (h, w) in shapes {
         let c = ConvCase(channels: 3, height: h, width: w, window: window(2, 2, stride: (2, 2)))
         // Coarse values produce ties; a sprinkle of NaN and -infinity exercises the replacement rule.
         var x = (0..<c.channels * h * w).map { _ in Float(rng.int(in: -2...2)) }
@@ -512,16 +535,15 @@ private func runAdaptiveBackward(_ gradOut: [Float], planes: Int, h: Int, w: Int
             default: break
             }
         }
-        let fast = runMaxPool(x, c, path: .fast2x2)
+        let tiles = runMaxPool(x, c, path: .tiles)
         let general = runMaxPool(x, c, path: .general)
-        let dispatched = runMaxPool(x, c)
         let naive = naiveMaxPool(x, c)
-        #expect(identical(fast.values, general.values), "\(h)x\(w)")
-        #expect(fast.indices == general.indices, "\(h)x\(w)")
-        #expect(identical(dispatched.values, general.values), "\(h)x\(w)")
-        #expect(dispatched.indices == general.indices, "\(h)x\(w)")
+        #expect(identical(tiles.values, general.values), "\(h)x\(w)")
+        #expect(tiles.indices == general.indices, "\(h)x\(w)")
         #expect(identical(general.values, naive.values), "\(h)x\(w)")
         #expect(general.indices == naive.indices, "\(h)x\(w)")
+        let gradOut = rng.floats(tiles.values.count)
+        #expect(runMaxPoolTilesBackward(x, gradOut, c) == runMaxPoolBackward(gradOut, general.indices, c), "\(h)x\(w)")
     }
 }
 
@@ -551,7 +573,7 @@ private func runAdaptiveBackward(_ gradOut: [Float], planes: Int, h: Int, w: Int
         }
         for fill in [Float(0.5), -.infinity] {
             let x = [Float](repeating: fill, count: c.channels * c.height * c.width)
-            for path in [MaxPoolPath.dispatch, .general] {
+            for path in c.window == window(2, 2, stride: (2, 2)) ? [MaxPoolPath.tiles, .general] : [.general] {
                 let got = runMaxPool(x, c, path: path)
                 #expect(got.indices == expected, "\(c) \(path) fill \(fill)")
                 #expect(got.values.allSatisfy { $0 == fill }, "\(c) \(path) fill \(fill)")
@@ -565,7 +587,7 @@ private func runAdaptiveBackward(_ gradOut: [Float], planes: Int, h: Int, w: Int
     var x = (0..<16).map { Float($0) }
     x[5] = .nan  // window (0, 0): taps 0, 1, 4, 5
     x[10] = .nan  // window (1, 1): taps 10, 11, 14, 15; the larger values after it must not win
-    for path in [MaxPoolPath.fast2x2, .general] {
+    for path in [MaxPoolPath.tiles, .general] {
         let got = runMaxPool(x, c, path: path)
         #expect(got.values[0].isNaN && got.values[3].isNaN, "\(path)")
         #expect(got.values[1] == 7 && got.values[2] == 13, "\(path)")

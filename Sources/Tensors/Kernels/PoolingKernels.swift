@@ -2,23 +2,8 @@
 
 /// output[p, oh, ow] = max over the in-image window taps of input[p], indices = h*W + w of the chosen tap.
 /// Taps are scanned row-major and replace the running max when `value > max || value.isNaN` (first max wins, NaN propagates).
-func maxPool2dForward(
-    _ input: UnsafePointer<Float>,
-    planes: Int, height: Int, width: Int,
-    window: Window2D,
-    output: UnsafeMutablePointer<Float>,
-    indices: UnsafeMutablePointer<Int32>
-) {
-    if window == Window2D(kernelH: 2, kernelW: 2, strideH: 2, strideW: 2) {
-        maxPool2dForward2x2Stride2(input, planes: planes, height: height, width: width, output: output, indices: indices)
-    } else {
-        maxPool2dForwardGeneral(input, planes: planes, height: height, width: width, window: window, output: output, indices: indices)
-    }
-}
-
-/// Max pooling for any window: same math and tie rule as `maxPool2dForward`.
 /// A window with no tap inside the image (possible only with dilation) yields -infinity and index -1.
-func maxPool2dForwardGeneral(
+func maxPool2dForward(
     _ input: UnsafePointer<Float>,
     planes: Int, height: Int, width: Int,
     window: Window2D,
@@ -65,41 +50,6 @@ func maxPool2dForwardGeneral(
     }
 }
 
-/// Max pooling with a 2x2 kernel, stride 2, no padding, dilation 1; identical results to `maxPool2dForwardGeneral`.
-/// Branchless: each candidate is taken with a select, in the window's scan order and with the same
-/// rule (`value > max || value.isNaN`), so ties and NaNs resolve as in the general path; on random
-/// data a branch would mispredict about every other time.
-func maxPool2dForward2x2Stride2(
-    _ input: UnsafePointer<Float>,
-    planes: Int, height: Int, width: Int,
-    output: UnsafeMutablePointer<Float>,
-    indices: UnsafeMutablePointer<Int32>
-) {
-    precondition(height * width <= Int(Int32.max), "plane too large for Int32 indices")
-    let outH = height / 2, outW = width / 2
-    @inline(__always) func take(_ best: inout Float, _ at: inout Int32, _ value: Float, _ index: Int32) {
-        let replace = (value > best) || (value != value)
-        best = replace ? value : best
-        at = replace ? index : at
-    }
-    for plane in 0..<planes {
-        let src = input + plane * height * width
-        let dst = output + plane * outH * outW, idx = indices + plane * outH * outW
-        for oh in 0..<outH {
-            let top = 2 * oh * width, bottom = top + width
-            for ow in 0..<outW {
-                let a = top + 2 * ow, c = bottom + 2 * ow
-                var best = src[a], at = Int32(truncatingIfNeeded: a)
-                take(&best, &at, src[a + 1], Int32(truncatingIfNeeded: a + 1))
-                take(&best, &at, src[c], Int32(truncatingIfNeeded: c))
-                take(&best, &at, src[c + 1], Int32(truncatingIfNeeded: c + 1))
-                dst[oh * outW + ow] = best
-                idx[oh * outW + ow] = at
-            }
-        }
-    }
-}
-
 /// gradInput[p, indices[p, o]] += gradOutput[p, o] for every output cell o; negative indices (empty windows) are skipped.
 func maxPool2dBackward(
     gradOutput: UnsafePointer<Float>,
@@ -120,33 +70,6 @@ func maxPool2dBackward(
         grad += cells
         idx += cells
         dst += height * width
-    }
-}
-
-/// The 2x2, stride-2 max-pool gradient written densely: the windows tile the plane, so each input
-/// element gets its window's gradient if it was the chosen maximum and 0 otherwise (a last odd
-/// row or column, outside every window, gets 0). One pass, no zero-fill beforehand.
-func maxPool2dBackward2x2Stride2(
-    gradOutput: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
-    planes: Int, height: Int, width: Int, into gradInput: UnsafeMutablePointer<Float>
-) {
-    let outH = height / 2, outW = width / 2
-    for plane in 0..<planes {
-        let grad = gradOutput + plane * outH * outW, idx = indices + plane * outH * outW
-        let dst = gradInput + plane * height * width
-        for oh in 0..<outH {
-            let top = 2 * oh * width, bottom = top + width
-            for ow in 0..<outW {
-                let g = grad[oh * outW + ow], at = Int(idx[oh * outW + ow])
-                let a = top + 2 * ow, c = bottom + 2 * ow
-                dst[a] = at == a ? g : 0
-                dst[a + 1] = at == a + 1 ? g : 0
-                dst[c] = at == c ? g : 0
-                dst[c + 1] = at == c + 1 ? g : 0
-            }
-            if width % 2 == 1 { dst[top + width - 1] = 0; dst[bottom + width - 1] = 0 }
-        }
-        if height % 2 == 1 { (dst + (height - 1) * width).update(repeating: 0, count: width) }
     }
 }
 

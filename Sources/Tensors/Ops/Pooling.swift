@@ -5,6 +5,7 @@ extension Tensor {
     /// each window in row-major scan order (PyTorch's tie rule); NaN propagates.
     public func maxPool2d(kernel: Size2, stride: Size2? = nil, padding: Size2 = 0, dilation: Size2 = 1) -> Tensor {
         let (planes, window, outShape) = poolGeometry("maxPool2d", kernel, stride, padding, dilation)
+        if window == Window2D(kernelH: 2, kernelW: 2, strideH: 2, strideW: 2) { return maxPoolTiles(planes, outShape) }
         let (h, w, oh, ow) = (shape[2], shape[3], outShape[2], outShape[3])
         var indices = [Int32](repeating: 0, count: outShape.product)
         let out = Tensor.build(outShape) { out in
@@ -19,25 +20,43 @@ extension Tensor {
             }
         }
         let source = shape
-        let tiles = window == Window2D(kernelH: 2, kernelW: 2, strideH: 2, strideW: 2)
         return out.recording("maxPool2d", [self]) { [indices] g, _ in
-            guard !tiles else {
-                return [Tensor.build(source) { gIn in
-                    g.storage.withUnsafeBufferPointer { po in
-                        indices.withUnsafeBufferPointer { pi in
-                            let (po, pi) = (po.baseAddress!, pi.baseAddress!)
-                            parallelChunks(planes, costPerItem: h * w) { range in
-                                maxPool2dBackward2x2Stride2(gradOutput: po + range.lowerBound * oh * ow, indices: pi + range.lowerBound * oh * ow,
-                                                            planes: range.count, height: h, width: w, into: gIn + range.lowerBound * h * w)
-                            }
-                        }
-                    }
-                }]
-            }
-            return [Tensor.poolGradient(source, planes, h, w, oh * ow, g) { gOut, range, gIn in
+            [Tensor.poolGradient(source, planes, h, w, oh * ow, g) { gOut, range, gIn in
                 indices.withUnsafeBufferPointer { pi in
                     maxPool2dBackward(gradOutput: gOut, indices: pi.baseAddress! + range.lowerBound * oh * ow, planes: range.count,
                                       height: h, width: w, outHeight: oh, outWidth: ow, accumulatingInto: gIn)
+                }
+            }]
+        }
+    }
+
+    /// The 2×2, stride-2 max pool: one byte per output records the chosen tap of its tile, and
+    /// the backward pass writes the whole input gradient densely in one pass.
+    private func maxPoolTiles(_ planes: Int, _ outShape: [Int]) -> Tensor {
+        let (h, w, oh, ow) = (shape[2], shape[3], outShape[2], outShape[3])
+        var taps = [UInt8](unsafeUninitializedCapacity: outShape.product) { _, count in count = outShape.product }
+        let out = Tensor.build(outShape) { out in
+            storage.withUnsafeBufferPointer { px in
+                taps.withUnsafeMutableBufferPointer { pt in
+                    let (px, pt) = (px.baseAddress!, pt.baseAddress!)
+                    parallelChunks(planes, costPerItem: h * w) { range in
+                        maxPool2x2Forward(px + range.lowerBound * h * w, planes: range.count, height: h, width: w,
+                                          output: out + range.lowerBound * oh * ow, taps: pt + range.lowerBound * oh * ow)
+                    }
+                }
+            }
+        }
+        let source = shape
+        return out.recording("maxPool2d", [self]) { [taps] g, _ in
+            [Tensor.build(source) { gIn in
+                g.storage.withUnsafeBufferPointer { po in
+                    taps.withUnsafeBufferPointer { pt in
+                        let (po, pt) = (po.baseAddress!, pt.baseAddress!)
+                        parallelChunks(planes, costPerItem: h * w) { range in
+                            maxPool2x2Backward(gradOutput: po + range.lowerBound * oh * ow, taps: pt + range.lowerBound * oh * ow,
+                                               planes: range.count, height: h, width: w, into: gIn + range.lowerBound * h * w)
+                        }
+                    }
                 }
             }]
         }
