@@ -24,6 +24,10 @@ private func forEachColumnRow(
 
 /// cols[(c*kh + i)*kw + j, oh*outW + ow] = input[c, oh*sh - ph + i*dh, ow*sw - pw + j*dw], or 0 outside the image.
 /// One image [C, H, W] becomes a [C*kh*kw, outH*outW] row-major matrix.
+///
+/// With stride 1 along rows and an output as wide as the input ("same" padding, the usual 3×3
+/// case), a row of cols is the flattened plane shifted by one offset: one long copy per row, then
+/// the columns that wrapped around are zeroed. Otherwise each output row is copied on its own.
 func im2col(
     _ input: UnsafePointer<Float>,
     channels: Int, height: Int, width: Int,
@@ -32,23 +36,42 @@ func im2col(
 ) {
     let (outH, outW) = window.outputSize(height: height, width: width)
     let sh = window.strideH, sw = window.strideW
+    let shifted = sh == 1 && sw == 1 && outW == width
     forEachColumnRow(channels: channels, height: height, width: width, window: window) { r, plane, rowOffset, colOffset, ohValid, owValid in
         let row = cols + r * outH * outW
-        let valid = owValid.count
         row.update(repeating: 0, count: ohValid.lowerBound * outW)
+        (row + ohValid.upperBound * outW).update(repeating: 0, count: (outH - ohValid.upperBound) * outW)
+        guard !ohValid.isEmpty else { return }
+        guard !owValid.isEmpty else {
+            (row + ohValid.lowerBound * outW).update(repeating: 0, count: ohValid.count * outW)
+            return
+        }
+        if shifted {
+            // row[p] = plane[p + shift] for p over the valid output rows, minus the wrapped ends.
+            let first = ohValid.lowerBound * outW + owValid.lowerBound
+            let last = (ohValid.upperBound - 1) * outW + owValid.upperBound
+            (row + first).update(from: input + plane + first + rowOffset * width + colOffset, count: last - first)
+            // Column by column (a strided loop; per-row fills of one or two floats would be libc calls).
+            for ow in 0..<owValid.lowerBound {
+                for oh in ohValid { row[oh * outW + ow] = 0 }
+            }
+            for ow in owValid.upperBound..<outW {
+                for oh in ohValid { row[oh * outW + ow] = 0 }
+            }
+            return
+        }
         for oh in ohValid {
             let dst = row + oh * outW
             let src = input + plane + (oh * sh + rowOffset) * width + owValid.lowerBound * sw + colOffset
             dst.update(repeating: 0, count: owValid.lowerBound)
             if sw == 1 {
-                (dst + owValid.lowerBound).update(from: src, count: valid)
+                (dst + owValid.lowerBound).update(from: src, count: owValid.count)
             } else {
                 let out = dst + owValid.lowerBound
-                for k in 0..<valid { out[k] = src[k * sw] }
+                for k in 0..<owValid.count { out[k] = src[k * sw] }
             }
             (dst + owValid.upperBound).update(repeating: 0, count: outW - owValid.upperBound)
         }
-        (row + ohValid.upperBound * outW).update(repeating: 0, count: (outH - ohValid.upperBound) * outW)
     }
 }
 
