@@ -49,15 +49,10 @@ public struct Adam: Optimizer {
             first.withUnsafeMutableBufferPointer { m in
                 second.withUnsafeMutableBufferPointer { v in
                     let (m, v) = (m.baseAddress!, v.baseAddress!)
-                    // Weight decay hoisted out of the moment loop so it vectorises; the arithmetic is unchanged.
-                    let coupled = wd != 0 && !decoupled
-                    if wd != 0 && decoupled { for i in 0..<n { p[i] = p[i] * decay } }
-                    for i in 0..<n {
-                        let d = coupled ? g[i] + wd * p[i] : g[i]
-                        m[i] = m[i] + (1 - b1) * (d - m[i])
-                        v[i] = v[i] * b2 + (1 - b2) * d * d
-                        let denominator = v[i].squareRoot() / correction2Root + eps
-                        p[i] = p[i] - stepSize * (m[i] / denominator)
+                    let rule = AdamRule(b1: b1, b2: b2, eps: eps, stepSize: stepSize, correction2Root: correction2Root,
+                                        weightDecay: decoupled ? 0 : wd, decay: decoupled && wd != 0 ? decay : 1)
+                    parallelChunks(n, costPerItem: 8) { range in
+                        rule.apply(p + range.lowerBound, g + range.lowerBound, m + range.lowerBound, v + range.lowerBound, count: range.count)
                     }
                 }
             }
@@ -83,5 +78,49 @@ public struct Adam: Optimizer {
         for (key, value) in stepEntries { steps[String(key.dropFirst("step.".count))] = Int(value.scalars.first ?? 0) }
         for name in order where steps[name] == nil { throw OptimizerError.malformed("missing step.\(name)") }
         if let lr = state.hyperparameters["lr"] { learningRate = Float(lr) }
+    }
+}
+
+/// One Adam step over a run of entries, eight at a time with a scalar tail; each entry gets the
+/// same IEEE operations either way (d = g + λθ for coupled decay, θ·(1 − ηλ) first for decoupled):
+/// m ← m + (1−β₁)(d − m); v ← β₂v + (1−β₂)d²; θ ← θ − s · m / (√v / √(1−β₂ᵗ) + ε).
+private struct AdamRule {
+    let b1: Float, b2: Float, eps: Float, stepSize: Float, correction2Root: Float
+    /// Coupled (L2) weight decay λ, or 0.
+    let weightDecay: Float
+    /// Decoupled weight-decay factor 1 − ηλ, or 1.
+    let decay: Float
+
+    func apply(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+               _ v: UnsafeMutablePointer<Float>, count n: Int) {
+        typealias V = SIMD8<Float>
+        var i = 0
+        while i + 8 <= n {
+            var theta = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
+            if decay != 1 { theta = theta * decay }
+            var d = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
+            if weightDecay != 0 { d = d + weightDecay * theta }
+            var first = UnsafeRawPointer(m + i).loadUnaligned(as: V.self)
+            var second = UnsafeRawPointer(v + i).loadUnaligned(as: V.self)
+            first = first + (1 - b1) * (d - first)
+            second = second * b2 + (1 - b2) * d * d
+            let denominator = second.squareRoot() / correction2Root + eps
+            theta = theta - stepSize * (first / denominator)
+            UnsafeMutableRawPointer(p + i).storeBytes(of: theta, as: V.self)
+            UnsafeMutableRawPointer(m + i).storeBytes(of: first, as: V.self)
+            UnsafeMutableRawPointer(v + i).storeBytes(of: second, as: V.self)
+            i += 8
+        }
+        while i < n {
+            var theta = p[i]
+            if decay != 1 { theta = theta * decay }
+            var d = g[i]
+            if weightDecay != 0 { d = d + weightDecay * theta }
+            m[i] = m[i] + (1 - b1) * (d - m[i])
+            v[i] = v[i] * b2 + (1 - b2) * d * d
+            let denominator = v[i].squareRoot() / correction2Root + eps
+            p[i] = theta - stepSize * (m[i] / denominator)
+            i += 1
+        }
     }
 }

@@ -43,7 +43,7 @@ public enum ComputeThreads {
 /// large enough (`count * costPerItem` above ~64k element-operations); serially otherwise.
 /// `body` must write disjoint outputs per index so that the split never changes a result.
 @inline(__always)
-func parallelChunks(_ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
+public func parallelChunks(_ count: Int, costPerItem: Int = 1, _ body: (Range<Int>) -> Void) {
     let threads = ComputeThreads.count
     let work = count * Swift.max(costPerItem, 1)
     let chunks = Swift.min(threads, count, Swift.max(1, work / 65_536))

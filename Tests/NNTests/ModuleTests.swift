@@ -148,3 +148,28 @@ struct ReluPoolOrderTests {
         #expect(fused.gradients(wrt: [x], seed: seed)[0] == plain.gradients(wrt: [x], seed: seed)[0])
     }
 }
+
+@Suite("Sequential conv + max-pool fusion")
+struct ConvPoolFusionTests {
+    /// Conv2d → ReLU → MaxPool2d(2) (fused, ReLU after the pool) and Conv2d → MaxPool2d(2) give the
+    /// values and the input and parameter gradients of the layers applied one by one.
+    @Test(arguments: [true, false])
+    func sameValuesAndGradients(withReLU: Bool) {
+        var rng = RandomGenerator(seed: 13)
+        let conv = Conv2d(3, 4, kernel: 3, padding: 1, rng: &rng)
+        let layers: [Module] = withReLU ? [conv, ReLU(), MaxPool2d(kernel: 2)] : [conv, MaxPool2d(kernel: 2)]
+        let model = Sequential(layers)
+        let x = Tensor.uniform([2, 3, 7, 6], low: -1, high: 1, using: &rng)
+        let seed = Tensor.uniform([2, 4, 3, 3], using: &rng)
+        func plain(_ x: Tensor) -> Tensor {
+            let h = conv(x)
+            return (withReLU ? h.relu() : h).maxPool2d(kernel: 2)
+        }
+        #expect(model(x) == plain(x))
+        let fused = model.valueAndGradient { (model(x) * seed).sum() }
+        let reference = model.valueAndGradient { (plain(x) * seed).sum() }
+        #expect(fused.gradients.tensors == reference.gradients.tensors)
+        let leaf = x.requiringGradient()
+        #expect(model(leaf).gradients(wrt: [leaf], seed: seed) == plain(leaf).gradients(wrt: [leaf], seed: seed))
+    }
+}

@@ -15,6 +15,12 @@ struct ConvolutionTests {
         Case(input: [2, 4, 5, 4], weight: [6, 2, 3, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 2),
         Case(input: [3, 4, 4, 4], weight: [4, 1, 3, 3], stride: [2, 2], padding: [1, 1], dilation: [1, 1], groups: 4),
         Case(input: [2, 3, 4, 4], weight: [5, 3, 1, 1], stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1),
+        // Stride 1: dx through the transposed convolution (unpadded, dilated, non-square kernels) ...
+        Case(input: [2, 2, 6, 5], weight: [3, 2, 3, 3], stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1),
+        Case(input: [1, 3, 7, 8], weight: [2, 3, 3, 2], stride: [1, 1], padding: [2, 1], dilation: [2, 1], groups: 1),
+        Case(input: [2, 4, 6, 6], weight: [4, 2, 2, 3], stride: [1, 1], padding: [1, 2], dilation: [1, 2], groups: 2),
+        // ... and by col2im where the padding exceeds d·(k − 1).
+        Case(input: [2, 2, 4, 5], weight: [3, 2, 1, 3], stride: [1, 1], padding: [1, 1], dilation: [1, 1], groups: 1),
     ]
 
     /// Direct definition: out[n,o,y,x] = b[o] + Σ_{c in group, i, j} w[o,c,i,j] · x[n, c, y·s − p + i·d, x·s − p + j·d].
@@ -49,6 +55,24 @@ struct ConvolutionTests {
     func gradients(c: Case) {
         let x = random(c.input, seed: 73), w = random(c.weight, seed: 74), b = random([c.weight[0]], seed: 75)
         checkGradients([x, w, b]) { Tensor.conv2d($0[0], weight: $0[1], bias: $0[2], stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups) }
+    }
+
+    /// The fused conv + 2×2 max-pool gives exactly the values and gradients of the two ops
+    /// (bit for bit: the same GEMMs in the same order).
+    @Test("conv2dMaxPool2x2 equals conv2d then maxPool2d", arguments: cases)
+    func fusedPool(c: Case) {
+        let x = random(c.input, seed: 78).requiringGradient(), w = random(c.weight, seed: 79).requiringGradient()
+        let b = random([c.weight[0]], seed: 80).requiringGradient()
+        let plain = Tensor.conv2d(x, weight: w, bias: b, stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups)
+        guard plain.shape[2] >= 2 && plain.shape[3] >= 2 else { return }
+        let pooled = plain.maxPool2d(kernel: 2)
+        let fused = Tensor.conv2dMaxPool2x2(x, weight: w, bias: b, stride: c.stride, padding: c.padding, dilation: c.dilation, groups: c.groups)
+        #expect(fused == pooled)
+        let seed = random(pooled.shape, seed: 81)
+        #expect(fused.gradients(wrt: [x, w, b], seed: seed) == pooled.gradients(wrt: [x, w, b], seed: seed))
+        #expect(fused.gradients(wrt: [w], seed: seed) == pooled.gradients(wrt: [w], seed: seed))
+        // No finite-difference check of its own: a step of 1e-2 moves conv outputs across pool ties.
+        // Both ops it equals are checked above and in the pooling tests.
     }
 
     @Test func convWithoutBiasAndWeightOnlyGradient() {

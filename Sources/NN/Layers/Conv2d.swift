@@ -20,6 +20,13 @@ public final class Conv2d: Module {
                       stride: stride, padding: padding, dilation: dilation, groups: groups)
     }
 
+    /// This convolution followed by a 2×2, stride-2 max pool, fused: the same values and
+    /// gradients without materialising the convolution's output (`Tensor.conv2dMaxPool2x2`).
+    public func maxPool2x2(_ x: Tensor) -> Tensor {
+        Tensor.conv2dMaxPool2x2(x, weight: parameter("weight"), bias: hasBias ? parameter("bias") : nil,
+                                stride: stride, padding: padding, dilation: dilation, groups: groups)
+    }
+
     public override var summary: String {
         "Conv2d(\(inChannels), \(outChannels), kernel_size=\(kernel), stride=\(stride), padding=\(padding)"
             + (dilation == 1 ? "" : ", dilation=\(dilation)") + (groups == 1 ? "" : ", groups=\(groups)") + (hasBias ? "" : ", bias=False") + ")"

@@ -13,6 +13,9 @@ public final class MaxPool2d: Module {
     }
 
     public override var summary: String { "MaxPool2d(kernel_size=\(kernel), stride=\(stride), padding=\(padding))" }
+
+    /// Whether this pool tiles its input with 2×2 windows (kernel 2, stride 2, no padding or dilation).
+    var tiles2x2: Bool { kernel == 2 && stride == 2 && padding == 0 && dilation == 1 }
 }
 
 /// Average pooling over windows (PyTorch's `nn.AvgPool2d`).
