@@ -34,7 +34,7 @@ public struct Adam: Optimizer {
         var slots = moments
         moments = [:]
         var steps = self.steps
-        let out = forEachParameter(parameters, gradients, slots: &slots, slotCount: 2) { name, p, g, n, state, _ in
+        let out = forEachParameter(parameters, gradients, slots: &slots, slotCount: 2) { name, p, updated, g, n, state, _ in
             let t = (steps[name] ?? 0) + 1
             steps[name] = t
             let correction1 = 1 - Foundation.pow(Double(b1), Double(t))
@@ -52,7 +52,8 @@ public struct Adam: Optimizer {
                     let rule = AdamRule(b1: b1, b2: b2, eps: eps, stepSize: stepSize, correction2Root: correction2Root,
                                         weightDecay: decoupled ? 0 : wd, decay: decoupled && wd != 0 ? decay : 1)
                     parallelChunks(n, costPerItem: 8) { range in
-                        rule.apply(p + range.lowerBound, g + range.lowerBound, m + range.lowerBound, v + range.lowerBound, count: range.count)
+                        rule.apply(p + range.lowerBound, updated + range.lowerBound, g + range.lowerBound, m + range.lowerBound, v + range.lowerBound,
+                                   count: range.count)
                     }
                 }
             }
@@ -91,8 +92,9 @@ private struct AdamRule {
     /// Decoupled weight-decay factor 1 − ηλ, or 1.
     let decay: Float
 
-    func apply(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
-               _ v: UnsafeMutablePointer<Float>, count n: Int) {
+    /// updated[i] = the new θ from p[i], g[i], with m and v updated in place.
+    func apply(_ p: UnsafePointer<Float>, _ updated: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+               _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, count n: Int) {
         typealias V = SIMD8<Float>
         var i = 0
         while i + 8 <= n {
@@ -106,7 +108,7 @@ private struct AdamRule {
             second = second * b2 + (1 - b2) * d * d
             let denominator = second.squareRoot() / correction2Root + eps
             theta = theta - stepSize * (first / denominator)
-            UnsafeMutableRawPointer(p + i).storeBytes(of: theta, as: V.self)
+            UnsafeMutableRawPointer(updated + i).storeBytes(of: theta, as: V.self)
             UnsafeMutableRawPointer(m + i).storeBytes(of: first, as: V.self)
             UnsafeMutableRawPointer(v + i).storeBytes(of: second, as: V.self)
             i += 8
@@ -119,7 +121,7 @@ private struct AdamRule {
             m[i] = m[i] + (1 - b1) * (d - m[i])
             v[i] = v[i] * b2 + (1 - b2) * d * d
             let denominator = v[i].squareRoot() / correction2Root + eps
-            p[i] = theta - stepSize * (m[i] / denominator)
+            updated[i] = theta - stepSize * (m[i] / denominator)
             i += 1
         }
     }

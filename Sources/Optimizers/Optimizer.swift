@@ -51,12 +51,14 @@ public enum OptimizerError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Runs `body` over the parameters that have gradients, with mutable copies of the parameter and
-/// its state slots as raw buffers: the shared loop of every optimizer.
+/// Runs `body` over the parameters that have gradients, with the current values `p`, fresh
+/// storage `updated` for the new values (uninitialised: `body` writes every element), the
+/// gradient, and mutable state slots: the shared loop of every optimizer. Writing out of place
+/// saves the copy an in-place update would make of storage the model still shares.
 func forEachParameter(
     _ parameters: ParameterSet, _ gradients: ParameterSet, slots: inout [String: [[Float]]], slotCount: Int,
-    _ body: (_ name: String, _ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ count: Int,
-             _ state: inout [[Float]], _ fresh: Bool) -> Void
+    _ body: (_ name: String, _ p: UnsafePointer<Float>, _ updated: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+             _ count: Int, _ state: inout [[Float]], _ fresh: Bool) -> Void
 ) -> ParameterSet {
     var out = parameters
     for (name, grad) in gradients {
@@ -65,11 +67,13 @@ func forEachParameter(
         let taken = slots.removeValue(forKey: name)
         let fresh = taken == nil
         var state = taken ?? Array(repeating: [Float](repeating: 0, count: param.count), count: slotCount)
-        var values = param.scalars
-        values.withUnsafeMutableBufferPointer { p in
-            grad.withUnsafeBufferPointer { g in
-                body(name, p.baseAddress!, g.baseAddress!, param.count, &state, fresh)
+        let values = [Float](unsafeUninitializedCapacity: param.count) { buffer, count in
+            param.withUnsafeBufferPointer { p in
+                grad.withUnsafeBufferPointer { g in
+                    body(name, p.baseAddress!, buffer.baseAddress!, g.baseAddress!, param.count, &state, fresh)
+                }
             }
+            count = param.count
         }
         if slotCount > 0 { slots[name] = state }
         out[name] = Tensor(shape: param.shape, scalars: values)

@@ -22,23 +22,17 @@ public struct SGD: Optimizer {
         for (name, g) in gradients where buffers[name] == nil && useMomentum { order.append(name); shapes[name] = g.shape }
         var slots = buffers
         buffers = [:]
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(1, parameters.map(\.tensor.count).max() ?? 1))
-        defer { scratch.deallocate() }
-        let out = forEachParameter(parameters, gradients, slots: &slots, slotCount: useMomentum ? 1 : 0) { _, p, g, n, state, fresh in
-            // Branches hoisted out of the loops so each loop vectorises; the arithmetic is unchanged.
-            if wd != 0 { for i in 0..<n { scratch[i] = g[i] + wd * p[i] } } else { scratch.update(from: g, count: n) }
-            let d = UnsafePointer(scratch)
-            if useMomentum {
-                var buffer: [Float] = []
-                swap(&buffer, &state[0])
-                defer { state[0] = buffer }
-                buffer.withUnsafeMutableBufferPointer { b in
-                    let b = b.baseAddress!
-                    if fresh { b.update(from: d, count: n) } else { for i in 0..<n { b[i] = b[i] * mu + (1 - tau) * d[i] } }
-                    if nesterov { for i in 0..<n { p[i] = p[i] - lr * (d[i] + mu * b[i]) } } else { for i in 0..<n { p[i] = p[i] - lr * b[i] } }
+        let rule = SGDRule(lr: lr, mu: mu, tau: tau, wd: wd, nesterov: nesterov)
+        let out = forEachParameter(parameters, gradients, slots: &slots, slotCount: useMomentum ? 1 : 0) { _, p, updated, g, n, state, fresh in
+            guard useMomentum else {
+                parallelChunks(n, costPerItem: 4) { r in rule.apply(p + r.lowerBound, updated + r.lowerBound, g + r.lowerBound, nil, fresh: false, count: r.count) }
+                return
+            }
+            state[0].withUnsafeMutableBufferPointer { b in
+                let b = b.baseAddress!
+                parallelChunks(n, costPerItem: 4) { r in
+                    rule.apply(p + r.lowerBound, updated + r.lowerBound, g + r.lowerBound, b + r.lowerBound, fresh: fresh, count: r.count)
                 }
-            } else {
-                for i in 0..<n { p[i] = p[i] - lr * d[i] }
             }
         }
         buffers = slots
@@ -55,5 +49,43 @@ public struct SGD: Optimizer {
         guard state.kind == "sgd" else { throw OptimizerError.wrongKind(expected: "sgd", found: state.kind) }
         (buffers, shapes, order) = try SlotCoding.decode(state.tensors, names: ["momentum_buffer"])
         if let lr = state.hyperparameters["lr"] { learningRate = Float(lr) }
+    }
+}
+
+/// One SGD step over a run of entries, eight at a time with a scalar tail (the same IEEE
+/// operations per entry either way): d = g + λθ; b = d on the first step, else μb + (1−τ)d;
+/// θ' = θ − η(d + μb) with Nesterov, θ − ηb with momentum, θ − ηd without.
+private struct SGDRule {
+    let lr: Float, mu: Float, tau: Float, wd: Float, nesterov: Bool
+
+    func apply(_ p: UnsafePointer<Float>, _ updated: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>,
+               _ b: UnsafeMutablePointer<Float>?, fresh: Bool, count n: Int) {
+        typealias V = SIMD8<Float>
+        var i = 0
+        while i + 8 <= n {
+            let theta = UnsafeRawPointer(p + i).loadUnaligned(as: V.self)
+            var d = UnsafeRawPointer(g + i).loadUnaligned(as: V.self)
+            if wd != 0 { d = d + wd * theta }
+            var step = d
+            if let b {
+                var buffer = d
+                if !fresh { buffer = UnsafeRawPointer(b + i).loadUnaligned(as: V.self) * mu + (1 - tau) * d }
+                UnsafeMutableRawPointer(b + i).storeBytes(of: buffer, as: V.self)
+                step = nesterov ? d + mu * buffer : buffer
+            }
+            UnsafeMutableRawPointer(updated + i).storeBytes(of: theta - lr * step, as: V.self)
+            i += 8
+        }
+        while i < n {
+            var d = g[i]
+            if wd != 0 { d = d + wd * p[i] }
+            var step = d
+            if let b {
+                if !fresh { b[i] = b[i] * mu + (1 - tau) * d } else { b[i] = d }
+                step = nesterov ? d + mu * b[i] : b[i]
+            }
+            updated[i] = p[i] - lr * step
+            i += 1
+        }
     }
 }
