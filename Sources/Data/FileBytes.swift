@@ -2,9 +2,9 @@ import Foundation
 
 /// Reads whole files into byte arrays with POSIX calls, turning failures into `DataError`s that
 /// name the file (and avoiding Foundation's `Data`, whose name this module shares).
-enum FileBytes {
+package enum FileBytes {
     /// Every byte of the file at `url`.
-    static func read(_ url: URL) throws -> [UInt8] {
+    package static func read(_ url: URL) throws -> [UInt8] {
         let path = url.path
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else {

@@ -3,116 +3,80 @@ import Foundation
 import NN
 import Tensors
 
-/// Where a run's examples come from: a built-in suite or CSV files, and which tasks to learn.
-public struct DataSource: Sendable, Equatable, Codable {
-    /// A built-in suite (`fashion-attributes`, `multifashion`, `synthetic`).
-    public var suite: String?
-    /// A CSV table (its tasks from `task:` headers); `testCSV` or else a seeded 20% split is the test set.
-    public var csv: String?
-    public var testCSV: String?
-    /// Tasks to learn (all of the source's by default).
-    public var tasks: [String]?
-    /// Fraction of the training examples held out for validation (model selection).
-    public var validationFraction = 0.1
-    /// A directory with the Fashion-MNIST files, instead of the Debian package's.
-    public var dataDirectory: String?
-    public var seed: UInt64 = 0
-
-    public init() {}
-}
-
-/// Train, validation and test sets with the tasks to learn.
-public struct PreparedData: Sendable {
-    public var train: Dataset
-    public var validation: Dataset?
-    public var test: Dataset
-    public var tasks: [TaskSpec]
-
-    /// Loads and splits the source. Errors name the file or the unknown task.
-    public init(_ source: DataSource) throws {
-        var (train, test): (Dataset, Dataset)
-        if let suite = source.suite {
-            let directory = source.dataDirectory.map { URL(fileURLWithPath: $0) }
-            train = try TaskSuite.load(suite, split: .train, seed: source.seed, directory: directory)
-            test = try TaskSuite.load(suite, split: .test, seed: source.seed, directory: directory)
-        } else if let csv = source.csv {
-            let table = try CSVDataset.load(URL(fileURLWithPath: csv))
-            if let testCSV = source.testCSV {
-                (train, test) = (table, try CSVDataset.load(URL(fileURLWithPath: testCSV)))
-            } else {
-                (train, test) = table.split(validationFraction: 0.2, seed: source.seed ^ 0x7E57)
-            }
-            let normalization = Normalization.fit(train.inputs, perFeature: true)
-            train.inputs = normalization.apply(train.inputs)
-            test.inputs = normalization.apply(test.inputs)
-        } else {
-            throw ConfigurationError("no data: give a suite (\(TaskSuite.names.joined(separator: ", "))) or a CSV file")
-        }
-        if let names = source.tasks {
-            train = try train.selecting(tasks: names)
-            test = try test.selecting(tasks: names)
-        }
-        try self.init(train: train, test: test, validationFraction: source.validationFraction, seed: source.seed)
-    }
-
-    /// Given training and test sets: carves a seeded validation split from the training set.
-    public init(train: Dataset, test: Dataset, validationFraction: Double, seed: UInt64) throws {
-        guard train.taskNames == test.taskNames else {
-            throw ConfigurationError("train and test sets have different tasks: \(train.taskNames) vs \(test.taskNames)")
-        }
-        if validationFraction > 0 {
-            let (fit, held) = train.split(validationFraction: validationFraction, seed: seed)
-            (self.train, self.validation) = (fit, held)
-        } else {
-            (self.train, self.validation) = (train, nil)
-        }
-        self.test = test
-        self.tasks = train.tasks.map { TaskSpec(name: $0.name, kind: $0.kind) }
-    }
-}
-
-/// The outcome of a run on the test set, with single-task baselines and Δm% when trained.
-public struct RunResults: Sendable, Codable {
-    public var test: Evaluation
-    public var bestEpoch: Int?
-    public var baselines: Evaluation?
-    public var deltaM: DeltaM?
-    public var summary: TrainingSummary
-
-    /// A Markdown table of the test metrics (and baselines and Δm% when present).
-    public var markdown: String {
-        var lines = ["| task | metric | multi-task |" + (baselines == nil ? "" : " single-task | change % |"),
-                     "|---|---|---:|" + (baselines == nil ? "" : "---:|---:|")]
-        for task in test.tasks {
-            for metric in task.metrics {
-                var line = "| \(task.task) | \(metric.name) | \(String(format: "%.4f", metric.value)) |"
-                if let base = baselines?[task.task]?.metric(metric.name) {
-                    line += " \(String(format: "%.4f", base.value)) | \(String(format: "%+.2f", deltaM?.perMetric["\(task.task).\(metric.name)"] ?? .nan)) |"
-                }
-                lines.append(line)
-            }
-        }
-        if let deltaM { lines.append("\nΔm% = \(String(format: "%+.2f", deltaM.improvement)) (positive: better than single-task; the \"drop\" convention reports \(String(format: "%+.2f", deltaM.drop)))") }
-        return lines.joined(separator: "\n")
-    }
-}
-
 /// A whole run: train (or resume), reload the best epoch, evaluate on test, optionally train one
 /// single-task model per task and compute Δm%. Writes `results.json` into the run directory.
+/// Everything is checked before the first step; everything runs on the run's thread count.
 public enum Experiment {
-    public static func run(
-        spec: ModelSpec, data: PreparedData, config: TrainingConfig, directory: URL?, initFrom checkpoint: URL? = nil,
-        resume: Bool = false, baselines: Bool = false, gradientMethod: (any GradientMethod)? = nil,
+    /// Starts a new run of `config` with `spec` on `data`. With `directory`, the run is saved
+    /// there (which must not hold another run unless `overwrite`). `dropUnusedHeads` allows a
+    /// spec with heads for tasks that are not learned (a built-in spec's), which are then dropped.
+    public static func start(
+        _ config: RunConfig, spec: ModelSpec, data: PreparedData, directory: URL?, overwrite: Bool = false, dropUnusedHeads: Bool = false,
+        gradientMethod: (any GradientMethod)? = nil, onEvent: ((TrainingEvent) -> Void)? = nil, shouldStop: @escaping () -> Bool = { false }
+    ) throws -> RunResults {
+        var config = config
+        config.training.threads = config.training.threads ?? ComputeThreads.count
+        return try ComputeThreads.with(config.training.threads!) {
+            let model = try MultiTaskModel(spec: spec, tasks: data.tasks, seed: config.training.seed, dropUnusedHeads: dropUnusedHeads)
+            let unused = spec.heads.map(\.task).filter { name in !data.tasks.contains { $0.name == name } }
+            if !unused.isEmpty { onEvent?(.note("model '\(spec.name)': heads for tasks not learned are left out: \(unused.joined(separator: ", "))")) }
+            try Trainer.check(model: model, train: data.train, validation: data.validation, config: config.training)
+            try model.checkData(data.test, role: "test set")
+            if let checkpoint = config.initFrom {
+                let report = try InitCheckpoint.load(URL(fileURLWithPath: checkpoint), into: model, strict: config.strictInit)
+                onEvent?(.note(report.description))
+            }
+            let run = try directory.map { try RunDirectory.create($0, overwrite: overwrite) }
+            try run?.writeIdentity(config, spec: model.spec)
+            let trainer = try Trainer(model: model, train: data.train, validation: data.validation, config: config.training, run: run)
+            return try finish(trainer, config: config, data: data, gradientMethod: gradientMethod, onEvent: onEvent, shouldStop: shouldStop)
+        }
+    }
+
+    /// Continues the run in `directory` from its saved files alone: data, tasks, model and
+    /// settings come from `config.json` and `model.yaml`. `requested` is the saved config with the
+    /// caller's options applied: it may differ only in `RunConfig.changeableOnResume`; its step
+    /// limit is the new one (nil: to the end). Any other difference is an error naming the field.
+    public static func resume(
+        directory: URL, requested: RunConfig? = nil, gradientMethod: (any GradientMethod)? = nil,
         onEvent: ((TrainingEvent) -> Void)? = nil, shouldStop: @escaping () -> Bool = { false }
     ) throws -> RunResults {
-        let trainer: Trainer
-        if resume, let directory {
-            trainer = try Trainer.resume(directory: directory, train: data.train, validation: data.validation, tasks: data.tasks)
-        } else {
-            let model = try MultiTaskModel(spec: spec, tasks: data.tasks, seed: config.seed)
-            if let checkpoint { try model.network.load(from: checkpoint, strict: false) }
-            trainer = try Trainer(model: model, train: data.train, validation: data.validation, config: config, directory: directory)
+        let run = try RunDirectory.open(directory)
+        let saved = try run.readConfig()
+        var config = requested ?? { var c = saved; c.training.maxSteps = nil; return c }()
+        let conflicts = config.differences(from: saved).filter { !RunConfig.changeableOnResume.contains($0.field) }
+        guard conflicts.isEmpty else {
+            throw ConfigurationError("the run in \(directory.path) was started with other settings; to change them start a new run (or --overwrite this one):\n"
+                + conflicts.map { "  \($0.field): \($0.value) given, the run has \($0.saved)" }.joined(separator: "\n"))
         }
+        guard let source = saved.data else {
+            throw ConfigurationError("\(run.config.path): the run was started from code with in-memory data sets; resume it with Trainer.resume(directory:train:validation:tasks:)")
+        }
+        config.training.threads = config.training.threads ?? saved.training.threads ?? ComputeThreads.count
+        return try ComputeThreads.with(config.training.threads!) {
+            let data = try PreparedData(source)
+            let changes = ResumeChanges(epochs: config.training.epochs, maxSteps: config.training.maxSteps, threads: config.training.threads)
+            let trainer = try Trainer.resume(run: run, train: data.train, validation: data.validation, tasks: data.tasks, changes: changes) { model in
+                if let checkpoint = saved.initFrom {
+                    let report = try InitCheckpoint.load(URL(fileURLWithPath: checkpoint), into: model, strict: saved.strictInit)
+                    onEvent?(.note(report.description))
+                }
+            }
+            try trainer.model.checkData(data.test, role: "test set")
+            if config.baselines != saved.baselines {
+                var record = try run.readConfig()
+                record.baselines = config.baselines
+                try RunDirectory.writeJSON(record, to: run.config)
+            }
+            return try finish(trainer, config: config, data: data, gradientMethod: gradientMethod, onEvent: onEvent, shouldStop: shouldStop)
+        }
+    }
+
+    /// Trains, evaluates the best epoch on test, then the baselines when asked.
+    private static func finish(
+        _ trainer: Trainer, config: RunConfig, data: PreparedData, gradientMethod: (any GradientMethod)?,
+        onEvent: ((TrainingEvent) -> Void)?, shouldStop: @escaping () -> Bool
+    ) throws -> RunResults {
         trainer.gradientMethod = gradientMethod
         trainer.onEvent = onEvent
         trainer.shouldStop = shouldStop
@@ -120,24 +84,50 @@ public enum Experiment {
         try trainer.loadBest()
         let test = trainer.model.evaluate(data.test)
         var results = RunResults(test: test, bestEpoch: summary.bestEpoch, baselines: nil, deltaM: nil, summary: summary)
-        if baselines && !summary.resumable {
+        if config.baselines && !summary.resumable {
             var evaluations: [TaskEvaluation] = []
             for task in data.tasks {
-                let single = try MultiTaskModel(spec: spec, tasks: [task], seed: config.seed)
-                var singleConfig = config
-                singleConfig.weighting = "equal"
-                let baseline = try Trainer(model: single, train: data.train, validation: data.validation, config: singleConfig,
-                                           directory: directory?.appendingPathComponent("baselines/\(task.name)"))
+                let baseline = try baselineTrainer(task, spec: trainer.model.spec, config: config.training, data: data, parent: trainer.directory)
                 baseline.onEvent = onEvent
                 baseline.shouldStop = shouldStop
-                try baseline.run()
+                let outcome = try baseline.run()
+                if outcome.resumable {
+                    results.summary.interrupted = true
+                    break
+                }
                 try baseline.loadBest()
-                evaluations += single.evaluate(data.test).tasks
+                evaluations += baseline.model.evaluate(data.test).tasks
             }
-            results.baselines = Evaluation(tasks: evaluations)
-            results.deltaM = DeltaM(model: test, baselines: results.baselines!)
+            if evaluations.count == data.tasks.count {
+                results.baselines = Evaluation(tasks: evaluations)
+                results.deltaM = DeltaM(model: test, baselines: results.baselines!)
+            }
         }
-        if let directory { try RunDirectory.writeJSON(results, to: RunDirectory(directory).results) }
+        if let directory = trainer.directory, !results.summary.resumable { try RunDirectory.writeJSON(results, to: directory.results) }
         return results
+    }
+
+    /// The single-task run for `task` (the multi-task model's trunk and this task's head, from the
+    /// same seed): saved in `baselines/TASK` of the run directory, where it is
+    /// resumed (or, when finished, reloaded) if an earlier invocation started it.
+    private static func baselineTrainer(_ task: TaskSpec, spec: ModelSpec, config: TrainingConfig, data: PreparedData, parent: RunDirectory?) throws -> Trainer {
+        var single = config
+        single.weighting = "equal"
+        single.maxSteps = nil
+        let train = try data.train.selecting(tasks: [task.name]), validation = try data.validation?.selecting(tasks: [task.name])
+        guard let parent else {
+            return try Trainer(model: try MultiTaskModel(spec: spec, tasks: [task], seed: config.seed, dropUnusedHeads: true), train: train, validation: validation, config: single)
+        }
+        let url = parent.url.appendingPathComponent("baselines").appendingPathComponent(task.name)
+        if FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) {
+            return try Trainer.resume(run: try RunDirectory.open(url), train: train, validation: validation, tasks: [task],
+                                      changes: ResumeChanges(epochs: single.epochs, threads: single.threads))
+        }
+        let run = try RunDirectory.create(url, overwrite: true)
+        let model = try MultiTaskModel(spec: spec, tasks: [task], seed: config.seed, dropUnusedHeads: true)
+        var record = RunConfig()
+        record.training = single
+        try run.writeIdentity(record, spec: model.spec)
+        return try Trainer(model: model, train: train, validation: validation, config: single, run: run)
     }
 }

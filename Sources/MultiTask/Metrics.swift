@@ -31,9 +31,19 @@ public enum Metrics {
                     Metric(name: "auroc", value: auroc(scores, truth), higherIsBetter: true)]
         case .regression:
             let errors = present.map { Double(rows[$0 * width]) - Double(y[$0]) }
-            let count = Double(Swift.max(errors.count, 1))
+            // No labelled example: NaN ("no labels"), never an error of 0 that reads as perfect.
+            let count = errors.isEmpty ? Double.nan : Double(errors.count)
             return [Metric(name: "mae", value: errors.reduce(0) { $0 + Swift.abs($1) } / count, higherIsBetter: false),
                     Metric(name: "rmse", value: (errors.reduce(0) { $0 + $1 * $1 } / count).squareRoot(), higherIsBetter: false)]
+        }
+    }
+
+    /// The names of the metrics `compute` gives for a task of this kind.
+    public static func names(_ kind: TaskKind) -> [String] {
+        switch kind {
+        case .multiclass: ["accuracy", "macro_f1"]
+        case .binary: ["accuracy", "auroc"]
+        case .regression: ["mae", "rmse"]
         }
     }
 

@@ -13,9 +13,15 @@ public final class MultiTaskModel {
 
     /// Builds the network for `tasks` from `spec`. Heads the spec names for these tasks are used
     /// (their output width must fit the task), a single linear layer is made for the others, and
-    /// heads for other tasks are dropped. Errors name the task.
-    public init(spec: ModelSpec, tasks: [TaskSpec], seed: UInt64) throws {
+    /// a head for a task that is not learned is an error (a likely typo), unless `dropUnusedHeads`
+    /// (built-in specs, whose heads are templates). Errors name the task.
+    public init(spec: ModelSpec, tasks: [TaskSpec], seed: UInt64, dropUnusedHeads: Bool = false) throws {
         guard !tasks.isEmpty else { throw ModelSpecError(source: spec.name, path: "heads", message: "no tasks selected") }
+        let unused = spec.heads.map(\.task).filter { name in !tasks.contains { $0.name == name } }
+        if !unused.isEmpty && !dropUnusedHeads {
+            throw ModelSpecError(source: spec.name, path: "heads.\(unused[0])",
+                                 message: "a head for \(unused.count == 1 ? "a task" : "tasks") that is not learned (\(unused.joined(separator: ", "))); the tasks are \(tasks.map(\.name).joined(separator: ", "))")
+        }
         var adjusted = spec
         adjusted.heads = tasks.map { task in
             spec.heads.first { $0.task == task.name } ?? ModelSpec.Head(task: task.name, layers: [.linear(in: nil, out: task.outputs, bias: true)])
@@ -33,11 +39,31 @@ public final class MultiTaskModel {
     }
 
     /// Checks that `dataset`'s examples have the shape the model's input expects.
-    public func checkInputs(_ dataset: Dataset) throws {
+    public func checkInputs(_ dataset: Dataset, role: String = "data set") throws {
         guard dataset.exampleShape == spec.input else {
             let hint = dataset.exampleShape.reduce(1, *) == spec.input.reduce(1, *)
                 ? " (same size: start the trunk with flatten and set input: \(dataset.exampleShape), or pick a model made for these inputs)" : ""
-            throw ConfigurationError("model '\(spec.name)' expects inputs of shape \(spec.input) per example, but '\(dataset.name)' has \(dataset.exampleShape)\(hint)")
+            throw ConfigurationError("model '\(spec.name)' expects inputs of shape \(spec.input) per example, but the \(role) '\(dataset.name)' has \(dataset.exampleShape)\(hint)")
+        }
+    }
+
+    /// Checks, before any work, that `dataset` fits the model: the input shape, every task of
+    /// the model present with the same kind, and every label valid for its head (a class index
+    /// below the head's class count). Training, evaluation and the test set share this check.
+    public func checkData(_ dataset: Dataset, role: String) throws {
+        try checkInputs(dataset, role: role)
+        for task in tasks {
+            guard let info = dataset.task(named: task.name), let labels = dataset.labels[task.name] else {
+                throw ConfigurationError("the \(role) '\(dataset.name)' has no task '\(task.name)' (it has: \(dataset.tasks.map(\.name).joined(separator: ", ")))")
+            }
+            switch (task.kind, info.kind) {
+            case (.multiclass, .multiclass), (.binary, .binary), (.regression, .regression): break
+            default: throw ConfigurationError("task '\(task.name)' is \(task.kind) in the model, but \(info.kind) in the \(role) '\(dataset.name)'")
+            }
+            guard let classes = task.kind.classCount else { continue }
+            if let bad = labels.scalars.first(where: { !$0.isNaN && ($0 < 0 || $0 >= Float(classes) || $0 != $0.rounded()) }) {
+                throw ConfigurationError("task '\(task.name)': the \(role) '\(dataset.name)' has the label \(bad), but the model's head has classes 0..<\(classes)")
+            }
         }
     }
 
@@ -69,7 +95,7 @@ public final class MultiTaskModel {
         return Evaluation(tasks: tasks.enumerated().map { k, task in
             let rows = Tensor(shape: [dataset.count, task.outputs], scalars: outputs[k])
             return TaskEvaluation(task: task.name, loss: labelled[k] > 0 ? lossSums[k] / labelled[k] : .nan,
-                                  metrics: Metrics.compute(task, outputs: rows, labels: dataset.labels[task.name]!))
+                                  metrics: Metrics.compute(task, outputs: rows, labels: dataset.labels[task.name]!), labelled: Int(labelled[k]))
         })
     }
 }
@@ -79,6 +105,15 @@ public struct TaskEvaluation: Sendable, Equatable, Codable {
     public var task: String
     public var loss: Double
     public var metrics: [Metric]
+    /// Examples with a label for this task; 0 means the metrics are NaN ("no labels").
+    public var labelled: Int?
+
+    public init(task: String, loss: Double, metrics: [Metric], labelled: Int? = nil) {
+        (self.task, self.loss, self.metrics, self.labelled) = (task, loss, metrics, labelled)
+    }
+
+    /// Whether there was nothing to measure.
+    public var hasNoLabels: Bool { labelled == 0 }
 
     /// The metric named `name`, if computed.
     public func metric(_ name: String) -> Metric? { metrics.first { $0.name == name } }
@@ -101,5 +136,12 @@ public struct Evaluation: Sendable, Equatable, Codable {
             for m in t.metrics { out["\(t.task).\(m.name)"] = m.value }
         }
         return out
+    }
+}
+
+extension Dataset {
+    /// Examples with a label (not NaN) for `task`.
+    func labelledCount(_ task: String) -> Int {
+        labels[task].map { $0.scalars.reduce(0) { $1.isNaN ? $0 : $0 + 1 } } ?? 0
     }
 }

@@ -57,6 +57,9 @@ public final class ProgressPrinter {
                 }.joined(separator: ", ")
             }
             write(line + "\n")
+        case .note(let text):
+            if isTerminal { write("\r\u{1B}[2K") }
+            write(text + "\n")
         }
     }
 

@@ -12,7 +12,8 @@ public final class Trainer {
     public let model: MultiTaskModel
     public let train: Dataset
     public let validation: Dataset?
-    public let config: TrainingConfig
+    public private(set) var config: TrainingConfig
+    /// The run directory (locked while this trainer lives), when the run is saved.
     public let directory: RunDirectory?
     public var gradientMethod: (any GradientMethod)?
     /// Called after every step and epoch, for progress displays.
@@ -21,57 +22,109 @@ public final class Trainer {
     /// stops (Ctrl-C through `Interruption.requested`).
     public var shouldStop: () -> Bool = { false }
 
-    public private(set) var state = TrainingState()
-    private var optimizer: any Optimizer
-    private var weighting: any LossWeighting
-    private let schedule: any LearningRateSchedule
+    public internal(set) var state = TrainingState()
+    var optimizer: any Optimizer
+    var weighting: any LossWeighting
+    private var schedule: any LearningRateSchedule
+    /// Whether the epoch just finished scored best, so the next snapshot's best weights are its own.
+    var bestIsCurrent = false
 
-    /// A trainer for a fresh run, writing into `directory` when given (created if missing).
-    public init(model: MultiTaskModel, train: Dataset, validation: Dataset?, config: TrainingConfig, directory: URL? = nil) throws {
-        for task in model.tasks where train.labels[task.name] == nil {
-            throw ConfigurationError("task '\(task.name)' has no labels in the training set '\(train.name)' (it has: \(train.tasks.map(\.name).joined(separator: ", ")))")
-        }
-        guard config.epochs > 0, config.batchSize > 0 else { throw ConfigurationError("epochs and batch size must be positive") }
-        try model.checkInputs(train)
-        if let validation { try model.checkInputs(validation) }
-        if config.selection != "loss" {
-            let parts = config.selection.split(separator: ".")
-            guard parts.count == 2, model.tasks.contains(where: { $0.name == parts[0] }) else {
-                throw ConfigurationError("selection '\(config.selection)': expected 'loss' or 'task.metric' with one of the tasks \(model.tasks.map(\.name))")
-            }
-        }
+    /// A trainer for a fresh run. With `directory` the run is saved there: the directory is
+    /// created and locked, and must not hold another run unless `overwrite`.
+    public convenience init(model: MultiTaskModel, train: Dataset, validation: Dataset?, config: TrainingConfig,
+                            directory: URL? = nil, overwrite: Bool = false) throws {
+        try Trainer.check(model: model, train: train, validation: validation, config: config)
+        let run = try directory.map { try RunDirectory.create($0, overwrite: overwrite) }
+        var record = RunConfig()
+        record.training = config
+        try run?.writeIdentity(record, spec: model.spec)
+        try self.init(model: model, train: train, validation: validation, config: config, run: run)
+    }
+
+    /// A trainer writing into an opened run directory (whose identity files are written).
+    init(model: MultiTaskModel, train: Dataset, validation: Dataset?, config: TrainingConfig, run: RunDirectory?) throws {
+        try Trainer.check(model: model, train: train, validation: validation, config: config)
         self.model = model
         self.train = train
         self.validation = validation
         self.config = config
-        self.directory = directory.map(RunDirectory.init)
+        self.directory = run
         optimizer = try config.optimizer.make()
         weighting = try Weightings.make(config.weighting, tasks: model.tasks.count, seed: config.seed)
         schedule = try config.schedule.make(epochs: config.epochs)
-        if let dir = self.directory {
-            try FileManager.default.createDirectory(at: dir.url, withIntermediateDirectories: true)
-            try RunDirectory.writeJSON(config, to: dir.config)
-            try AtomicWrite.write(Data(model.spec.yaml().utf8), to: dir.spec)
+    }
+
+    /// Everything checked before any work: settings, tasks, shapes, labels, non-empty splits.
+    static func check(model: MultiTaskModel, train: Dataset, validation: Dataset?, config: TrainingConfig) throws {
+        try config.validate(tasks: model.tasks)
+        try model.checkData(train, role: "training set")
+        guard train.count > 0 else { throw ConfigurationError("the training set '\(train.name)' is empty: there is nothing to train on") }
+        for task in model.tasks where train.labelledCount(task.name) == 0 {
+            throw ConfigurationError("task '\(task.name)' has no labels in the training set '\(train.name)': it cannot be learned")
+        }
+        if let validation {
+            try model.checkData(validation, role: "validation set")
+            guard validation.count > 0 else { throw ConfigurationError("the validation split is empty: raise the validation fraction, or set it to 0 to train without one") }
+            for task in model.tasks where validation.labelledCount(task.name) == 0 {
+                throw ConfigurationError("task '\(task.name)' has no labels in the validation split (\(validation.count) examples): raise the validation fraction so that model selection can measure it")
+            }
         }
     }
 
-    /// Continues the run saved in `directory` exactly where it stopped.
-    public static func resume(directory url: URL, train: Dataset, validation: Dataset?, tasks: [TaskSpec]) throws -> Trainer {
-        let dir = RunDirectory(url)
-        let config = try RunDirectory.readJSON(TrainingConfig.self, from: dir.config)
-        let spec = try ModelSpec.load(dir.spec)
-        let model = try MultiTaskModel(spec: spec, tasks: tasks, seed: config.seed)
-        let trainer = try Trainer(model: model, train: train, validation: validation, config: config, directory: url)
-        try trainer.restore()
+    /// Continues the run saved in `directory` exactly where its current snapshot stopped (or from
+    /// the start, when it was stopped before its first snapshot). `changes` may extend the run:
+    /// more epochs, a new step limit (nil: run to the end), another thread count.
+    public static func resume(directory url: URL, train: Dataset, validation: Dataset?, tasks: [TaskSpec],
+                              changes: ResumeChanges = ResumeChanges()) throws -> Trainer {
+        try resume(run: try RunDirectory.open(url), train: train, validation: validation, tasks: tasks, changes: changes)
+    }
+
+    /// `resume` on an opened directory; `freshStart` prepares the model when the run has no
+    /// snapshot yet (it loads the run's initial checkpoint).
+    static func resume(run: RunDirectory, train: Dataset, validation: Dataset?, tasks: [TaskSpec], changes: ResumeChanges,
+                       freshStart: ((MultiTaskModel) throws -> Void)? = nil) throws -> Trainer {
+        let url = run.url
+        var record = try run.readConfig()
+        let spec = try ModelSpec.load(run.spec)
+        let learned = spec.heads.map(\.task)
+        guard learned == tasks.map(\.name) else {
+            throw RunDirectoryError.corrupt(path: run.spec.path, reason: "the run learns the tasks \(learned.joined(separator: ", ")), but the data gives \(tasks.map(\.name).joined(separator: ", "))")
+        }
+        let model = try MultiTaskModel(spec: spec, tasks: tasks, seed: record.training.seed)
+        var config = record.training
+        config.maxSteps = changes.maxSteps
+        if let epochs = changes.epochs { config.epochs = epochs }
+        if let threads = changes.threads { config.threads = threads }
+        let trainer = try Trainer(model: model, train: train, validation: validation, config: config, run: run)
+        if let snapshot = try run.current() { try trainer.restore(snapshot) } else { try freshStart?(model) }
+        if let limit = changes.maxSteps, limit <= trainer.state.globalStep {
+            throw ConfigurationError("max-steps \(limit): the run in \(url.path) is already at step \(trainer.state.globalStep)")
+        }
+        if let epochs = changes.epochs {
+            guard epochs >= trainer.state.epoch else {
+                throw ConfigurationError("epochs \(epochs): the run in \(url.path) has already completed \(trainer.state.epoch) epochs")
+            }
+            if trainer.state.finished && !trainer.state.stoppedEarly && epochs > trainer.state.epoch { trainer.state.finished = false }
+        }
+        if config != record.training {
+            record.training = config
+            try RunDirectory.writeJSON(record, to: run.config)
+        }
         return trainer
     }
 
     // MARK: Training
 
     /// Runs until the configured epochs, the step limit or early stopping; returns the summary.
+    /// Everything runs on the configured thread count (`config.threads`, else the process default).
     @discardableResult
     public func run() throws -> TrainingSummary {
-        let steps = DataLoader(train, batchSize: config.batchSize, shuffle: config.shuffle, dropLast: config.dropLast, seed: config.seed).batchCount
+        try ComputeThreads.with(config.threads ?? ComputeThreads.count) { try runScoped() }
+    }
+
+    private func runScoped() throws -> TrainingSummary {
+        let steps = stepsPerEpoch
+        if let directory, try directory.current() == nil { try save() }  // step 0: a resumable start
         model.network.train()
         while state.epoch < config.epochs && !state.finished {
             let started = ContinuousClock.now
@@ -97,9 +150,16 @@ public final class Trainer {
             }
             try finishEpoch(steps: steps, seconds: (ContinuousClock.now - started).seconds)
         }
-        state.finished = true
-        try save()
+        if !state.finished {
+            state.finished = true
+            try save()
+        }
         return summary(stoppedAtStepLimit: false)
+    }
+
+    /// Optimizer steps in one epoch.
+    var stepsPerEpoch: Int {
+        DataLoader(train, batchSize: config.batchSize, shuffle: config.shuffle, dropLast: config.dropLast, seed: config.seed).batchCount
     }
 
     /// One optimizer step; returns each task's loss.
@@ -150,15 +210,19 @@ public final class Trainer {
                                  weights: Dictionary(uniqueKeysWithValues: zip(model.tasks.map(\.name), usedWeights)),
                                  validation: evaluation, selectionValue: value, seconds: seconds)
         state.history.append(record)
-        if let value, state.bestValue.map({ value < $0 }) ?? true {
+        if let value, !value.isNaN, state.bestValue.map({ value < $0 }) ?? true {
             state.bestValue = value
             state.bestEpoch = state.epoch
             state.epochsWithoutImprovement = 0
-            if let dir = directory { try model.network.save(to: dir.bestModel, metadata: checkpointMetadata()) }
+            bestIsCurrent = true
         } else if value != nil {
             state.epochsWithoutImprovement += 1
-            if let patience = config.patience, state.epochsWithoutImprovement >= patience { state.finished = true }
+            if let patience = config.patience, state.epochsWithoutImprovement >= patience {
+                state.finished = true
+                state.stoppedEarly = true
+            }
         }
+        if state.epoch >= config.epochs { state.finished = true }
         onEvent?(.epoch(record))
         try save()
     }
@@ -166,63 +230,33 @@ public final class Trainer {
     /// Lower is better: the summed validation loss, or the negated metric when higher is better.
     private func selectionValue(_ evaluation: Evaluation) -> Double {
         guard config.selection != "loss" else { return evaluation.totalLoss }
-        let parts = config.selection.split(separator: ".").map(String.init)
-        guard let metric = evaluation[parts[0]]?.metric(parts[1]) else { return .infinity }
+        let parts = config.selection.split(separator: ".", maxSplits: 1).map(String.init)
+        guard let task = evaluation[parts[0]] else { return .nan }
+        if parts[1] == "loss" { return task.loss }
+        guard let metric = task.metric(parts[1]) else { return .nan }
         return metric.higherIsBetter ? -metric.value : metric.value
-    }
-
-    // MARK: Checkpoints
-
-    private func checkpointMetadata() -> [String: String] {
-        ["spec": model.spec.yaml(), "tasks": model.tasks.map(\.name).joined(separator: ","), "epoch": "\(state.epoch)"]
-    }
-
-    /// Writes the model, optimizer, state and metrics of the run (each file atomically).
-    private func save() throws {
-        guard let dir = directory else { return }
-        state.weighting = weighting.state
-        state.weightingParameters = Dictionary(uniqueKeysWithValues: weighting.parameters.map { ($0.name, $0.tensor.scalars) })
-        state.dropoutGenerators = Dictionary(uniqueKeysWithValues: model.network.namedModules().compactMap { name, module in
-            (module as? Dropout).map { (name, GeneratorState.encode($0.rng)) }
-        })
-        try model.network.save(to: dir.lastModel, metadata: checkpointMetadata())
-        try optimizer.state().write(to: dir.optimizer)
-        try RunDirectory.writeJSON(state, to: dir.state)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let lines = try state.history.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-        try AtomicWrite.write(Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: dir.metrics)
-    }
-
-    private func restore() throws {
-        guard let dir = directory else { return }
-        state = try RunDirectory.readJSON(TrainingState.self, from: dir.state)
-        try model.network.load(from: dir.lastModel)
-        try optimizer.load(try OptimizerState.read(from: dir.optimizer))
-        weighting.state = state.weighting
-        var learned = weighting.parameters
-        for (name, values) in state.weightingParameters {
-            guard let current = learned[name], current.count == values.count else { throw ConfigurationError("\(dir.state.path): weighting parameter '\(name)' does not fit") }
-            learned[name] = Tensor(shape: current.shape, scalars: values)
-        }
-        weighting.parameters = learned
-        for (name, module) in model.network.namedModules() {
-            guard let dropout = module as? Dropout, let saved = state.dropoutGenerators[name].flatMap(GeneratorState.decode) else { continue }
-            dropout.rng = saved
-        }
     }
 
     private func summary(stoppedAtStepLimit: Bool, interrupted: Bool = false) -> TrainingSummary {
         TrainingSummary(epochs: state.epoch, steps: state.globalStep, bestEpoch: state.bestEpoch, bestValue: state.bestValue,
-                        stoppedAtStepLimit: stoppedAtStepLimit, stoppedEarly: state.finished && state.epoch < config.epochs,
+                        stoppedAtStepLimit: stoppedAtStepLimit, stoppedEarly: state.stoppedEarly,
                         interrupted: interrupted, history: state.history)
     }
+}
 
-    /// Loads the best epoch's weights (or keeps the last when there was no validation set).
-    public func loadBest() throws {
-        guard let dir = directory, state.bestEpoch != nil else { return }
-        try model.network.load(from: dir.bestModel)
+/// What may change when a run is resumed; everything else comes from its directory.
+public struct ResumeChanges: Sendable, Equatable {
+    /// Train to this many epochs in all (at least those completed); the schedule is recomputed
+    /// for the new total.
+    public var epochs: Int?
+    /// Stop (resumably) at this step in all; nil runs to the end.
+    public var maxSteps: Int?
+    /// Another thread count: the run continues correctly, but no longer bit-identically to an
+    /// uninterrupted one.
+    public var threads: Int?
+
+    public init(epochs: Int? = nil, maxSteps: Int? = nil, threads: Int? = nil) {
+        (self.epochs, self.maxSteps, self.threads) = (epochs, maxSteps, threads)
     }
 }
 
@@ -230,6 +264,8 @@ public final class Trainer {
 public enum TrainingEvent: Sendable {
     case step(epoch: Int, epochs: Int, step: Int, steps: Int, losses: [String: Double])
     case epoch(EpochRecord)
+    /// Something the user should know (what an initial checkpoint matched, say).
+    case note(String)
 }
 
 /// How a run ended.

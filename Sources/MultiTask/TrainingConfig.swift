@@ -22,8 +22,40 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var patience: Int?
     /// Model selection on validation: `loss` (sum of task losses) or `task.metric` (e.g. `class.accuracy`).
     public var selection = "loss"
+    /// Threads of the engine for this run (nil: the process default, `ComputeThreads.processDefault`).
+    /// Results are bit-identical for a fixed count, so a run records the count it used.
+    public var threads: Int?
 
     public init() {}
+
+    /// Checks every setting before any work starts; errors name the field and the expected range.
+    /// With `tasks`, also the selection metric and per-task settings.
+    public func validate(tasks: [TaskSpec]? = nil) throws {
+        func require(_ ok: Bool, _ field: String, _ expected: String, _ value: Any) throws {
+            guard ok else { throw ConfigurationError("\(field) must be \(expected), got \(value)") }
+        }
+        try require(epochs >= 1, "epochs", "at least 1", epochs)
+        try require(batchSize >= 1 && batchSize <= 1 << 24, "batch size", "between 1 and 16777216", batchSize)
+        if let gradientClip { try require(gradientClip.isFinite && gradientClip > 0, "clip (the gradient-norm limit)", "a positive number", gradientClip) }
+        if let maxSteps { try require(maxSteps >= 1, "max-steps", "at least 1", maxSteps) }
+        if let patience { try require(patience >= 1, "patience", "at least 1 epoch", patience) }
+        if let threads { try require(threads >= 1 && threads <= 1024, "threads", "between 1 and 1024", threads) }
+        try optimizer.validate()
+        try schedule.validate(epochs: epochs)
+        if let tasks {
+            _ = try Weightings.make(weighting, tasks: tasks.count, seed: seed)
+            if selection != "loss" {
+                let parts = selection.split(separator: ".", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let task = tasks.first(where: { $0.name == parts[0] }) else {
+                    throw ConfigurationError("selection '\(selection)': expected 'loss' or TASK.METRIC with one of the tasks \(tasks.map(\.name).joined(separator: ", "))")
+                }
+                let names = Metrics.names(task.kind)
+                guard names.contains(parts[1]) || parts[1] == "loss" else {
+                    throw ConfigurationError("selection '\(selection)': task '\(task.name)' (\(task.kind)) has the metrics \(names.joined(separator: ", ")) (and loss)")
+                }
+            }
+        }
+    }
 }
 
 /// Optimizer settings with PyTorch's defaults.
@@ -40,6 +72,29 @@ public struct OptimizerConfig: Sendable, Equatable, Codable {
     public var epsilon: Float = 1e-8
 
     public init() {}
+
+    /// Checks the values and that every set option applies to this optimizer (`--nesterov` or
+    /// `--momentum` with Adam would be silently ignored, so they are errors).
+    public func validate() throws {
+        func require(_ ok: Bool, _ field: String, _ expected: String, _ value: Any) throws {
+            guard ok else { throw ConfigurationError("optimizer: \(field) must be \(expected), got \(value)") }
+        }
+        guard ["sgd", "adam", "adamw"].contains(kind) else { throw ConfigurationError("optimizer: unknown kind '\(kind)' (known: sgd, adam, adamw)") }
+        try require(learningRate.isFinite && learningRate >= 0, "lr (learning rate)", "a finite number ≥ 0", learningRate)
+        try require(weightDecay.isFinite && weightDecay >= 0, "weight decay", "a finite number ≥ 0", weightDecay)
+        if kind == "sgd" {
+            try require(momentum.isFinite && momentum >= 0 && momentum < 1, "momentum", "in [0, 1)", momentum)
+            try require(dampening.isFinite && dampening >= 0 && dampening <= 1, "dampening", "in [0, 1]", dampening)
+            guard !nesterov || (momentum > 0 && dampening == 0) else { throw ConfigurationError("optimizer: nesterov needs momentum > 0 and dampening 0") }
+        } else {
+            guard momentum == 0 else { throw ConfigurationError("optimizer: momentum applies to sgd only; \(kind) has beta1 (\(beta1)) instead") }
+            guard !nesterov else { throw ConfigurationError("optimizer: nesterov applies to sgd only, not \(kind)") }
+            guard dampening == 0 else { throw ConfigurationError("optimizer: dampening applies to sgd only, not \(kind)") }
+            try require(beta1 >= 0 && beta1 < 1, "beta1", "in [0, 1)", beta1)
+            try require(beta2 >= 0 && beta2 < 1, "beta2", "in [0, 1)", beta2)
+            try require(epsilon.isFinite && epsilon > 0, "epsilon", "a positive number", epsilon)
+        }
+    }
 
     /// The optimizer these settings describe.
     public func make() throws -> any Optimizer {
@@ -64,6 +119,15 @@ public struct ScheduleConfig: Sendable, Equatable, Codable {
     public var minimum: Float = 0
 
     public init() {}
+
+    /// Checks the kind and its settings.
+    public func validate(epochs: Int) throws {
+        _ = try make(epochs: epochs)
+        guard stepSize >= 1 else { throw ConfigurationError("schedule: step size must be at least 1 epoch, got \(stepSize)") }
+        guard gamma.isFinite && gamma > 0 else { throw ConfigurationError("schedule: gamma must be a positive number, got \(gamma)") }
+        guard warmupEpochs >= 0 else { throw ConfigurationError("schedule: warmup epochs must be ≥ 0, got \(warmupEpochs)") }
+        guard minimum.isFinite && minimum >= 0 else { throw ConfigurationError("schedule: minimum learning rate must be ≥ 0, got \(minimum)") }
+    }
 
     /// The schedule for a run of `epochs` epochs.
     public func make(epochs: Int) throws -> any LearningRateSchedule {

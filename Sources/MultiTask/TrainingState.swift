@@ -22,8 +22,29 @@ public struct TrainingState: Sendable, Equatable, Codable {
     public var dropoutGenerators: [String: [Double]] = [:]
     public var history: [EpochRecord] = []
     public var finished = false
+    /// Finished by early stopping (patience), before the configured epochs.
+    public var stoppedEarly = false
 
     public init() {}
+
+    /// Checks that the state is one a run could have saved: counts in range and consistent with
+    /// each other and with the run's settings. Errors name `file`.
+    func validate(tasks: Int, stepsPerEpoch: Int, epochs: Int, file: String) throws {
+        func require(_ ok: Bool, _ reason: @autoclosure () -> String) throws {
+            guard ok else { throw RunDirectoryError.corrupt(path: file, reason: reason()) }
+        }
+        try require(epoch >= 0 && stepInEpoch >= 0 && globalStep >= 0, "epoch \(epoch), stepInEpoch \(stepInEpoch) and globalStep \(globalStep) must not be negative")
+        try require(stepInEpoch <= stepsPerEpoch, "stepInEpoch \(stepInEpoch) is more than the \(stepsPerEpoch) steps of an epoch")
+        try require(globalStep == epoch * stepsPerEpoch + stepInEpoch,
+                    "globalStep \(globalStep) disagrees with epoch \(epoch) × \(stepsPerEpoch) steps + stepInEpoch \(stepInEpoch)")
+        try require(epoch <= epochs, "epoch \(epoch) is beyond the run's \(epochs) epochs")
+        try require(history.count == epoch, "has \(history.count) epoch records for \(epoch) epochs")
+        try require(epochLossSums.isEmpty || epochLossSums.count == tasks, "epochLossSums has \(epochLossSums.count) entries for \(tasks) tasks")
+        try require(epochLossSums.allSatisfy(\.isFinite), "epochLossSums holds a value that is not finite")
+        if let bestEpoch { try require(bestEpoch >= 1 && bestEpoch <= epoch, "bestEpoch \(bestEpoch) is not one of the \(epoch) completed epochs") }
+        try require(epochsWithoutImprovement >= 0 && epochsWithoutImprovement <= epoch, "epochsWithoutImprovement \(epochsWithoutImprovement) is out of range")
+        try require(weighting.values.allSatisfy { $0.allSatisfy(\.isFinite) }, "the weighting state holds a value that is not finite")
+    }
 }
 
 /// One epoch's record: mean training losses, the weights used, validation results, time.
@@ -36,35 +57,4 @@ public struct EpochRecord: Sendable, Equatable, Codable {
     public var validation: Evaluation?
     public var selectionValue: Double?
     public var seconds: Double
-}
-
-/// The files of a run directory.
-public struct RunDirectory: Sendable {
-    public let url: URL
-    public init(_ url: URL) { self.url = url }
-    public var config: URL { url.appendingPathComponent("config.json") }
-    public var spec: URL { url.appendingPathComponent("model.yaml") }
-    public var state: URL { url.appendingPathComponent("state.json") }
-    public var lastModel: URL { url.appendingPathComponent("last.safetensors") }
-    public var optimizer: URL { url.appendingPathComponent("optimizer.safetensors") }
-    public var bestModel: URL { url.appendingPathComponent("best.safetensors") }
-    public var metrics: URL { url.appendingPathComponent("metrics.jsonl") }
-    public var results: URL { url.appendingPathComponent("results.json") }
-
-    /// Encodes `value` as pretty, key-sorted JSON and writes it atomically.
-    public static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try AtomicWrite.write(try encoder.encode(value), to: url)
-    }
-
-    /// Reads JSON written by `writeJSON`; errors name the file.
-    public static func readJSON<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw ConfigurationError("\(url.path): cannot read (\(error.localizedDescription))") }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        do { return try decoder.decode(type, from: data) } catch { throw ConfigurationError("\(url.path): not a valid \(type) (\(error))") }
-    }
 }

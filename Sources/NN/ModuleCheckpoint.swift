@@ -25,5 +25,6 @@ extension Module {
 public struct CheckpointError: Error, Equatable, CustomStringConvertible {
     public let path: String
     public let reason: String
+    public init(path: String, reason: String) { (self.path, self.reason) = (path, reason) }
     public var description: String { "\(path): \(reason)" }
 }

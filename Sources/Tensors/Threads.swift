@@ -1,41 +1,52 @@
 import CBLAS
 import Dispatch
 import Foundation
-import Synchronization
 
-/// The one thread-count setting of the engine. It drives OpenBLAS and the engine's own
-/// parallel loops. Results are bit-identical for a fixed thread count; the engine's own loops
-/// split work so that their results do not depend on the count at all.
+/// The thread count of the engine, scoped to a computation: `ComputeThreads.with(n) { ... }`
+/// runs its body (and every parallel loop and matrix product inside it) on `n` threads, without
+/// touching any other computation in the process — two trainings with different counts can run
+/// side by side. Outside any scope the count is `MTK_THREADS` if set, else all cores.
+///
+/// Results are bit-identical for a fixed thread count; the engine's element-wise loops split work
+/// so that their results do not depend on the count at all.
 public enum ComputeThreads {
-    private static let setting = Atomic<Int>(0)
+    @TaskLocal private static var scoped: Int?
 
-    /// The number of threads in use. Defaults to `MTK_THREADS` if set, else all cores.
-    public static var count: Int {
-        let n = setting.load(ordering: .relaxed)
-        return n > 0 ? n : initialize()
+    /// The number of threads the current computation uses.
+    @inline(__always)
+    public static var count: Int { scoped ?? processDefault }
+
+    /// `MTK_THREADS` if set to a positive number, else the number of active cores.
+    public static var processDefault: Int { setup.defaultCount }
+
+    /// Runs `body` with the engine on `n` threads (at least 1). Nested scopes override outer ones.
+    public static func with<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+        _ = setup
+        return try $scoped.withValue(Swift.max(1, n), operation: body)
     }
 
-    /// Uses `n` threads (at least 1) for matrix products and the engine's loops. Process-wide.
-    public static func set(_ n: Int) {
-        _ = count  // one-time process setup
-        setting.store(Swift.max(1, n), ordering: .relaxed)
+    /// Runs `body` with the same count as the current computation: for work handed to another
+    /// thread (a parallel loop's workers), which would otherwise fall back to the default.
+    @inline(__always)
+    static func inheriting<R>(_ n: Int, _ body: () throws -> R) rethrows -> R {
+        try $scoped.withValue(n, operation: body)
     }
 
-    private static func initialize() -> Int {
-        let env = ProcessInfo.processInfo.environment["MTK_THREADS"].flatMap(Int.init)
-        let n = Swift.max(1, env ?? ProcessInfo.processInfo.activeProcessorCount)
-        let (exchanged, current) = setting.compareExchange(expected: 0, desired: n, ordering: .relaxed)
-        if exchanged { configureProcess() }
-        return exchanged ? n : current
-    }
+    private static let setup = ProcessSetup()
 
-    /// OpenBLAS single-threaded (the engine splits products itself, see `BLAS`), and glibc malloc
-    /// told to keep large blocks in its heap: training allocates and frees the same tens of
-    /// megabytes every step, and returning them to the kernel costs a page fault per 4 KiB.
-    private static func configureProcess() {
-        openblas_set_num_threads(1)
-        _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
-        _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
+    /// One-time process setup, which changes no result: OpenBLAS single-threaded (the engine
+    /// splits products itself, see `BLAS`), and glibc malloc told to keep large blocks in its heap
+    /// (training allocates and frees the same tens of megabytes every step, and returning them to
+    /// the kernel costs a page fault per 4 KiB).
+    private struct ProcessSetup: Sendable {
+        let defaultCount: Int
+        init() {
+            let env = ProcessInfo.processInfo.environment["MTK_THREADS"].flatMap(Int.init).flatMap { $0 > 0 ? $0 : nil }
+            defaultCount = env ?? Swift.max(1, ProcessInfo.processInfo.activeProcessorCount)
+            openblas_set_num_threads(1)
+            _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
+            _ = mallopt(M_TRIM_THRESHOLD, 1 << 30)
+        }
     }
 }
 
@@ -51,7 +62,7 @@ public func parallelChunks(_ count: Int, costPerItem: Int = 1, _ body: (Range<In
     withoutActuallyEscaping(body) { body in
         let task = UncheckedSendable(body)
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            task.value((c * count / chunks)..<((c + 1) * count / chunks))
+            ComputeThreads.inheriting(threads) { task.value((c * count / chunks)..<((c + 1) * count / chunks)) }
         }
     }
 }
@@ -60,12 +71,13 @@ public func parallelChunks(_ count: Int, costPerItem: Int = 1, _ body: (Range<In
 /// assignment of items to workers: worker `w` gets `w * count / workers ..< (w+1) * count / workers`.
 /// Used where each worker keeps a private accumulator (its index is passed as `worker`).
 func parallelWorkers(_ count: Int, _ body: (_ worker: Int, _ items: Range<Int>) -> Void) -> Int {
-    let workers = Swift.max(1, Swift.min(ComputeThreads.count, count))
+    let threads = ComputeThreads.count
+    let workers = Swift.max(1, Swift.min(threads, count))
     if workers == 1 { body(0, 0..<count); return 1 }
     withoutActuallyEscaping(body) { body in
         let task = UncheckedSendable(body)
         DispatchQueue.concurrentPerform(iterations: workers) { w in
-            task.value(w, (w * count / workers)..<((w + 1) * count / workers))
+            ComputeThreads.inheriting(threads) { task.value(w, (w * count / workers)..<((w + 1) * count / workers)) }
         }
     }
     return workers

@@ -10,9 +10,10 @@ struct Demo: ParsableCommand {
     @Option(help: "Training steps.") var steps = 300
 
     func run() throws {
-        if let threads { ComputeThreads.set(threads) }
-        let result = TinyMLPDemo.run(seed: seed, steps: steps) { step, loss in
-            if step % 50 == 0 { print("step \(step)  loss \(loss)") }
+        let result = ComputeThreads.with(threads ?? ComputeThreads.processDefault) {
+            TinyMLPDemo.run(seed: seed, steps: steps) { step, loss in
+                if step % 50 == 0 { print("step \(step)  loss \(loss)") }
+            }
         }
         print("final loss \(result.finalLoss), accuracy \(result.accuracy)")
     }

@@ -9,14 +9,17 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Evaluate a trained checkpoint on a suite's test split or a CSV.")
 
     @OptionGroup var data: DataOptions
-    @Argument(help: "A checkpoint written by mtk train (best.safetensors or last.safetensors), or a run directory.") var checkpoint: String
+    @Argument(help: "A run directory (its current best weights, else last; its data by default) or a checkpoint file.") var checkpoint: String
     @Option(help: "Model spec (default: the one stored in the checkpoint).") var model: String?
-    @Option(help: "Seed of the suite's derived labels (use the training seed).") var seed: UInt64 = 0
-    @Option(help: "Threads (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Seed of the suite's derived labels (use the training seed) [0].") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Threads [all cores, or MTK_THREADS].") var threads: Int?
 
     func run() throws {
-        if let threads { ComputeThreads.set(threads) }
-        let results = try Evaluator.evaluate(checkpoint: URL(fileURLWithPath: checkpoint), spec: model, source: data.source(seed: seed))
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        let source = data.isEmpty && seed == nil ? nil : data.apply(to: nil, seed: seed ?? 0)
+        let results = try ComputeThreads.with(threads ?? ComputeThreads.processDefault) {
+            try Evaluator.evaluate(checkpoint: URL(fileURLWithPath: checkpoint), spec: model, source: source)
+        }
         print(results.markdown)
     }
 }

@@ -6,63 +6,99 @@ import Tensors
 
 /// `mtk train`: train a multi-task model and report per-task test metrics.
 struct Train: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Train a multi-task network (trunk + one head per task).")
+    static let configuration = CommandConfiguration(
+        abstract: "Train a multi-task network (trunk + one head per task).",
+        discussion: "Defaults are given in brackets. With --resume every setting comes from the run directory; options given with it must agree with the saved run, except --epochs and --max-steps (which extend it), --threads (allowed, with a warning) and --baselines.")
 
     @OptionGroup var data: DataOptions
-    @Option(help: "Model: reference-mlp, reference-cnn or a spec YAML file (heads for other tasks are added).") var model = "reference-cnn"
-    @Option(help: "Optimizer: sgd, adam, adamw.") var optimizer = "adam"
-    @Option(help: "Learning rate.") var lr: Float = 1e-3
-    @Option(help: "SGD momentum.") var momentum: Float = 0
+    @Option(help: "Model: reference-mlp, reference-cnn [default] or a spec YAML file (heads for other tasks are added).") var model: String?
+    @Option(help: "Optimizer: sgd, adam [default], adamw.") var optimizer: String?
+    @Option(parsing: .unconditional, help: "Learning rate [0.001].") var lr: Float?
+    @Option(parsing: .unconditional, help: "SGD momentum, in [0, 1) [0].") var momentum: Float?
     @Flag(help: "Nesterov momentum (SGD).") var nesterov = false
-    @Option(help: "Weight decay.") var weightDecay: Float = 0
-    @Option(help: "Schedule: constant, step, cosine, warmup-cosine.") var schedule = "constant"
-    @Option(help: "Loss weighting: equal, static:w1,w2,..., uw, dwa[:T], rlw.") var weighting = "equal"
-    @Option(help: "Clip the global gradient norm.") var clip: Float?
-    @Option(help: "Epochs.") var epochs = 10
-    @Option(help: "Batch size.") var batchSize = 128
-    @Option(help: "Random seed (data order, initialisation, splits).") var seed: UInt64 = 0
-    @Option(help: "Threads (default: all cores).") var threads: Int?
-    @Option(name: .shortAndLong, help: "Run directory (checkpoints, metrics.jsonl, results.json).") var output: String?
+    @Option(parsing: .unconditional, help: "Weight decay [0].") var weightDecay: Float?
+    @Option(help: "Schedule: constant [default], step, cosine, warmup-cosine.") var schedule: String?
+    @Option(help: "Loss weighting: equal [default], static:w1,w2,..., uw, dwa[:T], rlw.") var weighting: String?
+    @Option(parsing: .unconditional, help: "Clip the global gradient norm to this positive value.") var clip: Float?
+    @Option(parsing: .unconditional, help: "Epochs [10]; on --resume, the new total.") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Batch size [128].") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Random seed (data order, initialisation, splits) [0].") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Threads [all cores, or MTK_THREADS].") var threads: Int?
+    @Option(name: .shortAndLong, help: "Run directory (config, snapshots, metrics.jsonl, results.json).") var output: String?
     @Option(name: .customLong("init"), help: "Initialise from a safetensors checkpoint (ours or PyTorch's; matching keys).") var initFrom: String?
+    @Flag(help: "With --init: every model tensor must be in the checkpoint, and nothing else.") var strict = false
     @Flag(help: "Continue the run in --output exactly where it stopped.") var resume = false
+    @Flag(help: "Replace the run in --output (its files only).") var overwrite = false
     @Flag(help: "Keep the data order fixed (no shuffling).") var noShuffle = false
-    @Option(help: "Stop after this many steps (resumable).") var maxSteps: Int?
-    @Option(help: "Early stopping patience in epochs.") var patience: Int?
-    @Option(help: "Model selection on validation: loss or TASK.METRIC.") var selection = "loss"
+    @Option(parsing: .unconditional, help: "Stop (resumably) after this many steps in all.") var maxSteps: Int?
+    @Option(parsing: .unconditional, help: "Early stopping patience in epochs.") var patience: Int?
+    @Option(help: "Model selection on validation: loss [default] or TASK.METRIC (TASK.loss too).") var selection: String?
     @Flag(help: "Also train one single-task model per task and report Δm%.") var baselines = false
 
     func run() throws {
-        if let threads { ComputeThreads.set(threads) }
-        if resume && output == nil { throw ValidationError("--resume needs --output (the run directory)") }
-        var config = TrainingConfig()
-        config.epochs = epochs
-        config.batchSize = batchSize
-        config.optimizer.kind = optimizer
-        config.optimizer.learningRate = lr
-        config.optimizer.momentum = momentum
-        config.optimizer.nesterov = nesterov
-        config.optimizer.weightDecay = weightDecay
-        config.schedule.kind = schedule
-        config.weighting = weighting
-        config.gradientClip = clip
-        config.seed = seed
-        config.shuffle = !noShuffle
-        config.maxSteps = maxSteps
-        config.patience = patience
-        config.selection = selection
-        let prepared = try PreparedData(data.source(seed: seed))
+        Interruption.install(
+            onFirst: { FileHandle.standardError.write(Data("\ninterrupt: finishing this step and saving a resumable checkpoint (press again to quit now)\n".utf8)) },
+            onExit: { _ in FileHandle.standardError.write(Data("\ninterrupted: quitting now\n".utf8)) })
         let printer = ProgressPrinter()
-        Interruption.install {
-            FileHandle.standardError.write(Data("\ninterrupt: finishing this step and saving a resumable checkpoint (Ctrl-C again to quit now)\n".utf8))
+        let onEvent: (TrainingEvent) -> Void = { event in
+            if case .step = event { Interruption.setSaving(true) }
+            printer.handle(event)
         }
-        let results = try Experiment.run(
-            spec: try ModelSpec.resolve(model), data: prepared, config: config, directory: output.map { URL(fileURLWithPath: $0) },
-            initFrom: initFrom.map { URL(fileURLWithPath: $0) }, resume: resume, baselines: baselines, onEvent: printer.handle,
-            shouldStop: { Interruption.requested })
+        let results: RunResults
+        if resume {
+            guard let output else { throw ValidationError("--resume needs --output (the run directory)") }
+            if overwrite { throw ValidationError("--resume continues the run in --output and --overwrite replaces it: give one of them") }
+            let directory = URL(fileURLWithPath: output)
+            let saved = try RunDirectory.reading(directory).readConfig()
+            var base = saved
+            base.training.maxSteps = nil  // a resumed run goes to its end unless --max-steps says otherwise
+            let requested = apply(to: base)
+            if let threads, let before = saved.training.threads, threads != before {
+                FileHandle.standardError.write(Data("warning: the run used \(before) threads and continues on \(threads): it stays correct, but is no longer bit-identical to an uninterrupted run\n".utf8))
+            }
+            results = try Experiment.resume(directory: directory, requested: requested, onEvent: onEvent, shouldStop: { Interruption.requested })
+        } else {
+            let config = apply(to: RunConfig())
+            try config.validate()
+            let spec = try ModelSpec.resolve(config.model ?? "reference-cnn")
+            let prepared = try PreparedData(config.data!)
+            results = try Experiment.start(config, spec: spec, data: prepared, directory: output.map { URL(fileURLWithPath: $0) }, overwrite: overwrite,
+                                           dropUnusedHeads: ModelSpec.builtIn[config.model ?? ""] != nil, onEvent: onEvent, shouldStop: { Interruption.requested })
+        }
         if results.summary.resumable {
             print("stopped after \(results.summary.steps) steps" + (output.map { "; continue with: mtk train --resume --output \($0)" } ?? " (no --output, so nothing was saved)"))
         }
         print("test set (best validation epoch \(results.bestEpoch.map(String.init) ?? "-")):")
         print(results.markdown)
+    }
+
+    /// The given options applied to `base`: the defaults for a new run, the saved run on resume.
+    private func apply(to base: RunConfig) -> RunConfig {
+        var config = base
+        var training = config.training
+        config.data = data.isEmpty && seed == nil && base.data != nil ? base.data : data.apply(to: base.data, seed: seed)
+        if let model { config.model = ModelSpec.builtIn[model] != nil ? model : URL(fileURLWithPath: model).standardizedFileURL.path }
+        if base.model == nil && config.model == nil { config.model = "reference-cnn" }
+        if let optimizer { training.optimizer.kind = optimizer }
+        if let lr { training.optimizer.learningRate = lr }
+        if let momentum { training.optimizer.momentum = momentum }
+        if nesterov { training.optimizer.nesterov = true }
+        if let weightDecay { training.optimizer.weightDecay = weightDecay }
+        if let schedule { training.schedule.kind = schedule }
+        if let weighting { training.weighting = weighting }
+        if let clip { training.gradientClip = clip }
+        if let epochs { training.epochs = epochs }
+        if let batchSize { training.batchSize = batchSize }
+        if let seed { training.seed = seed }
+        if let threads { training.threads = threads }
+        if noShuffle { training.shuffle = false }
+        if let maxSteps { training.maxSteps = maxSteps }
+        if let patience { training.patience = patience }
+        if let selection { training.selection = selection }
+        config.training = training
+        if let initFrom { config.initFrom = URL(fileURLWithPath: initFrom).standardizedFileURL.path }
+        if strict { config.strictInit = true }
+        if baselines { config.baselines = true }
+        return config
     }
 }

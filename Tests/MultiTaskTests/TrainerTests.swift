@@ -20,8 +20,10 @@ struct TrainerTests {
         let after = model.evaluate(data.validation!)
         #expect(after.totalLoss < 0.5 * before.totalLoss)
         #expect(summary.bestValue == summary.history.compactMap(\.selectionValue).min())
-        let run = RunDirectory(dir)
-        for file in [run.config, run.spec, run.state, run.lastModel, run.optimizer, run.bestModel, run.metrics] {
+        let run = try RunDirectory.reading(dir)
+        let snapshot = try #require(try run.current())
+        for file in [run.config, run.spec, run.pointer, run.lastModel, run.bestModel, run.metrics,
+                     snapshot.stateFile, snapshot.optimizerFile, snapshot.modelFile, snapshot.bestFile, snapshot.metricsFile] {
             #expect(FileManager.default.fileExists(atPath: file.path), "\(file.lastPathComponent)")
         }
         let lines = try String(contentsOf: run.metrics, encoding: .utf8).split(separator: "\n")
@@ -38,6 +40,7 @@ struct TrainerTests {
         var config = smallConfig(epochs: 3)
         config.weighting = weighting
         config.optimizer.kind = "adam"
+        config.optimizer.momentum = 0
         config.optimizer.learningRate = 0.01
         let straightDir = temporaryDirectory(), resumedDir = temporaryDirectory()
         defer { for d in [straightDir, resumedDir] { try? FileManager.default.removeItem(at: d) } }
@@ -46,12 +49,13 @@ struct TrainerTests {
         try straight.run()
         var limited = config
         limited.maxSteps = 8  // mid second epoch (6 steps per epoch)
-        let first = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 5), train: data.train,
-                                validation: data.validation, config: limited, directory: resumedDir)
-        let stop = try first.run()
-        #expect(stop.stoppedAtStepLimit && stop.steps == 8)
-        // Resume with the limit lifted.
-        try RunDirectory.writeJSON(config, to: RunDirectory(resumedDir).config)
+        do {  // the first trainer holds the directory's lock until it goes
+            let first = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 5), train: data.train,
+                                    validation: data.validation, config: limited, directory: resumedDir)
+            let stop = try first.run()
+            #expect(stop.stoppedAtStepLimit && stop.steps == 8)
+        }
+        // Resume: the step limit is not carried over.
         let resumed = try Trainer.resume(directory: resumedDir, train: data.train, validation: data.validation, tasks: data.tasks)
         try resumed.run()
         #expect(resumed.model.network.stateDict() == straight.model.network.stateDict())
@@ -66,12 +70,14 @@ struct TrainerTests {
         try straight.run()
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let interrupted = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 6), train: data.train,
-                                      validation: data.validation, config: config, directory: dir)
-        var steps = 0
-        interrupted.shouldStop = { steps += 1; return steps == 3 }
-        let summary = try interrupted.run()
-        #expect(summary.interrupted && summary.resumable && summary.steps == 3)
+        do {
+            let interrupted = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 6), train: data.train,
+                                          validation: data.validation, config: config, directory: dir)
+            var steps = 0
+            interrupted.shouldStop = { steps += 1; return steps == 3 }
+            let summary = try interrupted.run()
+            #expect(summary.interrupted && summary.resumable && summary.steps == 3)
+        }
         let resumed = try Trainer.resume(directory: dir, train: data.train, validation: data.validation, tasks: data.tasks)
         try resumed.run()
         #expect(resumed.model.network.stateDict() == straight.model.network.stateDict())
@@ -129,10 +135,14 @@ struct TrainerTests {
         let data = try smallData()
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let results = try Experiment.run(spec: smallSpec, data: data, config: smallConfig(epochs: 2), directory: dir, baselines: true)
+        var config = RunConfig()
+        config.training = smallConfig(epochs: 2)
+        config.baselines = true
+        let results = try Experiment.start(config, spec: smallSpec, data: data, directory: dir)
         #expect(results.baselines?.tasks.map(\.task) == ["task0", "task1", "task2"])
         #expect(results.deltaM?.improvement.isFinite == true && results.markdown.contains("Δm%"))
-        #expect(FileManager.default.fileExists(atPath: RunDirectory(dir).results.path))
+        #expect(results.deltaM?.tasks == ["task0", "task1", "task2"] && results.deltaM?.excluded.isEmpty == true)
+        #expect(FileManager.default.fileExists(atPath: try RunDirectory.reading(dir).results.path))
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("baselines/task1/best.safetensors").path))
     }
 }

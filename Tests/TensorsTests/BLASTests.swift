@@ -1,15 +1,16 @@
 import Testing
 @testable import Tensors
 
-@Suite("BLAS wrapper", .serialized)
+@Suite("BLAS wrapper")
 struct BLASWrapperTests {
     /// With beta = 0 the wrapper clears C itself: stale contents (NaN here) never leak into the
     /// product, for a strided C and for the column blocks of a 2-thread split.
     @Test(arguments: [1, 2])
     func betaZeroOverwritesStaleOutput(threads: Int) {
-        let saved = ComputeThreads.count
-        defer { ComputeThreads.set(saved) }
-        ComputeThreads.set(threads)
+        ComputeThreads.with(threads) { check() }
+    }
+
+    private func check() {
         let (m, n, k, ldc) = (20, 600, 400, 611)  // 9.6 MFLOP and m < n: split by columns on 2 threads
         let a = random([m, k], seed: 95).scalars, b = random([k, n], seed: 96).scalars
         var c = [Float](repeating: .nan, count: m * ldc)

@@ -129,7 +129,7 @@ struct ConvolutionTests {
     }
 }
 
-@Suite("Determinism", .serialized)
+@Suite("Determinism")
 struct DeterminismTests {
     func workload() -> [Tensor] {
         let x = random([8, 3, 12, 12], seed: 90), w = random([16, 3, 3, 3], seed: 91).requiringGradient()
@@ -140,25 +140,18 @@ struct DeterminismTests {
     }
 
     @Test func sameThreadCountGivesBitIdenticalResults() {
-        let saved = ComputeThreads.count
-        defer { ComputeThreads.set(saved) }
         for threads in [1, 2] {
-            ComputeThreads.set(threads)
-            #expect(workload() == workload())
+            ComputeThreads.with(threads) { #expect(workload() == workload()) }
         }
     }
 
     @Test func engineLoopsDoNotDependOnTheThreadCount() {
-        let saved = ComputeThreads.count
-        defer { ComputeThreads.set(saved) }
         let x = random([300, 400], seed: 93), y = random([400], seed: 94)
         func run() -> [Tensor] {
             [x * y + 1, (x - y).exp().sum(alongAxes: [0]), x.softmax(alongAxis: 0), x.transposed(), x.reshaped([1, 300, 20, 20]).maxPool2d(kernel: 2)]
         }
-        ComputeThreads.set(1)
-        let one = run()
-        ComputeThreads.set(2)
-        #expect(run() == one)
+        let one = ComputeThreads.with(1) { run() }
+        #expect(ComputeThreads.with(2) { run() } == one)
     }
 }
 

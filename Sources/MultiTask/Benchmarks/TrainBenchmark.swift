@@ -32,7 +32,10 @@ public enum TrainBenchmark {
     public enum Workload: String, Sendable, CaseIterable { case mlp, cnn }
 
     public static func run(_ workload: Workload, threads: Int, batch: Int = 128, seed: UInt64 = 0, epochs: Int = 1, directory: URL? = nil) throws -> Record {
-        ComputeThreads.set(threads)
+        try ComputeThreads.with(threads) { try runScoped(workload, threads: threads, batch: batch, seed: seed, epochs: epochs, directory: directory) }
+    }
+
+    private static func runScoped(_ workload: Workload, threads: Int, batch: Int, seed: UInt64, epochs: Int, directory: URL?) throws -> Record {
         let clock = ContinuousClock()
         let loadStart = clock.now
         let (train, test) = try datasets(workload, directory: directory)

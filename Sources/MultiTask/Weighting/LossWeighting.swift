@@ -39,8 +39,12 @@ public enum Weightings {
         switch parts[0].lowercased() {
         case "equal", "ew": return EqualWeighting(tasks: tasks)
         case "static":
-            let values = (parts.count > 1 ? parts[1] : "").split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard values.count == tasks else { throw ConfigurationError("weighting 'static' needs \(tasks) comma-separated numbers, got '\(spec)'") }
+            let texts = (parts.count > 1 ? parts[1] : "").split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let values = texts.compactMap(Double.init)
+            guard values.count == tasks, texts.count == tasks else { throw ConfigurationError("weighting 'static' needs \(tasks) comma-separated numbers (one per task), got '\(spec)'") }
+            guard values.allSatisfy({ $0.isFinite && $0 >= 0 }), values.contains(where: { $0 > 0 }) else {
+                throw ConfigurationError("weighting 'static': weights must be finite, ≥ 0 and not all 0, got '\(spec)'")
+            }
             return StaticWeighting(values)
         case "uw", "uncertainty": return UncertaintyWeighting(tasks: tasks)
         case "dwa":
@@ -53,9 +57,3 @@ public enum Weightings {
     }
 }
 
-/// A bad training setting, with a message naming the field and what was expected.
-public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}

@@ -22,6 +22,8 @@ public enum EngineBenchmark {
         /// engine_gflops / raw_gflops (best against best).
         public var ratio: Double
         public var target_ratio: Double?
+        /// The OpenBLAS core in use (`openblas_get_corename`), e.g. "Cooperlake" or a generic "Prescott".
+        public var blas_core: String
     }
 
     /// Raw `cblas_sgemm` timing for square n (buffers allocated once), with OpenBLAS's own threads.
@@ -47,7 +49,10 @@ public enum EngineBenchmark {
     }
 
     public static func matmul(n: Int, threads: Int, minSeconds: Double) -> Record {
-        ComputeThreads.set(threads)
+        ComputeThreads.with(threads) { matmulScoped(n: n, threads: threads, minSeconds: minSeconds) }
+    }
+
+    private static func matmulScoped(n: Int, threads: Int, minSeconds: Double) -> Record {
         var rng = RandomGenerator(seed: 2)
         let a = Tensor.uniform([n, n], low: -0.5, high: 0.5, using: &rng)
         let b = Tensor.uniform([n, n], low: -0.5, high: 0.5, using: &rng)
@@ -59,7 +64,10 @@ public enum EngineBenchmark {
 
     /// The two convolutions of the reference CNN, forward and backward, at `batch`.
     public static func convLayers(threads: Int, batch: Int = 128, minSeconds: Double) -> [Record] {
-        ComputeThreads.set(threads)
+        ComputeThreads.with(threads) { convLayersScoped(threads: threads, batch: batch, minSeconds: minSeconds) }
+    }
+
+    private static func convLayersScoped(threads: Int, batch: Int, minSeconds: Double) -> [Record] {
         let raw = (2 * pow3(1024) / 1e9, rawSgemm(n: 1024, minSeconds: minSeconds))
         var rng = RandomGenerator(seed: 3)
         let layers: [(name: String, input: [Int], weight: [Int], inputGradient: Bool)] = [
@@ -98,7 +106,8 @@ public enum EngineBenchmark {
         var r = Record(workload: workload, threads: threads, gflop_per_call: round(gflop),
                        engine_gflops: round(gflop / engine.best), engine_gflops_median: round(gflop / engine.median),
                        raw_gflops: round(raw.gflop / raw.timing.best), raw_gflops_median: round(raw.gflop / raw.timing.median),
-                       ratio: round((gflop / engine.best) / (raw.gflop / raw.timing.best)), target_ratio: target)
+                       ratio: round((gflop / engine.best) / (raw.gflop / raw.timing.best)), target_ratio: target,
+                       blas_core: BLASCore.coreInUse())
         fill(&r)
         return r
     }

@@ -1,0 +1,45 @@
+import Foundation
+import NN
+
+/// Starting a model from a checkpoint (ours or PyTorch's), saying how much of it matched:
+/// tensors are loaded by name, and a checkpoint that matches no parameter is an error, never a
+/// silent fresh start.
+public struct InitCheckpoint: Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    /// Model tensors loaded from the checkpoint.
+    public var matched: [String]
+    /// Model tensors the checkpoint lacks (they keep their initialisation).
+    public var missing: [String]
+    /// Checkpoint tensors the model has no place for (ignored).
+    public var unexpected: [String]
+
+    /// Loads the tensors of `url` whose names the model has (all of them when `strict`, which
+    /// also forbids extra ones). Shapes must match. Errors name the file.
+    @discardableResult
+    public static func load(_ url: URL, into model: MultiTaskModel, strict: Bool) throws -> InitCheckpoint {
+        let (tensors, _) = try Safetensors.load(url)
+        let own = model.network.stateDict().names, given = tensors.map(\.name)
+        let ownSet = Set(own), givenSet = Set(given)
+        let report = InitCheckpoint(path: url.path, matched: own.filter(givenSet.contains), missing: own.filter { !givenSet.contains($0) },
+                                    unexpected: given.filter { !ownSet.contains($0) })
+        guard !report.matched.isEmpty else {
+            throw CheckpointError(path: url.path, reason: "matches none of the model's \(own.count) tensors (it has \(given.prefix(4).joined(separator: ", "))\(given.count > 4 ? ", ..." : "")): is it a checkpoint of this model?")
+        }
+        if strict && (!report.missing.isEmpty || !report.unexpected.isEmpty) {
+            throw CheckpointError(path: url.path, reason: "--strict: \(report.description)")
+        }
+        try model.network.load(from: url, strict: false)
+        return report
+    }
+
+    public var description: String {
+        var text = "init from \(path): \(matched.count) of \(matched.count + missing.count) model tensors loaded"
+        if !missing.isEmpty { text += "; not in the checkpoint (kept as initialised): \(InitCheckpoint.list(missing))" }
+        if !unexpected.isEmpty { text += "; in the checkpoint but not in the model (ignored): \(InitCheckpoint.list(unexpected))" }
+        return text
+    }
+
+    private static func list(_ names: [String]) -> String {
+        names.prefix(6).joined(separator: ", ") + (names.count > 6 ? " and \(names.count - 6) more" : "")
+    }
+}

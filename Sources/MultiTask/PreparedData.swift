@@ -1,0 +1,106 @@
+import Data
+import Foundation
+import NN
+import Tensors
+
+/// Where a run's examples come from: a built-in suite or CSV files, and which tasks to learn.
+public struct DataSource: Sendable, Equatable, Codable {
+    /// A built-in suite (`fashion-attributes`, `multifashion`, `synthetic`).
+    public var suite: String?
+    /// A CSV table (its tasks from `task:` headers); `testCSV` or else a seeded 20% split is the test set.
+    public var csv: String?
+    public var testCSV: String?
+    /// Tasks to learn (all of the source's by default).
+    public var tasks: [String]?
+    /// Fraction of the training examples held out for validation (model selection).
+    public var validationFraction = 0.1
+    /// A directory with the Fashion-MNIST files, instead of the Debian package's.
+    public var dataDirectory: String?
+    public var seed: UInt64 = 0
+
+    public init() {}
+
+    /// Checks the choice before anything is loaded: one source, sensible fraction and task list.
+    public func validate() throws {
+        switch (suite, csv) {
+        case (nil, nil): throw ConfigurationError("no data: give a suite (\(TaskSuite.names.joined(separator: ", "))) or a CSV file")
+        case (.some, .some): throw ConfigurationError("data: give a suite or a CSV file, not both (suite '\(suite!)', csv '\(csv!)')")
+        default: break
+        }
+        if let suite, !TaskSuite.names.contains(suite) {
+            throw ConfigurationError("data: unknown suite '\(suite)' (known: \(TaskSuite.names.joined(separator: ", ")))")
+        }
+        if testCSV != nil && csv == nil { throw ConfigurationError("data: a test CSV needs a training CSV (--csv)") }
+        if dataDirectory != nil && suite == nil { throw ConfigurationError("data: a Fashion-MNIST directory applies to the built-in suites only, not to a CSV") }
+        guard validationFraction.isFinite, validationFraction >= 0, validationFraction < 1 else {
+            throw ConfigurationError("data: validation fraction must be in [0, 1), got \(validationFraction)")
+        }
+        if let tasks {
+            guard !tasks.isEmpty, !tasks.contains(where: \.isEmpty) else { throw ConfigurationError("data: the task list is empty or has an empty name: \(tasks)") }
+            if let twice = tasks.first(where: { name in tasks.filter { $0 == name }.count > 1 }) {
+                throw ConfigurationError("data: task '\(twice)' is listed twice")
+            }
+        }
+    }
+
+    /// The same source with file paths made absolute (against the current directory), so a
+    /// saved run finds its files from anywhere.
+    public func resolved() -> DataSource {
+        var copy = self
+        func absolute(_ path: String?) -> String? { path.map { URL(fileURLWithPath: $0).standardizedFileURL.path } }
+        (copy.csv, copy.testCSV, copy.dataDirectory) = (absolute(csv), absolute(testCSV), absolute(dataDirectory))
+        return copy
+    }
+}
+
+/// Train, validation and test sets with the tasks to learn.
+public struct PreparedData: Sendable {
+    public var train: Dataset
+    public var validation: Dataset?
+    public var test: Dataset
+    public var tasks: [TaskSpec]
+
+    /// Loads and splits the source. Errors name the file or the unknown task.
+    public init(_ source: DataSource) throws {
+        try source.validate()
+        var (train, test): (Dataset, Dataset)
+        if let suite = source.suite {
+            let directory = source.dataDirectory.map { URL(fileURLWithPath: $0) }
+            train = try TaskSuite.load(suite, split: .train, seed: source.seed, directory: directory)
+            test = try TaskSuite.load(suite, split: .test, seed: source.seed, directory: directory)
+        } else if let csv = source.csv {
+            let table = try CSVDataset.load(URL(fileURLWithPath: csv))
+            if let testCSV = source.testCSV {
+                (train, test) = (table, try CSVDataset.load(URL(fileURLWithPath: testCSV)))
+            } else {
+                (train, test) = table.split(validationFraction: 0.2, seed: source.seed ^ 0x7E57)
+            }
+            let normalization = Normalization.fit(train.inputs, perFeature: true)
+            train.inputs = normalization.apply(train.inputs)
+            test.inputs = normalization.apply(test.inputs)
+        } else {
+            throw ConfigurationError("no data: give a suite (\(TaskSuite.names.joined(separator: ", "))) or a CSV file")
+        }
+        if let names = source.tasks {
+            train = try train.selecting(tasks: names)
+            test = try test.selecting(tasks: names)
+        }
+        try self.init(train: train, test: test, validationFraction: source.validationFraction, seed: source.seed)
+    }
+
+    /// Given training and test sets: carves a seeded validation split from the training set.
+    public init(train: Dataset, test: Dataset, validationFraction: Double, seed: UInt64) throws {
+        guard train.taskNames == test.taskNames else {
+            throw ConfigurationError("train and test sets have different tasks: \(train.taskNames) vs \(test.taskNames)")
+        }
+        if validationFraction > 0 {
+            let (fit, held) = train.split(validationFraction: validationFraction, seed: seed)
+            (self.train, self.validation) = (fit, held)
+        } else {
+            (self.train, self.validation) = (train, nil)
+        }
+        self.test = test
+        self.tasks = train.tasks.map { TaskSpec(name: $0.name, kind: $0.kind) }
+    }
+}
+

@@ -1,0 +1,66 @@
+import Data
+import Foundation
+
+/// Reading small files of a run (JSON, YAML) with errors that name the file and say what was
+/// expected — never Foundation's own texts.
+enum RegularFile {
+    /// Every byte of the regular file at `url`, as `Foundation.Data`.
+    static func read(_ url: URL) throws -> Foundation.Data {
+        do { return Foundation.Data(try FileBytes.read(url)) } catch let error as DataError {
+            switch error {
+            case .fileNotFound(let path): throw RunDirectoryError.corrupt(path: path, reason: "is missing")
+            case .unreadable(let path, let reason): throw RunDirectoryError.corrupt(path: path, reason: "cannot be read: \(reason)")
+            default: throw RunDirectoryError.corrupt(path: url.path, reason: error.description)
+            }
+        }
+    }
+
+    /// A short reason for a failed file operation: the system's message for its error number,
+    /// else the error's own description.
+    static func reason(_ error: any Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        switch CocoaError.Code(rawValue: ns.code) {
+        case .fileNoSuchFile, .fileReadNoSuchFile: return "no such file or directory"
+        case .fileWriteNoPermission, .fileReadNoPermission: return "permission denied"
+        case .fileWriteFileExists: return "a file of that name exists"
+        case .fileWriteOutOfSpace: return "no space left on the device"
+        case .fileWriteVolumeReadOnly: return "read-only file system"
+        default: return "error \(ns.code)"
+        }
+    }
+}
+
+/// Turns a `DecodingError` into a line that names the key path and what was expected.
+enum DecodingProblem {
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+            return keys.isEmpty ? "the top level" : "'" + keys.joined(separator: ".").replacingOccurrences(of: ".[", with: "[") + "'"
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "key '\(key.stringValue)' is missing at \(path(context))"
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            return "\(path(context)) should be \(typeName(type))"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "not valid JSON" : "\(path(context)): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is Int.Type, is Int32.Type, is UInt64.Type: "a whole number"
+        case is Double.Type, is Float.Type: "a number"
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        default: "\(type)".hasPrefix("Array") ? "a list" : "\(type)".hasPrefix("Dictionary") ? "an object" : "of type \(type)"
+        }
+    }
+}

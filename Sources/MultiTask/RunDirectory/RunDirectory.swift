@@ -1,0 +1,251 @@
+import Foundation
+import NN
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A run directory: the run's identity (`config.json`, `model.yaml`), its saved steps as
+/// snapshots, and views of the newest one for people and other tools.
+///
+/// Every save is one consistent snapshot: a new folder `snapshots/NNNNNNNN/` is written and
+/// flushed, then the small pointer `current.json` is replaced atomically. A kill or a failed
+/// write at any point leaves the previous snapshot current; stale folders and temporary files
+/// are removed the next time the run is opened. `last.safetensors`, `best.safetensors` and
+/// `metrics.jsonl` beside them are hard links to the current snapshot's files, refreshed after
+/// each switch (readers that must be exact go through `current.json`).
+///
+/// A directory is used by one process at a time (`lock`, see `RunLock`).
+public final class RunDirectory: @unchecked Sendable {
+    public let url: URL
+    private let lock: RunLock?
+
+    /// Called at each point of a save, for tests that simulate a failure there.
+    package var faultInjection: ((SavePoint) throws -> Void)?
+
+    /// The points of a save, in order.
+    package enum SavePoint: Sendable, CaseIterable { case filesWritten, beforeSwitch, afterSwitch }
+
+    public var config: URL { url.appendingPathComponent("config.json") }
+    public var spec: URL { url.appendingPathComponent("model.yaml") }
+    public var pointer: URL { url.appendingPathComponent("current.json") }
+    public var snapshots: URL { url.appendingPathComponent("snapshots") }
+    public var results: URL { url.appendingPathComponent("results.json") }
+    /// Views of the current snapshot (hard links).
+    public var lastModel: URL { url.appendingPathComponent(Snapshot.model) }
+    public var bestModel: URL { url.appendingPathComponent(Snapshot.best) }
+    public var metrics: URL { url.appendingPathComponent(Snapshot.metrics) }
+
+    /// What a run writes at the top of its directory: removed by `--overwrite`, and the only names
+    /// a directory may hold to count as empty (besides temporary files).
+    static let runEntries = ["config.json", "model.yaml", "current.json", "snapshots", "last.safetensors", "best.safetensors",
+                             "metrics.jsonl", "results.json", "baselines", "lock", "state.json", "optimizer.safetensors"]
+
+    private init(_ url: URL, lock: RunLock?) {
+        self.url = url
+        self.lock = lock
+    }
+
+    /// A directory for a new run: created if missing and locked. It must not hold another run
+    /// (`config.json`) or other files, unless `overwrite`, which removes the files of a run
+    /// (never anything else).
+    public static func create(_ url: URL, overwrite: Bool) throws -> RunDirectory {
+        try makeDirectory(url)
+        let directory = RunDirectory(url, lock: try RunLock(directory: url))
+        let entries = try directory.entries().filter { $0 != "lock" && !isTemporary($0) }
+        if !entries.isEmpty {
+            guard overwrite else {
+                if entries.contains("config.json") || entries.contains("current.json") { throw RunDirectoryError.holdsARun(path: url.path) }
+                throw RunDirectoryError.notEmpty(path: url.path, entries: entries.sorted())
+            }
+            let foreign = entries.filter { !runEntries.contains($0) }
+            guard foreign.isEmpty || entries.contains("config.json") else {
+                throw RunDirectoryError.notEmpty(path: url.path, entries: foreign.sorted())
+            }
+            for name in entries where runEntries.contains(name) { try directory.remove(url.appendingPathComponent(name)) }
+        }
+        try directory.removeTemporaries(in: url)
+        return directory
+    }
+
+    /// An existing run, locked for continuing it: stale snapshot folders and temporary files
+    /// are removed and the views point at the current snapshot.
+    public static func open(_ url: URL) throws -> RunDirectory {
+        guard isDirectory(url) else { throw RunDirectoryError.noRun(path: url.path) }
+        let directory = RunDirectory(url, lock: try RunLock(directory: url))
+        guard FileManager.default.fileExists(atPath: directory.config.path) else { throw RunDirectoryError.noRun(path: url.path) }
+        try directory.removeTemporaries(in: url)
+        let current = try directory.current()
+        try directory.prune(keeping: current.map { [$0.sequence] } ?? [])
+        if let current { try directory.refreshViews(current) }
+        return directory
+    }
+
+    /// An existing run, for reading only (no lock: a running trainer may write to it meanwhile;
+    /// the snapshot named by `current.json` stays complete until the one after it is current).
+    public static func reading(_ url: URL) throws -> RunDirectory {
+        let directory = RunDirectory(url, lock: nil)
+        guard FileManager.default.fileExists(atPath: directory.config.path) || FileManager.default.fileExists(atPath: directory.pointer.path) else {
+            throw RunDirectoryError.noRun(path: url.path)
+        }
+        return directory
+    }
+
+    // MARK: Snapshots
+
+    /// The snapshot `current.json` names, or nil when none was saved yet.
+    public func current() throws -> Snapshot? {
+        guard FileManager.default.fileExists(atPath: pointer.path) else { return nil }
+        let record = try RunDirectory.readJSON(Pointer.self, from: pointer)
+        guard record.sequence > 0 else { throw RunDirectoryError.corrupt(path: pointer.path, reason: "snapshot number \(record.sequence) must be positive") }
+        let snapshot = Snapshot(url: snapshots.appendingPathComponent(Snapshot.folderName(record.sequence)), sequence: record.sequence)
+        guard RunDirectory.isDirectory(snapshot.url) else {
+            throw RunDirectoryError.corrupt(path: pointer.path, reason: "names snapshot \(record.sequence), but \(snapshot.url.path) is missing")
+        }
+        return snapshot
+    }
+
+    /// Saves a new snapshot: `write` puts its files into the new folder (each written atomically),
+    /// then the folder is flushed and made current in one rename. Older snapshots are removed.
+    @discardableResult
+    public func save(_ write: (Snapshot) throws -> Void) throws -> Snapshot {
+        let previous = try current()
+        let snapshot = Snapshot(url: snapshots.appendingPathComponent(Snapshot.folderName((previous?.sequence ?? 0) + 1)),
+                                sequence: (previous?.sequence ?? 0) + 1)
+        try RunDirectory.makeDirectory(snapshots)
+        if FileManager.default.fileExists(atPath: snapshot.url.path) { try remove(snapshot.url) }  // left by a killed save
+        try RunDirectory.makeDirectory(snapshot.url)
+        do {
+            try write(snapshot)
+            try faultInjection?(.filesWritten)
+            try RunDirectory.syncDirectory(snapshot.url)
+            try RunDirectory.syncDirectory(snapshots)
+            try faultInjection?(.beforeSwitch)
+        } catch {
+            try? remove(snapshot.url)
+            throw error
+        }
+        try RunDirectory.writeJSON(Pointer(sequence: snapshot.sequence), to: pointer)
+        try faultInjection?(.afterSwitch)
+        try refreshViews(snapshot)
+        try prune(keeping: [previous?.sequence, snapshot.sequence].compactMap { $0 })
+        return snapshot
+    }
+
+    /// Links the views at the top of the directory to `snapshot`'s files (each replaced
+    /// atomically); a view whose file the snapshot lacks is removed.
+    private func refreshViews(_ snapshot: Snapshot) throws {
+        for name in [Snapshot.model, Snapshot.best, Snapshot.metrics] {
+            let source = snapshot.url.appendingPathComponent(name).path, target = url.appendingPathComponent(name).path
+            guard FileManager.default.fileExists(atPath: source) else { unlink(target); continue }
+            let temporary = url.appendingPathComponent(".\(name).link\(AtomicWrite.temporarySuffix)").path
+            unlink(temporary)
+            guard link(source, temporary) == 0, rename(temporary, target) == 0 else {
+                let reason = String(cString: strerror(errno))
+                unlink(temporary)
+                throw RunDirectoryError.io(path: target, step: "link it to \(source)", reason: reason)
+            }
+        }
+    }
+
+    /// Removes every snapshot folder except those numbered `keeping`.
+    private func prune(keeping: [Int]) throws {
+        guard RunDirectory.isDirectory(snapshots) else { return }
+        let keep = Set(keeping.map(Snapshot.folderName))
+        for name in try entries(of: snapshots) where !keep.contains(name) { try remove(snapshots.appendingPathComponent(name)) }
+    }
+
+    // MARK: Files
+
+    /// Encodes `value` as pretty, key-sorted JSON and writes it atomically.
+    public static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try AtomicWrite.write(try encoder.encode(value), to: url)
+    }
+
+    /// Reads JSON written by `writeJSON`; errors name the file and what was expected.
+    public static func readJSON<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
+        let bytes = try RegularFile.read(url)
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { return try decoder.decode(type, from: bytes) } catch {
+            throw RunDirectoryError.corrupt(path: url.path, reason: "not a valid \(type) file (\(DecodingProblem.describe(error)))")
+        }
+    }
+
+    private func entries() throws -> [String] { try entries(of: url) }
+
+    private func entries(of folder: URL) throws -> [String] {
+        do { return try FileManager.default.contentsOfDirectory(atPath: folder.path) } catch {
+            throw RunDirectoryError.io(path: folder.path, step: "list the directory", reason: RegularFile.reason(error))
+        }
+    }
+
+    private func remove(_ item: URL) throws {
+        do { try FileManager.default.removeItem(at: item) } catch {
+            throw RunDirectoryError.io(path: item.path, step: "remove it", reason: RegularFile.reason(error))
+        }
+    }
+
+    /// Removes the temporary files of interrupted writes in `folder` and its snapshot folders.
+    private func removeTemporaries(in folder: URL) throws {
+        for name in try entries(of: folder) where RunDirectory.isTemporary(name) { try remove(folder.appendingPathComponent(name)) }
+    }
+
+    private static func isTemporary(_ name: String) -> Bool { name.hasPrefix(".") && name.hasSuffix(AtomicWrite.temporarySuffix) }
+
+    static func isDirectory(_ url: URL) -> Bool {
+        var flag: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &flag) && flag.boolValue
+    }
+
+    static func makeDirectory(_ url: URL) throws {
+        var flag: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &flag) {
+            guard flag.boolValue else { throw RunDirectoryError.io(path: url.path, step: "use it as a directory", reason: "it is a file") }
+            return
+        }
+        do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+            throw RunDirectoryError.io(path: url.path, step: "create the directory", reason: RegularFile.reason(error))
+        }
+    }
+
+    /// Flushes a directory's entries (new files, renames) to disk.
+    static func syncDirectory(_ url: URL) throws {
+        let fd = Glibc.open(url.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw RunDirectoryError.io(path: url.path, step: "open the directory to flush it", reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw RunDirectoryError.io(path: url.path, step: "flush the directory", reason: String(cString: strerror(errno))) }
+    }
+
+    private struct Pointer: Codable { var sequence: Int }
+}
+
+/// One saved step of a run: a folder of files written together.
+public struct Snapshot: Sendable, Equatable {
+    public let url: URL
+    /// The snapshot's number; each save takes the next.
+    public let sequence: Int
+
+    static let model = "last.safetensors", best = "best.safetensors", metrics = "metrics.jsonl"
+    static let optimizer = "optimizer.safetensors", state = "state.json"
+
+    /// The weights at this step.
+    public var modelFile: URL { url.appendingPathComponent(Snapshot.model) }
+    /// The weights of the best validation epoch so far (absent before the first validation).
+    public var bestFile: URL { url.appendingPathComponent(Snapshot.best) }
+    public var optimizerFile: URL { url.appendingPathComponent(Snapshot.optimizer) }
+    public var stateFile: URL { url.appendingPathComponent(Snapshot.state) }
+    public var metricsFile: URL { url.appendingPathComponent(Snapshot.metrics) }
+
+    static func folderName(_ sequence: Int) -> String { String(format: "%08d", sequence) }
+
+    /// Makes `name` in this snapshot the same file as `source` (a hard link: no copy).
+    func link(_ name: String, to source: URL) throws {
+        let target = url.appendingPathComponent(name).path
+        guard Glibc.link(source.path, target) == 0 else {
+            throw RunDirectoryError.io(path: target, step: "link it to \(source.path)", reason: String(cString: strerror(errno)))
+        }
+    }
+}

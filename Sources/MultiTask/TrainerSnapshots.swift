@@ -1,0 +1,97 @@
+import Foundation
+import NN
+import Optimizers
+import Tensors
+
+/// Saving and restoring a trainer through its run directory's snapshots.
+extension Trainer {
+    /// Saves everything the run needs to continue as one snapshot: the weights, the optimizer,
+    /// the state (with the weighting's and dropout's generators), the best weights so far and
+    /// the per-epoch metrics.
+    func save() throws {
+        guard let directory else { return }
+        state.weighting = weighting.state
+        state.weightingParameters = Dictionary(uniqueKeysWithValues: weighting.parameters.map { ($0.name, $0.tensor.scalars) })
+        state.dropoutGenerators = Dictionary(uniqueKeysWithValues: model.network.namedModules().compactMap { name, module in
+            (module as? Dropout).map { (name, GeneratorState.encode($0.rng)) }
+        })
+        let previousBest = try directory.current().map(\.bestFile).flatMap { FileManager.default.fileExists(atPath: $0.path) ? $0 : nil }
+        let metadata = checkpointMetadata()
+        try directory.save { snapshot in
+            try model.network.save(to: snapshot.modelFile, metadata: metadata)
+            if bestIsCurrent {
+                try snapshot.link(Snapshot.best, to: snapshot.modelFile)
+            } else if let previousBest, state.bestEpoch != nil {
+                try snapshot.link(Snapshot.best, to: previousBest)
+            }
+            try optimizer.state().write(to: snapshot.optimizerFile, metadata: ["step": "\(state.globalStep)"])
+            try RunDirectory.writeJSON(state, to: snapshot.stateFile)
+            try AtomicWrite.write(Foundation.Data(metricsLines().utf8), to: snapshot.metricsFile)
+        }
+        bestIsCurrent = false
+    }
+
+    /// `metrics.jsonl`: one JSON object per epoch.
+    private func metricsLines() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try state.history.map { String(decoding: try encoder.encode($0), as: UTF8.self) + "\n" }.joined()
+    }
+
+    func checkpointMetadata() -> [String: String] {
+        ["spec": model.spec.yaml(), "tasks": model.tasks.map(\.name).joined(separator: ","), "epoch": "\(state.epoch)", "step": "\(state.globalStep)"]
+    }
+
+    /// Restores the trainer from `snapshot`, after checking that its files are complete, finite
+    /// and agree with each other and with the run's settings; errors name the file.
+    func restore(_ snapshot: Snapshot) throws {
+        let saved = try RunDirectory.readJSON(TrainingState.self, from: snapshot.stateFile)
+        try saved.validate(tasks: model.tasks.count, stepsPerEpoch: stepsPerEpoch, epochs: config.epochs, file: snapshot.stateFile.path)
+        let weights = try model.network.load(from: snapshot.modelFile)
+        guard weights["step"] == "\(saved.globalStep)" else {
+            throw RunDirectoryError.corrupt(path: snapshot.modelFile.path, reason: "holds step \(weights["step"] ?? "?"), but \(Snapshot.state) says \(saved.globalStep): the files are from different saves")
+        }
+        try Trainer.requireFinite(model.network.stateDict(), file: snapshot.modelFile.path)
+        let optimizerFile = try OptimizerState.readWithMetadata(from: snapshot.optimizerFile)
+        guard optimizerFile.metadata["step"] == "\(saved.globalStep)" else {
+            throw RunDirectoryError.corrupt(path: snapshot.optimizerFile.path, reason: "holds step \(optimizerFile.metadata["step"] ?? "?"), but \(Snapshot.state) says \(saved.globalStep): the files are from different saves")
+        }
+        try Trainer.requireFinite(optimizerFile.state.tensors, file: snapshot.optimizerFile.path)
+        do { try optimizer.load(optimizerFile.state) } catch {
+            throw RunDirectoryError.corrupt(path: snapshot.optimizerFile.path, reason: "\(error) (the run's optimizer is \(config.optimizer.kind))")
+        }
+        if saved.bestEpoch != nil, !FileManager.default.fileExists(atPath: snapshot.bestFile.path) {
+            throw RunDirectoryError.corrupt(path: snapshot.bestFile.path, reason: "is missing, but \(Snapshot.state) names best epoch \(saved.bestEpoch!)")
+        }
+        state = saved
+        weighting.state = saved.weighting
+        var learned = weighting.parameters
+        for (name, values) in saved.weightingParameters {
+            guard let current = learned[name], current.count == values.count, values.allSatisfy(\.isFinite) else {
+                throw RunDirectoryError.corrupt(path: snapshot.stateFile.path, reason: "weighting parameter '\(name)' does not fit the run's weighting '\(config.weighting)' or is not finite")
+            }
+            learned[name] = Tensor(shape: current.shape, scalars: values)
+        }
+        weighting.parameters = learned
+        for (name, module) in model.network.namedModules() {
+            guard let dropout = module as? Dropout else { continue }
+            guard let generator = saved.dropoutGenerators[name].flatMap(GeneratorState.decode) else {
+                throw RunDirectoryError.corrupt(path: snapshot.stateFile.path, reason: "has no generator state for dropout layer '\(name)'")
+            }
+            dropout.rng = generator
+        }
+    }
+
+    static func requireFinite(_ tensors: ParameterSet, file: String) throws {
+        for (name, tensor) in tensors where tensor.scalars.contains(where: { !$0.isFinite }) {
+            throw RunDirectoryError.corrupt(path: file, reason: "'\(name)' holds NaN or infinite values")
+        }
+    }
+
+    /// Loads the best epoch's weights (or keeps the last when there was no validation set).
+    public func loadBest() throws {
+        guard let directory, state.bestEpoch != nil, let snapshot = try directory.current() else { return }
+        try model.network.load(from: snapshot.bestFile)
+    }
+}
