@@ -30,10 +30,14 @@ enum Backward {
                 needs[1] ? (g * out * x.log()).sum(toShape: y.shape) : nil]
     }
 
-    /// min/max: the gradient goes to the chosen input; on a tie each gets half (PyTorch's rule).
+    /// min/max: the gradient goes to the chosen input; on a tie each gets half; an input loses it
+    /// only where the other strictly wins, so where either is NaN both get all of it (PyTorch's rule).
     static func select(_ g: Tensor, _ a: Tensor, _ b: Tensor, _ needs: [Bool], firstWins: @escaping (Float, Float) -> Bool) -> [Tensor?] {
-        let share = binaryMap(a.detached(), b.detached(), op: "min/max backward") { x, y in firstWins(x, y) ? 1 : (x == y ? 0.5 : 0) }
-        return [needs[0] ? (g * share).sum(toShape: a.shape) : nil,
-                needs[1] ? (g * (1 - share)).sum(toShape: b.shape) : nil]
+        let (a0, b0) = (a.detached(), b.detached())
+        func share(_ beaten: @escaping (Float, Float) -> Bool) -> Tensor {
+            binaryMap(a0, b0, op: "min/max backward") { x, y in beaten(x, y) ? 0 : (x == y ? 0.5 : 1) }
+        }
+        return [needs[0] ? (g * share { firstWins($1, $0) }).sum(toShape: a.shape) : nil,
+                needs[1] ? (g * share(firstWins)).sum(toShape: b.shape) : nil]
     }
 }

@@ -2,14 +2,14 @@ import Foundation
 
 /// Activation functions. Each gradient is written from the saved input or output.
 extension Tensor {
-    /// max(x, 0); gradient 1 where x > 0.
+    /// max(x, 0); NaN stays NaN (as PyTorch). Gradient 0 where x ≤ 0, else 1 (NaN included).
     public func relu() -> Tensor {
         unaryMap(self, Kernel.ReLU()).recording("relu", [self]) { [self] g, _ in
             [binaryMap(g, self, op: "relu backward", Kernel.ReLUBackward())]
         }
     }
 
-    /// x for x > 0, else slope · x.
+    /// x for x > 0, else slope · x (NaN stays NaN); gradient 1 for x > 0, else slope.
     public func leakyRelu(slope: Float = 0.01) -> Tensor {
         unaryMap(self) { $0 > 0 ? $0 : slope * $0 }.recording("leakyRelu", [self]) { [self] g, _ in
             [binaryMap(g, self, op: "leakyRelu backward") { $1 > 0 ? $0 : slope * $0 }]

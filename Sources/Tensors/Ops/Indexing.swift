@@ -117,7 +117,7 @@ extension Tensor {
         var multi = [Int](repeating: 0, count: rank)
         for flat in 0..<indices.count {
             let v = indices.storage[flat]
-            guard v == v.rounded(), v >= 0, Int(v) < shape[a] else {
+            guard v == v.rounded(), v >= 0, v < Float(shape[a]) else {  // NaN and ±∞ fail here, before Int(v)
                 fatalError("gather: index value \(v) at flat position \(flat) is not an integer in 0..<\(shape[a]) (shape \(shape), indices \(idxShape))")
             }
             var p = 0
