@@ -29,6 +29,7 @@ public enum Experiment {
             let run = try directory.map { try RunDirectory.create($0, overwrite: overwrite) }
             try run?.writeIdentity(config, spec: model.spec)
             let trainer = try Trainer(model: model, train: data.train, validation: data.validation, config: config.training, run: run)
+            try trainer.save()  // step 0: the initial weights
             return try finish(trainer, config: config, data: data, gradientMethod: gradientMethod, onEvent: onEvent, shouldStop: shouldStop)
         }
     }
@@ -128,6 +129,8 @@ public enum Experiment {
         var record = RunConfig()
         record.training = single
         try run.writeIdentity(record, spec: model.spec)
-        return try Trainer(model: model, train: train, validation: validation, config: single, run: run)
+        let trainer = try Trainer(model: model, train: train, validation: validation, config: single, run: run)
+        try trainer.save()
+        return trainer
     }
 }

@@ -39,6 +39,7 @@ public final class Trainer {
         record.training = config
         try run?.writeIdentity(record, spec: model.spec)
         try self.init(model: model, train: train, validation: validation, config: config, run: run)
+        try save()
     }
 
     /// A trainer writing into an opened run directory (whose identity files are written).
@@ -124,7 +125,7 @@ public final class Trainer {
 
     private func runScoped() throws -> TrainingSummary {
         let steps = stepsPerEpoch
-        if let directory, try directory.current() == nil { try save() }  // step 0: a resumable start
+        if let directory, try directory.current() == nil { try save() }  // step 0, for a run stopped before its first save
         model.network.train()
         while state.epoch < config.epochs && !state.finished {
             let started = ContinuousClock.now

@@ -144,6 +144,7 @@ public final class RunDirectory: @unchecked Sendable {
                 unlink(temporary)
                 throw RunDirectoryError.io(path: target, step: "link it to \(source)", reason: reason)
             }
+            unlink(temporary)  // rename does nothing when both names are already the same file
         }
     }
 

@@ -1,0 +1,242 @@
+import Data
+import Foundation
+import NN
+import Optimizers
+import Testing
+import Tensors
+@testable import MultiTask
+
+/// Run directories under faults: every save is one consistent snapshot, one process at a time,
+/// no mixing of runs, and corrupt state is a clear error naming the file.
+@Suite("Run directories")
+struct RunDirectoryTests {
+    private func model(_ data: PreparedData, seed: UInt64 = 5) throws -> MultiTaskModel {
+        try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: seed)
+    }
+
+    /// An uninterrupted run's final weights, for comparison.
+    private func straightRun(_ data: PreparedData, _ config: TrainingConfig) throws -> ParameterSet {
+        let trainer = try Trainer(model: try model(data), train: data.train, validation: data.validation, config: config)
+        try trainer.run()
+        return trainer.model.network.stateDict()
+    }
+
+    /// Runs to `steps` and stops resumably, then releases the directory.
+    private func runUntil(_ steps: Int, _ data: PreparedData, _ config: TrainingConfig, in dir: URL) throws {
+        var limited = config
+        limited.maxSteps = steps
+        let trainer = try Trainer(model: try model(data), train: data.train, validation: data.validation, config: limited, directory: dir)
+        #expect(try trainer.run().steps == steps)
+    }
+
+    private func names(in folder: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+    }
+
+    /// A save that fails at any point (files written, before the pointer switch, after it) leaves
+    /// either the old or the new snapshot current, never a mix; the run then resumes bit-exactly.
+    @Test(arguments: RunDirectory.SavePoint.allCases)
+    func failedSaveLeavesAConsistentSnapshot(point: RunDirectory.SavePoint) throws {
+        struct Injected: Error {}
+        let data = try smallData(seed: 7)
+        let config = smallConfig(epochs: 3)
+        let expected = try straightRun(data, config)
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try runUntil(4, data, config, in: dir)
+        do {
+            let trainer = try Trainer.resume(directory: dir, train: data.train, validation: data.validation, tasks: data.tasks)
+            trainer.directory!.faultInjection = { if $0 == point { throw Injected() } }
+            #expect(throws: Injected.self) { try trainer.run() }  // the end-of-epoch save at step 6 fails
+        }
+        let run = try RunDirectory.reading(dir)
+        let state = try RunDirectory.readJSON(TrainingState.self, from: try #require(try run.current()).stateFile)
+        #expect(state.globalStep == (point == .afterSwitch ? 6 : 4))
+        let resumed = try Trainer.resume(directory: dir, train: data.train, validation: data.validation, tasks: data.tasks)
+        try resumed.run()
+        #expect(resumed.model.network.stateDict() == expected)
+        #expect(!names(in: dir).contains { $0.hasSuffix(".tmp") })
+        #expect(names(in: run.snapshots).count <= 2)
+    }
+
+    /// A run stopped before its first snapshot (identity written, nothing else) restarts cleanly.
+    @Test func runWithoutSnapshotRestartsFromTheBeginning() throws {
+        let data = try smallData(seed: 8)
+        let config = smallConfig(epochs: 2)
+        let trainer = try Trainer(model: try model(data, seed: config.seed), train: data.train, validation: data.validation, config: config)
+        try trainer.run()
+        let expected = trainer.model.network.stateDict()
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        do { _ = try Trainer(model: try model(data, seed: config.seed), train: data.train, validation: data.validation, config: config, directory: dir) }
+        let run = try RunDirectory.reading(dir)
+        #expect(try run.current()?.sequence == 1)  // the initial weights, saved at creation
+        try FileManager.default.removeItem(at: run.pointer)  // as if killed between writing the identity and that save
+        #expect(try run.current() == nil)
+        let resumed = try Trainer.resume(directory: dir, train: data.train, validation: data.validation, tasks: data.tasks)
+        try resumed.run()
+        #expect(resumed.model.network.stateDict() == expected)
+    }
+
+    /// Temporary files of killed writes and snapshot folders no pointer names are removed when
+    /// the run is opened again; the views are re-linked to the current snapshot.
+    @Test func staleFilesAreCleanedOnOpen() throws {
+        let data = try smallData(seed: 9)
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try runUntil(3, data, smallConfig(epochs: 2), in: dir)
+        let run = try RunDirectory.reading(dir)
+        let current = try #require(try run.current())
+        try Foundation.Data([1, 2, 3]).write(to: dir.appendingPathComponent(".last.safetensors.1234\(AtomicWrite.temporarySuffix)"))
+        try FileManager.default.createDirectory(at: run.snapshots.appendingPathComponent("00000099"), withIntermediateDirectories: true)
+        try FileManager.default.removeItem(at: run.lastModel)
+        do { _ = try RunDirectory.open(dir) }
+        #expect(names(in: dir).allSatisfy { !$0.hasSuffix(".tmp") }, "\(names(in: dir))")
+        #expect(names(in: run.snapshots) == [Snapshot.folderName(current.sequence)])
+        #expect(FileManager.default.contentsEqual(atPath: run.lastModel.path, andPath: current.modelFile.path))
+    }
+
+    /// One process at a time: a second opener fails at once, naming the owner; once the first
+    /// is gone (or its lock file is stale), the directory can be used again.
+    @Test func secondOpenerFailsWhileTheFirstHoldsTheLock() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        do {
+            let first = try RunDirectory.create(dir, overwrite: false)
+            #expect(throws: RunDirectoryError.inUse(path: dir.path, pid: getpid())) { try RunDirectory.create(dir, overwrite: true) }
+            _ = first
+        }
+        try "999999\n".write(to: dir.appendingPathComponent("lock"), atomically: false, encoding: .utf8)  // left by a killed process
+        _ = try RunDirectory.create(dir, overwrite: false)
+    }
+
+    /// A new run never mixes with an old one: refused without --overwrite; with it, the old run's
+    /// files (a best checkpoint of another architecture, say) are gone, and foreign files stay.
+    @Test func newRunInAnOccupiedDirectory() throws {
+        let data = try smallData(seed: 10)
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var wide = smallSpec
+        wide.trunk = [.linear(in: nil, out: 32, bias: true), .tanh]
+        do {
+            let old = try Trainer(model: try MultiTaskModel(spec: wide, tasks: data.tasks, seed: 1), train: data.train,
+                                  validation: data.validation, config: smallConfig(epochs: 1), directory: dir)
+            try old.run()
+        }
+        #expect(throws: RunDirectoryError.holdsARun(path: dir.path)) {
+            try Trainer(model: try model(data), train: data.train, validation: nil, config: smallConfig(epochs: 1), directory: dir)
+        }
+        try "notes".write(to: dir.appendingPathComponent("NOTES.txt"), atomically: true, encoding: .utf8)
+        do {
+            let new = try Trainer(model: try model(data), train: data.train, validation: nil, config: smallConfig(epochs: 1), directory: dir, overwrite: true)
+            try new.run()
+        }
+        let run = try RunDirectory.reading(dir)
+        #expect(!FileManager.default.fileExists(atPath: run.bestModel.path))  // no validation: no best, and the old one is gone
+        #expect(try SafetensorsFile(contentsOf: run.lastModel).entries.first { $0.name == "trunk.0.weight" }?.shape == [16, 8])
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("NOTES.txt").path))
+        // A directory of someone else's files is refused even with --overwrite.
+        let other = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: other) }
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        try "x".write(to: other.appendingPathComponent("thesis.tex"), atomically: true, encoding: .utf8)
+        for overwrite in [false, true] {
+            #expect(throws: RunDirectoryError.notEmpty(path: other.path, entries: ["thesis.tex"])) { try RunDirectory.create(other, overwrite: overwrite) }
+        }
+    }
+
+    /// Corrupt or inconsistent saved state is an error on resume that names the file.
+    @Test(arguments: ["negative step", "steps disagree", "NaN moment", "files from different saves", "bad pointer", "missing snapshot", "not JSON", "wrong type"])
+    func corruptStateIsAClearError(damage: String) throws {
+        let data = try smallData(seed: 11)
+        var config = smallConfig(epochs: 2)
+        config.optimizer.kind = "adam"
+        config.optimizer.momentum = 0
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try runUntil(3, data, config, in: dir)
+        let run = try RunDirectory.reading(dir)
+        let snapshot = try #require(try run.current())
+        var expectedFile = snapshot.stateFile.path
+        func editState(_ edit: (inout [String: Any]) -> Void) throws {
+            var object = try #require(try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: snapshot.stateFile)) as? [String: Any])
+            edit(&object)
+            try JSONSerialization.data(withJSONObject: object).write(to: snapshot.stateFile)
+        }
+        switch damage {
+        case "negative step": try editState { $0["stepInEpoch"] = -1 }
+        case "steps disagree": try editState { $0["globalStep"] = 2 }
+        case "wrong type": try editState { $0["epoch"] = "one" }
+        case "not JSON": try Foundation.Data("{\"epoch\": ".utf8).write(to: snapshot.stateFile)
+        case "NaN moment":
+            let saved = try OptimizerState.readWithMetadata(from: snapshot.optimizerFile)
+            var state = saved.state
+            let name = state.tensors.names.first { $0.hasPrefix("exp_avg_sq.") }!
+            state.tensors[name] = Tensor(shape: state.tensors[name]!.shape, scalars: state.tensors[name]!.scalars.map { _ in .nan })
+            try state.write(to: snapshot.optimizerFile, metadata: saved.metadata)
+            expectedFile = snapshot.optimizerFile.path
+        case "files from different saves":
+            let (tensors, metadata) = try Safetensors.load(snapshot.modelFile)
+            try Safetensors.write(tensors.map { ($0.name, $0.tensor) }, metadata: metadata.merging(["step": "2"]) { $1 }, to: snapshot.modelFile)
+            expectedFile = snapshot.modelFile.path
+        case "bad pointer":
+            try Foundation.Data("{\"sequence\": 0}".utf8).write(to: run.pointer)
+            expectedFile = run.pointer.path
+        case "missing snapshot":
+            try FileManager.default.removeItem(at: snapshot.url)
+            expectedFile = run.pointer.path
+        default: Issue.record("unknown damage")
+        }
+        #expect {
+            try Trainer.resume(directory: dir, train: data.train, validation: data.validation, tasks: data.tasks)
+        } throws: { error in
+            let text = "\(error)"
+            return error is RunDirectoryError && text.hasPrefix(expectedFile) && !text.contains("NSCocoaErrorDomain") && !text.contains("Code=")
+        }
+    }
+
+    /// Two trainings in one process, at the same time, on different thread counts: each equals
+    /// the same training run alone (the count is scoped to each, not global).
+    @Test func concurrentTrainingsWithDifferentThreadCountsDoNotDisturbEachOther() throws {
+        let data = try smallData(seed: 12, examples: 600)
+        let configs = [1, 2].map { threads in
+            var c = smallConfig(epochs: 2)
+            c.threads = threads
+            return c
+        }
+        let alone = try configs.map { try straightRun(data, $0) }
+        let results = UnsafeMutableTransferBox<[ParameterSet?]>([nil, nil])
+        let group = DispatchGroup()
+        for (k, config) in configs.enumerated() {
+            group.enter()
+            Thread {
+                let trainer = try? Trainer(model: try model(data), train: data.train, validation: data.validation, config: config)
+                _ = try? trainer?.run()
+                results.value[k] = trainer?.model.network.stateDict()
+                group.leave()
+            }.start()
+        }
+        group.wait()
+        #expect(results.value[0] == alone[0] && results.value[1] == alone[1])
+    }
+
+    /// Parallel workers see the thread count of the computation that started them.
+    @Test func workersInheritTheScopedCount() {
+        let seen = UnsafeMutableBufferPointer<Int>.allocate(capacity: 3)
+        defer { seen.deallocate() }
+        seen.initialize(repeating: 0)
+        ComputeThreads.with(3) {
+            parallelChunks(3, costPerItem: 1 << 20) { range in
+                for i in range { seen[i] = ComputeThreads.count }
+            }
+        }
+        #expect(Array(seen) == [3, 3, 3])
+        #expect(ComputeThreads.with(1) { ComputeThreads.count } == 1 && ComputeThreads.with(1) { ComputeThreads.with(2) { ComputeThreads.count } } == 2)
+    }
+}
+
+/// A box shared with other threads in a test; each writes its own slot, read after they finish.
+final class UnsafeMutableTransferBox<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}
