@@ -41,5 +41,6 @@ let package = Package(
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "Tensors", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensors", "CZlib"]),
         .testTarget(name: "MultiTaskTests", dependencies: ["MultiTask", "Data", "NN", "Optimizers", "Tensors"]),
+        .testTarget(name: "mtkTests", dependencies: ["mtk"]),
     ]
 )

@@ -91,6 +91,10 @@ public final class Trainer {
         guard learned == tasks.map(\.name) else {
             throw RunDirectoryError.corrupt(path: run.spec.path, reason: "the run learns the tasks \(learned.joined(separator: ", ")), but the data gives \(tasks.map(\.name).joined(separator: ", "))")
         }
+        if let epochs = changes.epochs, let snapshot = try run.current() {
+            let done = try RunDirectory.readJSON(TrainingState.self, from: snapshot.stateFile).epoch
+            guard epochs >= done else { throw ConfigurationError("epochs \(epochs): the run in \(url.path) has already completed \(done) epochs") }
+        }
         let model = try MultiTaskModel(spec: spec, tasks: tasks, seed: record.training.seed)
         var config = record.training
         config.maxSteps = changes.maxSteps

@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+
+/// `mtk train` as a user meets it: validation before work, resume from the directory alone,
+/// contradicting options, and kills at random points.
+@Suite("mtk train")
+struct TrainCommandTests {
+    /// Every bad value is rejected before any work with a message about the value; negative
+    /// numbers are read as values (`--lr -1`), not as missing ones.
+    @Test(arguments: [
+        (["--lr", "-1"], "lr (learning rate) must be a finite number ≥ 0, got -1"),
+        (["--lr", "nan"], "lr (learning rate) must be a finite number ≥ 0, got nan"),
+        (["--clip", "0"], "clip (the gradient-norm limit) must be a positive number"),
+        (["--optimizer", "sgd", "--momentum", "1"], "momentum must be in [0, 1)"),
+        (["--optimizer", "sgd", "--momentum", "-0.5"], "momentum must be in [0, 1)"),
+        (["--weight-decay", "-0.1"], "weight decay must be a finite number ≥ 0"),
+        (["--weighting", "static:1,-2"], "weights must be finite, ≥ 0 and not all 0"),
+        (["--validation-fraction", "1"], "validation fraction must be in [0, 1)"),
+        (["--validation-fraction", "-0.2"], "validation fraction must be in [0, 1)"),
+        (["--threads", "0"], "threads must be between 1 and 1024, got 0"),
+        (["--epochs", "-3"], "epochs must be at least 1, got -3"),
+        (["--selection", "c.mae"], "task 'c' (multiclass(3)) has the metrics accuracy, macro_f1"),
+        (["--nesterov"], "nesterov applies to sgd only, not adam"),
+        (["--momentum", "0.9"], "momentum applies to sgd only"),
+        (["--suite", "synthetic"], "give a suite or a CSV file, not both"),
+        (["--max-steps", "0"], "max-steps must be at least 1"),
+    ])
+    func badOptionsAreRejectedBeforeWork(options: [String], message: String) throws {
+        let fixture = try TabularFixture(rows: 40)
+        defer { fixture.remove() }
+        let outcome = try MTK.run(fixture.train("run", options), in: fixture.folder)
+        #expect(outcome.status != 0)
+        #expect(outcome.output.contains(message), "\(outcome.output)")
+        #expect(!outcome.output.contains("epoch 1"), "training started")
+        #expect(!FileManager.default.fileExists(atPath: fixture.folder.appendingPathComponent("run/config.json").path))
+    }
+
+    /// A CSV run stopped by --max-steps continues with `--resume -o DIR` alone and ends
+    /// bit-identical to an uninterrupted run; contradicting options are refused by name.
+    @Test func resumeFromTheDirectoryAlone() throws {
+        let fixture = try TabularFixture()
+        defer { fixture.remove() }
+        let straight = try MTK.run(fixture.train("straight"), in: fixture.folder)
+        #expect(straight.status == 0, "\(straight.output)")
+        let stopped = try MTK.run(fixture.train("stopped", ["--max-steps", "50"]), in: fixture.folder)
+        #expect(stopped.status == 0 && stopped.output.contains("stopped after 50 steps"), "\(stopped.output)")
+        let dir = fixture.folder.appendingPathComponent("stopped").path
+        let contradiction = try MTK.run(["train", "--resume", "-o", dir, "--lr", "0.5", "--seed", "4"], in: fixture.folder)
+        #expect(contradiction.status != 0)
+        #expect(contradiction.output.contains("training.optimizer.learningRate: 0.5 given, the run has 0.001"), "\(contradiction.output)")
+        #expect(contradiction.output.contains("training.seed: 4 given, the run has 3"))
+        let resumed = try MTK.run(["train", "--resume", "-o", dir], in: fixture.folder)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        for file in ["last.safetensors", "best.safetensors"] {
+            #expect(FileManager.default.contentsEqual(atPath: fixture.folder.appendingPathComponent("straight/\(file)").path, andPath: "\(dir)/\(file)"), "\(file)")
+        }
+        // More epochs extend the finished run; fewer than done are refused.
+        let fewer = try MTK.run(["train", "--resume", "-o", dir, "--epochs", "2"], in: fixture.folder)
+        #expect(fewer.status != 0 && fewer.output.contains("has already completed 3 epochs"), "\(fewer.output)")
+        let extended = try MTK.run(["train", "--resume", "-o", dir, "--epochs", "4", "--threads", "2"], in: fixture.folder)
+        #expect(extended.status == 0 && extended.output.contains("epoch 4 done"), "\(extended.output)")
+        #expect(extended.output.contains("warning: the run used 1 threads and continues on 2"))
+    }
+
+    /// A new run into a directory that holds one is refused unless --overwrite.
+    @Test func occupiedDirectoryNeedsOverwrite() throws {
+        let fixture = try TabularFixture(rows: 60)
+        defer { fixture.remove() }
+        #expect(try MTK.run(fixture.train("run", ["--epochs", "1"]), in: fixture.folder).status == 0)
+        let again = try MTK.run(fixture.train("run", ["--epochs", "1"]), in: fixture.folder)
+        #expect(again.status != 0 && again.output.contains("holds another run: continue it with --resume, replace it with --overwrite"), "\(again.output)")
+        #expect(try MTK.run(fixture.train("run", ["--epochs", "1", "--overwrite"]), in: fixture.folder).status == 0)
+    }
+
+    /// SIGKILL at random points (seeded), then `--resume` until the run ends: the result is
+    /// bit-identical to an uninterrupted run, and no temporary file is left behind.
+    @Test func killedAtRandomPointsResumesExactly() throws {
+        let fixture = try TabularFixture(rows: 1500)
+        defer { fixture.remove() }
+        let options = ["--epochs", "8", "--batch-size", "8"]  // about a second of training, nine saves
+        #expect(try MTK.run(fixture.train("straight", options), in: fixture.folder).status == 0)
+        let dir = fixture.folder.appendingPathComponent("killed")
+        var delays: UInt64 = 12345
+        var kills = 0, finished = false
+        var arguments = fixture.train("killed", options)
+        for _ in 0..<40 where !finished {
+            delays = delays &* 6364136223846793005 &+ 1442695040888963407
+            let milliseconds = 30 + Int(delays >> 33) % 300
+            let log = fixture.folder.appendingPathComponent("kill.log")
+            let process = try MTK.start(arguments, log: log)
+            Thread.sleep(forTimeInterval: Double(milliseconds) / 1000)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL); kills += 1 }
+            process.waitUntilExit()
+            let outcome = MTK.outcome(process, log: log)
+            if !outcome.signalled {
+                #expect(outcome.status == 0, "\(outcome.output)")
+                finished = outcome.status == 0
+                break
+            }
+            // Killed before config.json existed: start anew; else resume.
+            arguments = FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path)
+                ? ["train", "--resume", "-o", dir.path] : fixture.train("killed", options + ["--overwrite"])
+        }
+        #expect(finished && kills >= 3, "finished \(finished) after \(kills) kills")
+        for file in ["last.safetensors", "best.safetensors"] {
+            #expect(FileManager.default.contentsEqual(atPath: fixture.folder.appendingPathComponent("straight/\(file)").path,
+                                                      andPath: dir.appendingPathComponent(file).path), "\(file)")
+        }
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
+    /// SIGTERM, like a first Ctrl-C, saves a resumable snapshot and stops.
+    @Test func sigtermSavesAndStops() throws {
+        let fixture = try TabularFixture(rows: 3000)
+        defer { fixture.remove() }
+        let log = fixture.folder.appendingPathComponent("term.log")
+        let process = try MTK.start(fixture.train("run", ["--epochs", "5", "--batch-size", "2"]), log: log)
+        var started = false
+        for _ in 0..<200 where !started {  // until the first step has run
+            Thread.sleep(forTimeInterval: 0.05)
+            started = ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("step ")
+        }
+        #expect(started)
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        let outcome = MTK.outcome(process, log: log)
+        #expect(outcome.status == 0 && outcome.output.contains("continue with: mtk train --resume"), "\(outcome.output)")
+    }
+}
