@@ -15,6 +15,7 @@ enum BLAS {
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = true
     ) {
+        _ = BLASCore.checkedOnce  // one-time warning if OpenBLAS runs generic kernels (BLASCore)
         let threads = parallel ? ComputeThreads.count : 1
         let flops = 2 * m * n * k
         guard threads > 1 && flops >= 4_000_000 && Swift.max(m, n) >= 2 * threads else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Tensors
 
 /// `mtk`: the MultiTaskKit command line. Each subcommand lives in its own file and only parses
 /// arguments and calls the library.
@@ -8,6 +9,13 @@ struct MTK: ParsableCommand {
         commandName: "mtk",
         abstract: "MultiTaskKit: which tasks should be learned together?",
         version: "0.1.0",
-        subcommands: [Train.self, Eval.self, Model.self, Inspect.self, Bench.self, Demo.self]
+        subcommands: [Train.self, Eval.self, Model.self, Inspect.self, Bench.self, Demo.self, Doctor.self]
     )
+
+    /// Before anything else (and any BLAS call): if OpenBLAS fell back to generic kernels on a CPU
+    /// that has better ones, run again with `OPENBLAS_CORETYPE` set; then parse and run as usual.
+    static func main() {
+        BLASCore.ensureFastKernels()
+        main(nil)
+    }
 }
