@@ -10,6 +10,7 @@ public enum Evaluator {
     public static func evaluate(checkpoint: URL, spec specName: String?, source: DataSource?) throws -> RunResults {
         var file = checkpoint
         var source = source
+        guard FileManager.default.fileExists(atPath: checkpoint.path) else { throw RunDirectoryError.notARun(path: checkpoint.path) }
         if RunDirectory.isDirectory(checkpoint) {
             let run = try RunDirectory.reading(checkpoint)
             guard let snapshot = try run.current() else { throw RunDirectoryError.corrupt(path: checkpoint.path, reason: "the run has saved no weights yet") }

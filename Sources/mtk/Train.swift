@@ -49,6 +49,7 @@ struct Train: ParsableCommand {
             guard let output else { throw ValidationError("--resume needs --output (the run directory)") }
             if overwrite { throw ValidationError("--resume continues the run in --output and --overwrite replaces it: give one of them") }
             let directory = URL(fileURLWithPath: output)
+            guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path) else { throw RunDirectoryError.noRun(path: directory.path) }
             let saved = try RunDirectory.reading(directory).readConfig()
             var base = saved
             base.training.maxSteps = nil  // a resumed run goes to its end unless --max-steps says otherwise

@@ -85,7 +85,7 @@ public final class RunDirectory: @unchecked Sendable {
     public static func reading(_ url: URL) throws -> RunDirectory {
         let directory = RunDirectory(url, lock: nil)
         guard FileManager.default.fileExists(atPath: directory.config.path) || FileManager.default.fileExists(atPath: directory.pointer.path) else {
-            throw RunDirectoryError.noRun(path: url.path)
+            throw RunDirectoryError.notARun(path: url.path)
         }
         return directory
     }

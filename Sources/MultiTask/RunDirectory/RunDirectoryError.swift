@@ -10,6 +10,8 @@ public enum RunDirectoryError: Error, Equatable, CustomStringConvertible {
     case notEmpty(path: String, entries: [String])
     /// `--resume` on a directory without a run.
     case noRun(path: String)
+    /// Reading a run from a directory (or path) that holds none.
+    case notARun(path: String)
     /// A file of the run is missing, unreadable or disagrees with the others.
     case corrupt(path: String, reason: String)
     /// A system call failed.
@@ -25,6 +27,8 @@ public enum RunDirectoryError: Error, Equatable, CustomStringConvertible {
             "\(path) is not empty and not a run directory (it has \(entries.prefix(5).joined(separator: ", "))\(entries.count > 5 ? ", ..." : "")): choose another directory, or --overwrite to replace only the files of a run there"
         case .noRun(let path):
             "\(path) holds no run to resume (no config.json): start one without --resume"
+        case .notARun(let path):
+            FileManager.default.fileExists(atPath: path) ? "\(path) is not a run directory (it has no config.json)" : "\(path) does not exist"
         case .corrupt(let path, let reason):
             "\(path): \(reason)"
         case .io(let path, let step, let reason):
