@@ -127,4 +127,21 @@ struct TrainCommandTests {
         let outcome = MTK.outcome(process, log: log)
         #expect(outcome.status == 0 && outcome.output.contains("continue with: mtk train --resume"), "\(outcome.output)")
     }
+
+    /// Ctrl-C while the data loads (Fashion-MNIST: seconds) quits at once: nothing to save yet.
+    @Test func interruptWhileLoadingQuitsPromptly() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mtk-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let log = folder.appendingPathComponent("int.log")
+        let process = try MTK.start(["train", "--epochs", "1", "-o", folder.appendingPathComponent("run").path], log: log)
+        Thread.sleep(forTimeInterval: 0.4)
+        let sent = ContinuousClock.now
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        let waited = ContinuousClock.now - sent
+        let outcome = MTK.outcome(process, log: log)
+        #expect(outcome.status == 130 && outcome.output.contains("interrupted: quitting now"), "\(outcome.output)")
+        #expect(waited < .seconds(3) && !outcome.output.contains("epoch 1/"))
+    }
 }
