@@ -27,6 +27,7 @@ public enum Experiment {
                 onEvent?(.note(report.description))
             }
             let run = try directory.map { try RunDirectory.create($0, overwrite: overwrite) }
+            if run != nil { config.dataFingerprint = DataFingerprint.of(data) }
             try run?.writeIdentity(config, spec: model.spec)
             let trainer = try Trainer(model: model, train: data.train, validation: data.validation, config: config.training, run: run)
             try trainer.save()  // step 0: the initial weights
@@ -56,6 +57,10 @@ public enum Experiment {
         config.training.threads = config.training.threads ?? saved.training.threads ?? ComputeThreads.count
         return try ComputeThreads.with(config.training.threads!) {
             let data = try PreparedData(source)
+            if let expected = saved.dataFingerprint, DataFingerprint.of(data) != expected {
+                let files = [source.csv, source.testCSV].compactMap { $0 } + (source.suite.map { ["the \($0) suite's files" + (source.dataDirectory.map { " in \($0)" } ?? "")] } ?? [])
+                throw ConfigurationError("the data differs from when the run in \(directory.path) started (\(files.joined(separator: ", ")) changed?): resuming would silently train on other data; restore it or start a new run")
+            }
             let changes = ResumeChanges(epochs: config.training.epochs, maxSteps: config.training.maxSteps, threads: config.training.threads)
             let trainer = try Trainer.resume(run: run, train: data.train, validation: data.validation, tasks: data.tasks, changes: changes) { model in
                 if let checkpoint = saved.initFrom {

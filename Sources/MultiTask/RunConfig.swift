@@ -18,6 +18,9 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public var strictInit = false
     /// Train one single-task model per task and report Δm%.
     public var baselines = false
+    /// A fingerprint of the prepared data when the run started (see `DataFingerprint`): resuming
+    /// on changed data is an error.
+    public var dataFingerprint: String?
 
     public init() {}
 
@@ -29,7 +32,7 @@ public struct RunConfig: Sendable, Equatable, Codable {
 
     /// Settings that a resumed run may change: more epochs, a step limit, the thread count
     /// (with a warning) and adding baselines.
-    public static let changeableOnResume: Set<String> = ["training.epochs", "training.maxSteps", "training.threads", "baselines"]
+    public static let changeableOnResume: Set<String> = ["training.epochs", "training.maxSteps", "training.threads", "baselines", "dataFingerprint"]
 
     /// The settings (as dotted key paths, e.g. `training.optimizer.learningRate`) whose values
     /// differ between `self` and `saved`, with both values as JSON text.

@@ -49,6 +49,14 @@ struct TrainCommandTests {
         #expect(contradiction.status != 0)
         #expect(contradiction.output.contains("training.optimizer.learningRate: 0.5 given, the run has 0.001"), "\(contradiction.output)")
         #expect(contradiction.output.contains("training.seed: 4 given, the run has 3"))
+        // The table changed since the run started: refused, until it is restored.
+        let original = try Data(contentsOf: fixture.csv)
+        var edited = String(decoding: original, as: UTF8.self)
+        edited = edited.replacingOccurrences(of: "\n0.", with: "\n1.", options: [], range: edited.range(of: "\n0."))
+        try Data(edited.utf8).write(to: fixture.csv)
+        let changed = try MTK.run(["train", "--resume", "-o", dir], in: fixture.folder)
+        #expect(changed.status != 0 && changed.output.contains("the data differs from when the run"), "\(changed.output)")
+        try original.write(to: fixture.csv)
         let resumed = try MTK.run(["train", "--resume", "-o", dir], in: fixture.folder)
         #expect(resumed.status == 0, "\(resumed.output)")
         for file in ["last.safetensors", "best.safetensors"] {

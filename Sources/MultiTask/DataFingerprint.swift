@@ -1,0 +1,46 @@
+import Data
+import Tensors
+
+/// A 64-bit fingerprint of the prepared data (inputs and labels of every split, in order), saved
+/// with a run so that resuming on data that changed since — an edited CSV, another Fashion-MNIST
+/// directory — is an error instead of a silently different run. Not cryptographic: it detects
+/// accidents, not adversaries.
+enum DataFingerprint {
+    static func of(_ data: PreparedData) -> String {
+        var hash: UInt64 = 0x243F_6A88_85A3_08D3
+        for dataset in [data.train, data.validation, data.test].compactMap({ $0 }) {
+            mix(&hash, UInt64(dataset.count))
+            mix(&hash, dataset.inputs)
+            for task in dataset.tasks {
+                for byte in task.name.utf8 { mix(&hash, UInt64(byte)) }
+                mix(&hash, dataset.labels[task.name]!)
+            }
+        }
+        return String(hash, radix: 16)
+    }
+
+    private static func mix(_ hash: inout UInt64, _ tensor: Tensor) {
+        for extent in tensor.shape { mix(&hash, UInt64(extent)) }
+        tensor.withUnsafeBufferPointer { values in
+            var h = hash
+            var i = 0
+            let bits = UnsafeRawBufferPointer(values)
+            while i + 8 <= bits.count {
+                h = step(h, bits.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                i += 8
+            }
+            while i < bits.count { h = step(h, UInt64(bits[i])); i += 1 }
+            hash = h
+        }
+    }
+
+    private static func mix(_ hash: inout UInt64, _ value: UInt64) { hash = step(hash, value) }
+
+    /// One round: xor in the word, multiply, fold (a multiply-xorshift in the style of wyhash/SplitMix).
+    @inline(__always)
+    private static func step(_ h: UInt64, _ word: UInt64) -> UInt64 {
+        var x = (h ^ word) &* 0x9E37_79B9_7F4A_7C15
+        x ^= x >> 29
+        return x
+    }
+}
