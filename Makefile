@@ -20,7 +20,7 @@ build: deps
 ## demo: build, then train the reference CNN on the fashion-attributes suite (11 tasks) and print
 ## per-task test metrics; the run directory is runs/demo
 demo: build
-	.build/release/mtk train --suite fashion-attributes --model reference-cnn --epochs 2 --output runs/demo
+	.build/release/mtk train --suite fashion-attributes --model reference-cnn --epochs 2 --output runs/demo --overwrite
 
 ## test: the whole test suite (debug build)
 test: deps
