@@ -16,8 +16,16 @@ public enum LayerSpec: Sendable, Equatable {
     case gelu(approximate: Bool)
 
     /// The per-example output shape for a per-example input shape (no batch axis), or a message
-    /// saying why the layer cannot take that input.
+    /// saying why the layer cannot take that input: settings out of range, shapes that do not
+    /// chain, or sizes beyond `SpecLimits` (see LayerSpecChecks.swift).
     func outputShape(_ input: [Int]) -> Result<[Int], ShapeMessage> {
+        if let problem = settingsProblem { return .failure(problem) }
+        return chainedShape(input).flatMap { output in
+            sizeProblem(input: input, output: output).map { .failure($0) } ?? .success(output)
+        }
+    }
+
+    private func chainedShape(_ input: [Int]) -> Result<[Int], ShapeMessage> {
         func fail(_ text: String) -> Result<[Int], ShapeMessage> { .failure(ShapeMessage(text: text)) }
         switch self {
         case .linear(let inFeatures, let out, _):
@@ -31,7 +39,9 @@ public enum LayerSpec: Sendable, Equatable {
             return window(input, k, s, p, d).map { [out, $0.0, $0.1] }
         case .maxPool2d(let k, let s, let p), .avgPool2d(let k, let s, let p, _):
             guard input.count == 3 else { return fail("pooling expects [C, H, W] per example, the incoming shape is \(input)") }
-            guard 2 * p.height <= k.height && 2 * p.width <= k.width else { return fail("pool padding \(p) must be at most half the kernel \(k)") }
+            guard p.height <= k.height / 2 && p.width <= k.width / 2 else {
+                return .failure(ShapeMessage(text: "pool padding \(p) must be at most half the kernel \(k)", field: "padding"))
+            }
             return window(input, k, s ?? k, p, 1).map { [input[0], $0.0, $0.1] }
         case .adaptiveAvgPool2d(let size):
             guard input.count == 3 else { return fail("adaptiveAvgPool2d expects [C, H, W] per example, the incoming shape is \(input)") }
@@ -45,19 +55,10 @@ public enum LayerSpec: Sendable, Equatable {
             if let features, features != input[0] { return fail("batchNorm2d expects \(features) channels, the incoming shape is \(input)") }
             return .success(input)
         case .flatten:
-            return .success([input.reduce(1, *)])
+            return .success([input.reduce(1, *)])  // the input passed the size checks: no overflow
         case .dropout, .relu, .tanh, .sigmoid, .leakyRelu, .gelu:
             return .success(input)
         }
-    }
-
-    private func window(_ input: [Int], _ k: Size2, _ s: Size2, _ p: Size2, _ d: Size2) -> Result<(Int, Int), ShapeMessage> {
-        let h = (input[1] + 2 * p.height - d.height * (k.height - 1) - 1)
-        let w = (input[2] + 2 * p.width - d.width * (k.width - 1) - 1)
-        guard h >= 0, w >= 0, s.height > 0, s.width > 0 else {
-            return .failure(ShapeMessage(text: "a \(k) window (stride \(s), padding \(p), dilation \(d)) does not fit the incoming shape \(input)"))
-        }
-        return .success((h / s.height + 1, w / s.width + 1))
     }
 
     /// The layer as a module for the given per-example input shape (which fills in inferred sizes).
@@ -82,5 +83,8 @@ public enum LayerSpec: Sendable, Equatable {
     }
 }
 
-/// Why a layer cannot accept an incoming shape.
-struct ShapeMessage: Error { let text: String }
+/// Why a layer cannot accept an incoming shape; `field` names the setting at fault, if one is.
+struct ShapeMessage: Error {
+    let text: String
+    var field: String? = nil
+}

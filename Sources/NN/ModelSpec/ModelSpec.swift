@@ -34,12 +34,25 @@ public struct ModelSpec: Sendable, Equatable {
     }
 
     /// Per-example shape of the trunk's output (the shared representation).
-    public func featureShape() throws -> [Int] { try chain(trunk, from: input, path: "trunk") }
+    public func featureShape() throws -> [Int] { try chain(trunk, from: try checkedInput(), path: "trunk").shape }
 
-    /// Per-example output shape of each head, in order.
+    /// Per-example output shape of each head, in order. Throws when the shapes do not chain or
+    /// the model would be too large: over `SpecLimits.parameterBytes` of parameters (16 GiB, or a
+    /// quarter of physical memory), or one example's intermediate tensor over the same budget or
+    /// `Int32.max` elements. Errors name the field, e.g. `trunk[3].linear.out`, and the memory.
     public func outputShapes() throws -> [(task: String, shape: [Int])] {
-        let features = try featureShape()
-        return try heads.map { ($0.task, try chain($0.layers, from: features, path: "heads.\($0.task)")) }
+        let features = try chain(trunk, from: try checkedInput(), path: "trunk")
+        var layers = features.parameters
+        let outputs = try heads.map { head in
+            let result = try chain(head.layers, from: features.shape, path: "heads.\(head.task)")
+            layers += result.parameters
+            return (head.task, result.shape)
+        }
+        let total = layers.reduce(0) { $0 + $1.count }
+        if total * 4 > Double(SpecLimits.parameterBytes), let largest = layers.max(by: { $0.count < $1.count }) {
+            throw ModelSpecError(source: name, path: largest.path, message: "the model's \(SpecLimits.integerText(total)) parameters would need \(SpecLimits.floatsText(total)) (\(SpecLimits.limitText)); this layer alone holds \(SpecLimits.integerText(largest.count))")
+        }
+        return outputs
     }
 
     /// The network with freshly initialised parameters (PyTorch's default scheme, our seeded RNG),
@@ -65,15 +78,33 @@ public struct ModelSpec: Sendable, Equatable {
         return SharedTrunkNetwork(trunk: trunkModule, heads: heads.map { ($0.task, sequential($0.layers, from: features)) })
     }
 
-    private func chain(_ layers: [LayerSpec], from input: [Int], path: String) throws -> [Int] {
+    /// The input shape, checked like a layer's output: positive extents within `SpecLimits`.
+    private func checkedInput() throws -> [Int] {
+        if let bad = input.first(where: { $0 < 1 }) {
+            throw ModelSpecError(source: name, path: "input", message: "expected extents ≥ 1, found \(bad) in \(input)")
+        }
+        if let problem = LayerSpec.tensorProblem(input, what: "one example", field: nil) {
+            throw ModelSpecError(source: name, path: "input", message: problem.text)
+        }
+        return input
+    }
+
+    /// The shape after `layers` and each parameterised layer's path and parameter count.
+    private func chain(_ layers: [LayerSpec], from input: [Int], path: String) throws -> (shape: [Int], parameters: [(path: String, count: Double)]) {
         var shape = input
+        var parameters: [(path: String, count: Double)] = []
         for (i, layer) in layers.enumerated() {
             switch layer.outputShape(shape) {
-            case .success(let next): shape = next
-            case .failure(let message): throw ModelSpecError(source: name, path: "\(path)[\(i)]", message: message.text)
+            case .success(let next):
+                let count = layer.parameterCount(input: shape)
+                if count > 0 { parameters.append(("\(path)[\(i)].\(layer.kindName)", count)) }
+                shape = next
+            case .failure(let message):
+                let at = "\(path)[\(i)]" + (message.field.map { ".\(layer.kindName).\($0)" } ?? "")
+                throw ModelSpecError(source: name, path: at, message: message.text)
             }
         }
-        return shape
+        return (shape, parameters)
     }
 }
 

@@ -5,9 +5,12 @@ import Yams
 extension ModelSpec {
     /// Reads a spec from a YAML file; errors name the file and the field.
     public static func load(_ url: URL) throws -> ModelSpec {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw ModelSpecError(source: url.path, path: "", message: "cannot read the file (\(error.localizedDescription))")
+        let bytes: [UInt8]
+        do { bytes = try FileContents.bytes(url.path) } catch {
+            throw ModelSpecError(source: url.path, path: "", message: error.missing ? "no such file" : "cannot read the file: \(error.reason)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ModelSpecError(source: url.path, path: "", message: "not UTF-8 text; expected a YAML model spec")
         }
         return try parse(yaml: text, source: url.path)
     }
@@ -100,8 +103,17 @@ private struct SpecReader {
         return s
     }
 
+    /// A plain decimal integer ≥ `minimum`. Read here rather than by Yams, whose YAML 1.1 forms
+    /// (sexagesimal `1:30`, octal `010`) trap on overflow or surprise; too large is an error.
     func int(_ node: Node, _ path: String, minimum: Int = 1) throws -> Int {
-        guard let value = node.int, value >= minimum else { throw error(path, "expected an integer ≥ \(minimum), found '\(node.scalar?.string ?? "a collection")'") }
+        let text = node.scalar?.string ?? ""
+        let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
+        let plain = node.scalar.map { $0.style == .plain || $0.style == .any } ?? false
+        let decimal = plain && !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
+        guard decimal, let value = Int(text), value >= minimum else {
+            let found = node.scalar == nil ? "a collection" : "'\(text)'" + (decimal ? (Int(text) == nil ? " (too large)" : "") : "")
+            throw error(path, "expected an integer ≥ \(minimum), found \(found)")
+        }
         return value
     }
 

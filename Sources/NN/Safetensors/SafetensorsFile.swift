@@ -22,14 +22,11 @@ public struct SafetensorsFile: Sendable {
     /// Throws `SafetensorsError` naming the file and the broken rule.
     public init(contentsOf url: URL) throws {
         let path = url.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw SafetensorsError.fileNotFound(path: path) }
-        guard !isDirectory.boolValue else { throw SafetensorsError.unreadableFile(path: path, reason: "it is a directory") }
         let bytes: Data
         do {
-            bytes = try Data(contentsOf: url, options: .alwaysMapped)
+            bytes = try FileContents.mapped(path)
         } catch {
-            throw SafetensorsError.unreadableFile(path: path, reason: "\(error.localizedDescription)")
+            throw error.missing ? SafetensorsError.fileNotFound(path: path) : SafetensorsError.unreadableFile(path: path, reason: error.reason)
         }
         let (header, dataStart) = try SafetensorsFile.parseHeader(bytes, path: path)
         self.url = url

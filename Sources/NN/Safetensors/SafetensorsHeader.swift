@@ -86,11 +86,14 @@ struct SafetensorsHeader {
         guard end <= bufferSize else {
             throw .offsetsOutOfBounds(path: path, tensor: name, begin: begin, end: end, bufferSize: bufferSize)
         }
-        var expectedBytes = dtype.byteSize
+        // The product of the non-zero extents must fit too: a zero extent makes a tensor empty,
+        // but its other extents still enter stride arithmetic.
+        var expectedBytes = dtype.byteSize, spannedBytes = dtype.byteSize
         for extent in shape {
             let (product, overflow) = expectedBytes.multipliedReportingOverflow(by: extent)
-            guard !overflow else { throw .shapeOverflow(path: path, tensor: name, shape: shape) }
-            expectedBytes = product
+            let (span, spanOverflow) = spannedBytes.multipliedReportingOverflow(by: Swift.max(extent, 1))
+            guard !overflow && !spanOverflow else { throw .shapeOverflow(path: path, tensor: name, shape: shape) }
+            (expectedBytes, spannedBytes) = (product, span)
         }
         guard expectedBytes == end - begin else {
             throw .sizeMismatch(path: path, tensor: name, dtype: dtype, shape: shape, expectedBytes: expectedBytes, foundBytes: end - begin)

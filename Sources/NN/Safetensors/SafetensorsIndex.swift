@@ -16,17 +16,15 @@ public struct SafetensorsIndex: Sendable {
     /// Reads and checks the index at `url`; throws `SafetensorsError` naming it when it is malformed.
     public init(contentsOf url: URL) throws {
         let path = url.path
-        guard FileManager.default.fileExists(atPath: path) else { throw SafetensorsError.fileNotFound(path: path) }
-        let bytes: Data
+        let utf8: [UInt8]
         do {
-            bytes = try Data(contentsOf: url)
+            utf8 = try FileContents.bytes(path)
         } catch {
-            throw SafetensorsError.unreadableFile(path: path, reason: error.localizedDescription)
+            throw error.missing ? SafetensorsError.fileNotFound(path: path) : SafetensorsError.unreadableFile(path: path, reason: error.reason)
         }
-        guard bytes.count <= Safetensors.maximumHeaderBytes else {
-            throw SafetensorsError.invalidIndex(path: path, reason: "expected at most \(Safetensors.maximumHeaderBytes) bytes, found \(bytes.count)")
+        guard utf8.count <= Safetensors.maximumHeaderBytes else {
+            throw SafetensorsError.invalidIndex(path: path, reason: "expected at most \(Safetensors.maximumHeaderBytes) bytes, found \(utf8.count)")
         }
-        let utf8 = [UInt8](bytes)
         guard String(validating: utf8, as: UTF8.self) != nil else { throw SafetensorsError.invalidIndex(path: path, reason: "not valid UTF-8") }
         let json: JSONValue
         do {

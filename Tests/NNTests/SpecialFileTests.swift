@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import Tensors
+@testable import NN
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A result handed back from another thread.
+final class ThreadResult<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: T?
+    let finished = DispatchSemaphore(value: 0)
+    var value: T? {
+        get { lock.withLock { stored } }
+        set { lock.withLock { stored = newValue } }
+    }
+}
+
+/// `body` run on a thread of its own, or nil when it has not returned within `seconds` (a read
+/// blocked on a FIFO); `release` is then called so that the thread can finish.
+func withinTimeLimit<T: Sendable>(_ seconds: Double, release: () -> Void, _ body: @escaping @Sendable () -> T) -> T? {
+    let result = ThreadResult<T>()
+    Thread {
+        result.value = body()
+        result.finished.signal()
+    }.start()
+    if result.finished.wait(timeout: .now() + seconds) == .success { return result.value }
+    release()
+    return nil
+}
+
+/// A FIFO (no writer) in a fresh temporary directory.
+func makeFIFO(in directory: TemporaryDirectory, named name: String) throws -> URL {
+    let url = directory.file(name)
+    try #require(mkfifo(url.path, 0o600) == 0, "mkfifo failed")
+    return url
+}
+
+/// Opens and closes the FIFO as a writer, so that a reader blocked in `open` goes on (to EOF).
+func releaseFIFO(_ url: URL) {
+    let fd = open(url.path, O_RDWR | O_NONBLOCK)
+    if fd >= 0 { close(fd) }
+}
+
+/// Reading a spec, checkpoint or index from something that is not a regular file says so, at
+/// once and in our words; no Foundation error text reaches the message.
+@Suite("Special files")
+struct SpecialFileTests {
+    let dir: TemporaryDirectory
+    init() throws { dir = try TemporaryDirectory() }
+
+    /// The description of the error `read` throws for `url`, or nil when it returns or hangs.
+    func message(_ url: URL, _ read: @escaping @Sendable (URL) throws -> Void) -> String? {
+        let outcome = withinTimeLimit(10, release: { releaseFIFO(url) }) { () -> String? in
+            do { try read(url); return nil } catch { return "\(error)" }
+        }
+        guard let outcome else {
+            Issue.record("reading \(url.lastPathComponent) blocked")
+            return nil
+        }
+        return outcome
+    }
+
+    static let readers: [(String, @Sendable (URL) throws -> Void)] = [
+        ("spec", { _ = try ModelSpec.load($0) }),
+        ("checkpoint", { _ = try SafetensorsFile(contentsOf: $0) }),
+        ("index", { _ = try SafetensorsIndex(contentsOf: $0) }),
+    ]
+
+    @Test func fifoIsRefusedWithoutBlocking() throws {
+        for (what, read) in Self.readers {
+            let fifo = try makeFIFO(in: dir, named: "\(what).fifo")
+            let text = message(fifo, read)
+            #expect(text?.contains(fifo.path) == true && text?.contains("not a regular file (a FIFO)") == true, "\(what): \(text ?? "nil")")
+        }
+    }
+
+    @Test func deviceAndDirectoryAreNotRegularFiles() throws {
+        for (what, read) in Self.readers {
+            for (url, kind) in [(URL(fileURLWithPath: "/dev/null"), "a character device"), (dir.url, "a directory")] {
+                let text = message(url, read)
+                #expect(text?.contains("not a regular file (\(kind))") == true, "\(what) \(url.path): \(text ?? "nil")")
+                for foundation in ["NSCocoaErrorDomain", "Code=", "You don't have permission", "The file", "couldn’t", "NSError"] {
+                    #expect(text?.contains(foundation) != true, "\(what) \(url.path): \(text ?? "nil")")
+                }
+            }
+        }
+    }
+
+    @Test func missingAndNonUTF8SpecFiles() throws {
+        let absent = dir.file("absent.yaml")
+        #expect(message(absent, { _ = try ModelSpec.load($0) }) == "\(absent.path): no such file")
+        let binary = try dir.write([0xFF, 0xFE, 0x00, 0x80], to: "binary.yaml")
+        #expect(message(binary, { _ = try ModelSpec.load($0) }) == "\(binary.path): not UTF-8 text; expected a YAML model spec")
+    }
+
+    @Test func checkpointStillMapsAndReadsBack() throws {
+        let url = dir.file("ok.safetensors")
+        let values: [Float] = [1, -2, 3.5, .nan]
+        try Safetensors.write([("w", Tensor(shape: [2, 2], scalars: values))], to: url)
+        let file = try SafetensorsFile(contentsOf: url)
+        let back = try file.tensor("w").scalars
+        #expect(back[0..<3] == values[0..<3] && back[3].isNaN)
+    }
+
+    @Test func zeroSizedTensorWithAbsurdExtentsIsAShapeOverflow() throws {
+        // No bytes, but [0, 2⁴⁰, 2⁴⁰] would overflow the strides of any view of it.
+        let header = "{\"t\":{\"dtype\":\"F32\",\"shape\":[0,1099511627776,1099511627776],\"data_offsets\":[0,0]}}"
+        let url = try dir.write(safetensorsBytes(header: header), to: "absurd.safetensors")
+        #expect(openingError(url) == .shapeOverflow(path: url.path, tensor: "t", shape: [0, 1 << 40, 1 << 40]))
+    }
+}
