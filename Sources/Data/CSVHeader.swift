@@ -89,7 +89,12 @@ struct CSVHeader {
         case ["multiclass"]:
             return LabelColumn(column: column, task: name, kind: .multiclassInferred)
         case let rest where rest.count == 2 && rest[0] == "multiclass":
-            guard let classes = Int(rest[1]), classes >= 1 else { throw fail("'\(rest[1])' is not a positive class count") }
+            guard let classes = Int(rest[1]), classes >= 1 else {
+                let digits = !rest[1].isEmpty && rest[1].allSatisfy { $0.isASCII && $0.isNumber }
+                throw fail(digits ? "\(rest[1]) classes is more than \(LabelCheck.maximumClasses) (2^24), the most supported"
+                                  : "'\(rest[1])' is not a positive class count")
+            }
+            if let problem = LabelCheck.classCountProblem(classes) { throw fail(problem) }
             return LabelColumn(column: column, task: name, kind: .exact(.multiclass(classes: classes)))
         default:
             throw fail("expected task:<name>, task:<name>:<kind> with kind multiclass, binary or regression, or task:<name>:multiclass:<classes>")

@@ -1,12 +1,13 @@
 import Foundation
 
 /// Reads whole files into byte arrays with POSIX calls, turning failures into `DataError`s that
-/// name the file (and avoiding Foundation's `Data`, whose name this module shares).
+/// name the file (and avoiding Foundation's `Data`, whose name this module shares). Files are
+/// opened non-blocking, so a FIFO without a writer is refused ("not a regular file") at once.
 package enum FileBytes {
     /// Every byte of the file at `url`.
     package static func read(_ url: URL) throws -> [UInt8] {
         let path = url.path
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
             if code == ENOENT { throw DataError.fileNotFound(path: path) }
@@ -15,7 +16,9 @@ package enum FileBytes {
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw DataError.unreadable(path: path, reason: String(cString: strerror(errno))) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw DataError.unreadable(path: path, reason: "not a regular file") }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw DataError.unreadable(path: path, reason: "not a regular file (\(kind(info.st_mode)))")
+        }
         let size = Int(info.st_size)
         var failure: Int32 = 0
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
@@ -36,5 +39,17 @@ package enum FileBytes {
             throw DataError.unreadable(path: path, reason: "file shrank while reading (\(bytes.count) of \(size) bytes)")
         }
         return bytes
+    }
+
+    /// What a non-regular file is, in words.
+    private static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        default: "a special file"
+        }
     }
 }

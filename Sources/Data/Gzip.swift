@@ -8,14 +8,17 @@ enum Gzip {
     }
 
     /// The decompressed contents of all gzip members in `bytes`; `path` names the file in errors.
-    static func inflate(_ bytes: [UInt8], path: String) throws -> [UInt8] {
+    /// Inflating stops once more than `limit` bytes have come out (a reader that knows the size
+    /// to expect need not hold a gzip bomb): then the first `limit + 1` bytes are returned.
+    static func inflate(_ bytes: [UInt8], path: String, limit: Int = .max) throws -> [UInt8] {
         var stream = z_stream()
         let windowBitsWithGzipDetection: Int32 = 15 + 32
         guard inflateInit2_(&stream, windowBitsWithGzipDetection, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw DataError.corruptGzip(path: path, reason: "zlib could not start inflating")
         }
         defer { inflateEnd(&stream) }
-        var output = GrowableBytes(capacity: initialCapacity(bytes))
+        let hint = initialCapacity(bytes)
+        var output = GrowableBytes(capacity: limit < hint ? limit + 1 : hint)
         defer { output.deallocate() }
         try bytes.withUnsafeBufferPointer { input in
             guard let base = input.baseAddress else {
@@ -35,6 +38,10 @@ enum Gzip {
                 stream.avail_out = UInt32(room)
                 let status = CZlib.inflate(&stream, Z_NO_FLUSH)
                 output.count += room - Int(stream.avail_out)
+                if output.count > limit {
+                    output.count = limit + 1
+                    return
+                }
                 switch status {
                 case Z_STREAM_END:
                     let remaining = input.count - handedOver + Int(stream.avail_in)

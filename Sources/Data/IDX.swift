@@ -7,7 +7,21 @@ public enum IDX {
     /// `DataError` naming the file for a missing, corrupt, truncated or other-typed file.
     public static func read(_ url: URL) throws -> (shape: [Int], values: [UInt8]) {
         let raw = try FileBytes.read(url)
-        let bytes = Gzip.isCompressed(raw) ? try Gzip.inflate(raw, path: url.path) : raw
+        guard Gzip.isCompressed(raw) else { return try parse(raw, path: url.path) }
+        // Inflate the header first, then no more than the size it describes (plus one byte, to
+        // tell "too long" apart): a small file that inflates to gigabytes is refused early.
+        let expected: Int
+        do {
+            expected = try header(try Gzip.inflate(raw, path: url.path, limit: 4 + 4 * 255), path: url.path).totalBytes
+        } catch let problem as DataError {
+            // A broken header may be a corrupt stream that only its checksum reveals: report that.
+            _ = try Gzip.inflate(raw, path: url.path, limit: 256 << 20)
+            throw problem
+        }
+        let bytes = try Gzip.inflate(raw, path: url.path, limit: expected)
+        guard bytes.count <= expected else {
+            throw DataError.invalidContents(path: url.path, reason: "IDX header describes \(expected) bytes but the gzip stream inflates to more")
+        }
         return try parse(bytes, path: url.path)
     }
 
@@ -16,6 +30,16 @@ public enum IDX {
 
     /// Decodes uncompressed IDX `bytes`; `path` names the file in errors.
     static func parse(_ bytes: [UInt8], path: String) throws -> (shape: [Int], values: [UInt8]) {
+        let (shape, headerLength, total) = try header(bytes, path: path)
+        guard total == bytes.count else {
+            throw DataError.sizeMismatch(path: path, expectedBytes: total, actualBytes: bytes.count)
+        }
+        return (shape, Array(bytes[headerLength...]))
+    }
+
+    /// The shape, header length and total file size the header at the start of `bytes` describes
+    /// (`bytes` may hold just the header); the size arithmetic is checked for overflow.
+    private static func header(_ bytes: [UInt8], path: String) throws -> (shape: [Int], headerLength: Int, totalBytes: Int) {
         guard bytes.count >= 4 else {
             throw DataError.invalidContents(path: path, reason: "\(bytes.count) bytes is too short for an IDX header (4 bytes at least)")
         }
@@ -44,9 +68,6 @@ public enum IDX {
         guard !overflow, elements <= Int.max - headerLength else {
             throw DataError.invalidContents(path: path, reason: "IDX shape \(shape) has more elements than can be addressed")
         }
-        guard headerLength + elements == bytes.count else {
-            throw DataError.sizeMismatch(path: path, expectedBytes: headerLength + elements, actualBytes: bytes.count)
-        }
-        return (shape, Array(bytes[headerLength...]))
+        return (shape, headerLength, headerLength + elements)
     }
 }
