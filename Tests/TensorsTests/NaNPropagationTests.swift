@@ -67,6 +67,10 @@ struct NaNPropagationTests {
         #expect(x.logSoftmax(alongAxis: 1).scalars[0..<4].allSatisfy { $0.isNaN })
         #expect(x.logSumExp(alongAxes: [1])[0].isNaN && !x.logSumExp(alongAxes: [1])[1].isNaN)
         #expect(Tensor.softmaxCrossEntropy(x, labels: [0, 0])[0].isNaN)
+        // torch.amax's backward, (g / Σ mask) · mask with mask = (x == max), is 0/0 on a NaN row.
+        let w = x.requiringGradient()
+        let g = w.max(alongAxes: [1]).gradients(wrt: [w], seed: Tensor([1, 1]))[0]
+        #expect(g.scalars[0..<4].allSatisfy { $0.isNaN } && g.scalars[4..<8] == [0, 0, 0, 1])
     }
 
     /// One plane, 4×4, with a NaN in the top-left 2×2 tile (not at its first tap) and a NaN
