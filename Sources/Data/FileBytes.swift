@@ -2,7 +2,8 @@ import Foundation
 
 /// Reads whole files into byte arrays with POSIX calls, turning failures into `DataError`s that
 /// name the file (and avoiding Foundation's `Data`, whose name this module shares). Files are
-/// opened non-blocking, so a FIFO without a writer is refused ("not a regular file") at once.
+/// opened non-blocking, so a FIFO without a writer is refused ("not a regular file") at once, and
+/// a file larger than physical memory (a sparse one, say) is refused before it is allocated.
 package enum FileBytes {
     /// Every byte of the file at `url`.
     package static func read(_ url: URL) throws -> [UInt8] {
@@ -20,6 +21,9 @@ package enum FileBytes {
             throw DataError.unreadable(path: path, reason: "not a regular file (\(kind(info.st_mode)))")
         }
         let size = Int(info.st_size)
+        guard UInt64(size) <= ProcessInfo.processInfo.physicalMemory else {
+            throw DataError.unreadable(path: path, reason: "the file holds \(size) bytes, more than this machine's memory (\(ProcessInfo.processInfo.physicalMemory) bytes)")
+        }
         var failure: Int32 = 0
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
             initialized = 0

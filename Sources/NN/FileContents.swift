@@ -11,16 +11,20 @@ import Darwin
 /// denied", "not a regular file (a FIFO)") and never as a Foundation error text. The file is
 /// opened non-blocking, so a FIFO without a writer is refused instead of hanging.
 enum FileContents {
-    /// Why a file could not be read; `missing` when nothing exists at the path.
+    /// Why a file could not be read; `missing` when nothing exists at the path, `tooLarge` (its
+    /// size) when it holds more than the caller allows.
     struct Problem: Error {
         let reason: String
         let missing: Bool
+        var tooLarge: Int? = nil
     }
 
-    /// Every byte of the regular file at `path`.
-    static func bytes(_ path: String) throws(Problem) -> [UInt8] {
+    /// Every byte of the regular file at `path`, which may hold at most `limit` bytes (checked
+    /// before anything is allocated).
+    static func bytes(_ path: String, atMost limit: Int) throws(Problem) -> [UInt8] {
         let (fd, size) = try openRegular(path)
         defer { close(fd) }
+        guard size <= limit else { throw Problem(reason: "it holds \(size) bytes, more than the \(limit) expected", missing: false, tooLarge: size) }
         return try readAll(fd, size)
     }
 

@@ -94,6 +94,16 @@ private func withinTimeLimit<T: Sendable>(_ seconds: Double, release: () -> Void
         #expect(dataError { try CSVDataset.load(dir) }?.description == "\(dir.path): cannot read: not a regular file (a directory)")
     }
 
+    @Test func fileLargerThanMemoryIsRefusedBeforeAllocating() throws {
+        // A sparse file one byte over physical memory: nothing on disk, nothing to allocate.
+        let dir = try makeTemporaryDirectory()
+        let url = try writeFile([], named: "sparse.csv", in: dir)
+        let size = Int(ProcessInfo.processInfo.physicalMemory) + 1
+        try #require(truncate(url.path, off_t(size)) == 0)
+        defer { try? FileManager.default.removeItem(at: url) }
+        #expect(dataError { try CSVDataset.load(url) }?.description.contains("\(size) bytes, more than this machine's memory") == true)
+    }
+
     @Test func gzipThatInflatesPastItsHeaderStopsEarly() throws {
         // The header describes 24 bytes; the stream holds 64 MiB of zeros (a 64 KiB file).
         let dir = try makeTemporaryDirectory()

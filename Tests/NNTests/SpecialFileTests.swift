@@ -95,6 +95,13 @@ struct SpecialFileTests {
         #expect(message(binary, { _ = try ModelSpec.load($0) }) == "\(binary.path): not UTF-8 text; expected a YAML model spec")
     }
 
+    @Test func oversizedSpecIsRefusedBeforeReading() throws {
+        // Sparse: 17 MiB of nothing on disk, over the 16 MiB a spec may hold.
+        let url = try dir.write([], to: "huge.yaml")
+        try #require(truncate(url.path, 17 << 20) == 0)
+        #expect(message(url, { _ = try ModelSpec.load($0) }) == "\(url.path): cannot read the file: it holds \(17 << 20) bytes, more than the \(16 << 20) expected")
+    }
+
     @Test func checkpointStillMapsAndReadsBack() throws {
         let url = dir.file("ok.safetensors")
         let values: [Float] = [1, -2, 3.5, .nan]

@@ -6,7 +6,7 @@ extension ModelSpec {
     /// Reads a spec from a YAML file; errors name the file and the field.
     public static func load(_ url: URL) throws -> ModelSpec {
         let bytes: [UInt8]
-        do { bytes = try FileContents.bytes(url.path) } catch {
+        do { bytes = try FileContents.bytes(url.path, atMost: maximumFileBytes) } catch {
             throw ModelSpecError(source: url.path, path: "", message: error.missing ? "no such file" : "cannot read the file: \(error.reason)")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
@@ -14,6 +14,9 @@ extension ModelSpec {
         }
         return try parse(yaml: text, source: url.path)
     }
+
+    /// The largest spec file read: 16 MiB, thousands of times a real spec.
+    static let maximumFileBytes = 16 << 20
 
     /// Parses a spec from YAML text; `source` names it in errors.
     public static func parse(yaml: String, source: String = "model spec") throws -> ModelSpec {

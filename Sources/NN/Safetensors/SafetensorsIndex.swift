@@ -18,12 +18,12 @@ public struct SafetensorsIndex: Sendable {
         let path = url.path
         let utf8: [UInt8]
         do {
-            utf8 = try FileContents.bytes(path)
+            utf8 = try FileContents.bytes(path, atMost: Safetensors.maximumHeaderBytes)
         } catch {
+            if let size = error.tooLarge {
+                throw SafetensorsError.invalidIndex(path: path, reason: "expected at most \(Safetensors.maximumHeaderBytes) bytes, found \(size)")
+            }
             throw error.missing ? SafetensorsError.fileNotFound(path: path) : SafetensorsError.unreadableFile(path: path, reason: error.reason)
-        }
-        guard utf8.count <= Safetensors.maximumHeaderBytes else {
-            throw SafetensorsError.invalidIndex(path: path, reason: "expected at most \(Safetensors.maximumHeaderBytes) bytes, found \(utf8.count)")
         }
         guard String(validating: utf8, as: UTF8.self) != nil else { throw SafetensorsError.invalidIndex(path: path, reason: "not valid UTF-8") }
         let json: JSONValue
