@@ -60,6 +60,7 @@ public final class Trainer {
         try config.validate(tasks: model.tasks)
         try model.checkData(train, role: "training set")
         guard train.count > 0 else { throw ConfigurationError("the training set '\(train.name)' is empty: there is nothing to train on") }
+        if let problem = try model.spec.batchMemoryProblem(batch: Swift.min(config.batchSize, train.count)) { throw ConfigurationError("batch size: \(problem)") }
         for task in model.tasks where train.labelledCount(task.name) == 0 {
             throw ConfigurationError("task '\(task.name)' has no labels in the training set '\(train.name)': it cannot be learned")
         }

@@ -149,4 +149,22 @@ struct ValidationTests {
                                  summary: TrainingSummary(epochs: 0, steps: 0, stoppedAtStepLimit: false, stoppedEarly: false, history: []))
         #expect(results.markdown.contains("| task0 | (no labels) |") && results.markdown.contains("left out of Δm%: task0: no labels"))
     }
+
+    /// A batch whose activations would not fit is refused before the first step, with the memory.
+    @Test func batchMemoryIsCheckedBeforeTraining() throws {
+        let examples = 300
+        let train = try Dataset(name: "images", inputs: Tensor.zeros([examples, 1, 256, 256]),
+                                tasks: [TaskInfo(name: "y", kind: .regression, summary: "")], labels: ["y": Tensor.zeros([examples])])
+        let spec = try ModelSpec.parse(yaml: """
+            name: wide-conv
+            input: [1, 256, 256]
+            trunk: [{conv2d: {in: 1, out: 256, kernel: 3, padding: 1}}, {adaptive_avgpool2d: {output: 1}}, flatten]
+            heads: {}
+            """)
+        let model = try MultiTaskModel(spec: spec, tasks: [TaskSpec(name: "y", kind: .regression)], seed: 0)
+        var config = smallConfig()
+        config.batchSize = 1 << 20  // capped at the 300 examples: still about 75 GiB of activations
+        #expect { try Trainer(model: model, train: train, validation: nil, config: config) }
+            throws: { "\($0)".hasPrefix("batch size: a batch of 300 would need") && "\($0)".contains("GiB") }
+    }
 }
