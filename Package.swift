@@ -7,6 +7,7 @@ let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(conf
 let package = Package(
     name: "MultiTaskKit",
     products: [
+        .library(name: "Files", targets: ["Files"]),
         .library(name: "Tensors", targets: ["Tensors"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Optimizers", targets: ["Optimizers"]),
@@ -25,11 +26,12 @@ let package = Package(
             providers: [.apt(["libopenblas-dev", "pkg-config"])]
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Files", swiftSettings: optimize),
         .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: optimize),
-        .target(name: "Data", dependencies: ["Tensors", "CZlib"], swiftSettings: optimize),
-        .target(name: "NN", dependencies: ["Tensors", "Yams"], swiftSettings: optimize),
+        .target(name: "Data", dependencies: ["Tensors", "Files", "CZlib"], swiftSettings: optimize),
+        .target(name: "NN", dependencies: ["Tensors", "Files", "Yams"], swiftSettings: optimize),
         .target(name: "Optimizers", dependencies: ["Tensors", "NN"], swiftSettings: optimize),
-        .target(name: "MultiTask", dependencies: ["Tensors", "NN", "Optimizers", "Data"], swiftSettings: optimize),
+        .target(name: "MultiTask", dependencies: ["Tensors", "Files", "NN", "Optimizers", "Data"], swiftSettings: optimize),
         .executableTarget(
             name: "mtk",
             dependencies: ["Tensors", "NN", "Optimizers", "Data", "MultiTask", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -37,10 +39,11 @@ let package = Package(
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .target(name: "TestSupport", dependencies: ["NN", "Tensors"], path: "Tests/TestSupport"),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Tensors", "TestSupport"]),
+        .testTarget(name: "FilesTests", dependencies: ["Files", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Files", "Tensors", "TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "Tensors", "TestSupport"]),
-        .testTarget(name: "DataTests", dependencies: ["Data", "Tensors", "CZlib"]),
-        .testTarget(name: "MultiTaskTests", dependencies: ["MultiTask", "Data", "NN", "Optimizers", "Tensors"]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "Tensors", "CZlib", "TestSupport"]),
+        .testTarget(name: "MultiTaskTests", dependencies: ["MultiTask", "Files", "Data", "NN", "Optimizers", "Tensors"]),
         .testTarget(name: "mtkTests", dependencies: ["mtk"]),
     ]
 )

@@ -1,34 +1,11 @@
 import Foundation
 import Testing
 import Tensors
+import TestSupport
 @testable import Data
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// A result handed back from another thread.
-private final class ThreadResult<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T?
-    let finished = DispatchSemaphore(value: 0)
-    var value: T? {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
-}
-
-/// `body` run on a thread of its own, or nil when it has not returned within `seconds` (a read
-/// blocked on a FIFO); `release` is then called so that the thread can finish.
-private func withinTimeLimit<T: Sendable>(_ seconds: Double, release: () -> Void, _ body: @escaping @Sendable () -> T) -> T? {
-    let result = ThreadResult<T>()
-    Thread {
-        result.value = body()
-        result.finished.signal()
-    }.start()
-    if result.finished.wait(timeout: .now() + seconds) == .success { return result.value }
-    release()
-    return nil
-}
 
 /// Adversarial inputs to the data readers: class counts and files that would allocate without
 /// bound, block or leak a Foundation error text must be errors naming the file and field.

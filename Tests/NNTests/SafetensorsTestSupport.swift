@@ -3,31 +3,6 @@ import Testing
 @testable import NN
 import Tensors
 
-/// A fresh directory under the system temporary directory, removed when the value is released.
-final class TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("nn-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    /// `name` inside the directory.
-    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
-
-    /// The names of the files in the directory, sorted.
-    func contents() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: url.path).sorted() }
-
-    /// Writes `bytes` to `name` and returns its URL.
-    func write(_ bytes: [UInt8], to name: String) throws -> URL {
-        let url = file(name)
-        try Data(bytes).write(to: url)
-        return url
-    }
-}
-
 /// Builds a safetensors file byte by byte: the 8-byte little-endian length, `header`, then `data`.
 func safetensorsBytes(header: String, data: [UInt8] = []) -> [UInt8] {
     let json = Array(header.utf8)

@@ -1,47 +1,12 @@
 import Foundation
 import Testing
 import Tensors
+import TestSupport
 @testable import NN
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A result handed back from another thread.
-final class ThreadResult<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: T?
-    let finished = DispatchSemaphore(value: 0)
-    var value: T? {
-        get { lock.withLock { stored } }
-        set { lock.withLock { stored = newValue } }
-    }
-}
-
-/// `body` run on a thread of its own, or nil when it has not returned within `seconds` (a read
-/// blocked on a FIFO); `release` is then called so that the thread can finish.
-func withinTimeLimit<T: Sendable>(_ seconds: Double, release: () -> Void, _ body: @escaping @Sendable () -> T) -> T? {
-    let result = ThreadResult<T>()
-    Thread {
-        result.value = body()
-        result.finished.signal()
-    }.start()
-    if result.finished.wait(timeout: .now() + seconds) == .success { return result.value }
-    release()
-    return nil
-}
-
-/// A FIFO (no writer) in a fresh temporary directory.
-func makeFIFO(in directory: TemporaryDirectory, named name: String) throws -> URL {
-    let url = directory.file(name)
-    try #require(mkfifo(url.path, 0o600) == 0, "mkfifo failed")
-    return url
-}
-
-/// Opens and closes the FIFO as a writer, so that a reader blocked in `open` goes on (to EOF).
-func releaseFIFO(_ url: URL) {
-    let fd = open(url.path, O_RDWR | O_NONBLOCK)
-    if fd >= 0 { close(fd) }
-}
 
 /// Reading a spec, checkpoint or index from something that is not a regular file says so, at
 /// once and in our words; no Foundation error text reaches the message.

@@ -1,3 +1,4 @@
+import Files
 import Data
 import Foundation
 

@@ -1,3 +1,4 @@
+import Files
 import Foundation
 
 /// The index of a sharded checkpoint (`<base>.safetensors.index.json`, the Hugging Face layout):

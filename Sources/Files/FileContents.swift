@@ -10,18 +10,18 @@ import Darwin
 /// Reads whole files with POSIX calls, so a failure reads as the system's reason ("Permission
 /// denied", "not a regular file (a FIFO)") and never as a Foundation error text. The file is
 /// opened non-blocking, so a FIFO without a writer is refused instead of hanging.
-enum FileContents {
+package enum FileContents {
     /// Why a file could not be read; `missing` when nothing exists at the path, `tooLarge` (its
     /// size) when it holds more than the caller allows.
-    struct Problem: Error {
-        let reason: String
-        let missing: Bool
-        var tooLarge: Int? = nil
+    package struct Problem: Error {
+        package let reason: String
+        package let missing: Bool
+        package var tooLarge: Int? = nil
     }
 
     /// Every byte of the regular file at `path`, which may hold at most `limit` bytes (checked
     /// before anything is allocated).
-    static func bytes(_ path: String, atMost limit: Int) throws(Problem) -> [UInt8] {
+    package static func bytes(_ path: String, atMost limit: Int) throws(Problem) -> [UInt8] {
         let (fd, size) = try openRegular(path)
         defer { close(fd) }
         guard size <= limit else { throw Problem(reason: "it holds \(size) bytes, more than the \(limit) expected", missing: false, tooLarge: size) }
@@ -30,7 +30,7 @@ enum FileContents {
 
     /// The regular file at `path`, memory-mapped read-only (unmapped when the `Data` goes away);
     /// read into memory where the file system cannot map it.
-    static func mapped(_ path: String) throws(Problem) -> Data {
+    package static func mapped(_ path: String) throws(Problem) -> Data {
         let (fd, size) = try openRegular(path)
         defer { close(fd) }
         guard size > 0 else { return Data() }
@@ -82,7 +82,7 @@ enum FileContents {
     }
 
     /// What a non-regular file is, in words.
-    static func kind(_ mode: mode_t) -> String {
+    package static func kind(_ mode: mode_t) -> String {
         switch mode & S_IFMT {
         case S_IFDIR: "a directory"
         case S_IFIFO: "a FIFO"
