@@ -146,6 +146,19 @@ struct RunDirectoryTests {
         }
     }
 
+    /// What a start killed before its config.json left (a spec, a lock, a temporary file) is not
+    /// a run: a new run may take the directory without --overwrite.
+    @Test func debrisOfAKilledStartIsNotARun() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for name in ["model.yaml", "lock", ".config.json.ABC\(AtomicWrite.temporarySuffix)"] {
+            try "x".write(to: dir.appendingPathComponent(name), atomically: false, encoding: .utf8)
+        }
+        _ = try RunDirectory.create(dir, overwrite: false)
+        #expect(names(in: dir) == ["lock"])
+    }
+
     /// Corrupt or inconsistent saved state is an error on resume that names the file.
     @Test(arguments: ["negative step", "steps disagree", "NaN moment", "files from different saves", "bad pointer", "missing snapshot", "not JSON", "wrong type"])
     func corruptStateIsAClearError(damage: String) throws {

@@ -52,10 +52,16 @@ public final class RunDirectory: @unchecked Sendable {
     public static func create(_ url: URL, overwrite: Bool) throws -> RunDirectory {
         try makeDirectory(url)
         let directory = RunDirectory(url, lock: try RunLock(directory: url))
-        let entries = try directory.entries().filter { $0 != "lock" && !isTemporary($0) }
+        var entries = try directory.entries().filter { $0 != "lock" && !isTemporary($0) }
+        let started = entries.contains("config.json") || entries.contains("current.json")
+        if !started && !entries.isEmpty && entries.allSatisfy(runEntries.contains) {
+            // What a run killed before writing its config.json left: not a run, so not kept.
+            for name in entries { try directory.remove(url.appendingPathComponent(name)) }
+            entries = []
+        }
         if !entries.isEmpty {
             guard overwrite else {
-                if entries.contains("config.json") || entries.contains("current.json") { throw RunDirectoryError.holdsARun(path: url.path) }
+                if started { throw RunDirectoryError.holdsARun(path: url.path) }
                 throw RunDirectoryError.notEmpty(path: url.path, entries: entries.sorted())
             }
             let foreign = entries.filter { !runEntries.contains($0) }
