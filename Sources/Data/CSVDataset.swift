@@ -45,7 +45,9 @@ public enum CSVDataset {
             labels[label.task] = Tensor(shape: [values.count], scalars: values)
         }
         let inputs = Tensor(shape: [rows.count, header.featureColumns.count], scalars: features)
-        return try Dataset(name: name ?? url.deletingPathExtension().lastPathComponent, inputs: inputs, tasks: taskInfos, labels: labels)
+        var dataset = try Dataset(name: name ?? url.deletingPathExtension().lastPathComponent, inputs: inputs, tasks: taskInfos, labels: labels)
+        dataset.featureNames = header.featureColumns.map { header.names[$0] }
+        return dataset
     }
 
     /// The finite number in a feature cell, or an error naming the cell.
@@ -55,7 +57,7 @@ public enum CSVDataset {
             throw DataError.malformedCSV(
                 path: path, line: record.line, column: column + 1, reason: "empty cell in feature column '\(header.names[column])'")
         }
-        guard let value = Float(text), value.isFinite else {
+        guard let value = decimal(text), value.isFinite else {
             throw DataError.malformedCSV(
                 path: path, line: record.line, column: column + 1,
                 reason: "'\(text)' in feature column '\(header.names[column])' is not a finite number")
@@ -70,7 +72,7 @@ public enum CSVDataset {
         func fail(_ reason: String) -> DataError {
             DataError.malformedCSV(path: path, line: record.line, column: label.column + 1, reason: "task '\(label.task)': \(reason)")
         }
-        guard let value = Float(text), value.isFinite else { throw fail("label '\(text)' is not a finite number") }
+        guard let value = decimal(text), value.isFinite else { throw fail("label '\(text)' is not a finite decimal number") }
         let problem: String?
         switch label.kind {
         case .exact(let kind):
@@ -109,5 +111,11 @@ public enum CSVDataset {
             }
             return .regression
         }
+    }
+
+    /// A decimal number as CSV writers print them (`-1.5`, `2e-3`); not Swift's hexadecimal
+    /// floats (`0x1p3`), which no table means.
+    private static func decimal(_ text: String) -> Float? {
+        text.contains(where: { $0 == "x" || $0 == "X" || $0 == "p" || $0 == "P" }) ? nil : Float(text)
     }
 }

@@ -43,6 +43,9 @@ struct CSVHeader {
             seen[name] = column
         }
         if let tasks {
+            if let (task, problem) = tasks.keys.sorted().lazy.compactMap({ name in TaskName.problem(name).map { (name, $0) } }).first {
+                throw DataError.malformedCSV(path: path, line: record.line, column: 0, reason: "task '\(task)': \(problem)")
+            }
             for task in tasks.keys.sorted() where seen[task] == nil {
                 throw DataError.malformedCSV(
                     path: path, line: record.line, column: 0,
@@ -78,7 +81,7 @@ struct CSVHeader {
             DataError.malformedCSV(path: path, line: line, column: column + 1, reason: "header '\(header)': \(reason)")
         }
         let name = parts[1]
-        guard !name.isEmpty else { throw fail("the task name is empty") }
+        if let problem = TaskName.problem(name) { throw fail(problem) }
         switch Array(parts.dropFirst(2)) {
         case []:
             return LabelColumn(column: column, task: name, kind: .inferred)

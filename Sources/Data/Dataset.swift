@@ -11,6 +11,9 @@ public struct Dataset: Sendable {
     public var tasks: [TaskInfo]
     /// Task name → labels of shape `[N]`.
     public var labels: [String: Tensor]
+    /// The names of the feature columns of a table (a CSV's header), so another table can be
+    /// checked against it; nil for images.
+    public var featureNames: [String]?
 
     /// A dataset after checking that every task has `[N]` labels valid for its kind (class indices
     /// in range, 0/1, finite values; NaN allowed as missing); errors name the task and example.
@@ -21,8 +24,8 @@ public struct Dataset: Sendable {
         let count = inputs.shape[0]
         var seen = Set<String>()
         for task in tasks {
-            guard !task.name.isEmpty else {
-                throw DataError.invalidDataset(dataset: name, task: "", reason: "a task has an empty name")
+            if let problem = TaskName.problem(task.name) {
+                throw DataError.invalidDataset(dataset: name, task: task.name, reason: problem)
             }
             guard seen.insert(task.name).inserted else {
                 throw DataError.invalidDataset(dataset: name, task: task.name, reason: "the task is listed twice")

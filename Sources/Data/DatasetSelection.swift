@@ -22,6 +22,8 @@ extension Dataset {
             chosen.append(task)
             chosenLabels[name] = taskLabels
         }
-        return try Dataset(name: self.name, inputs: inputs, tasks: chosen, labels: chosenLabels)
+        var selected = try Dataset(name: self.name, inputs: inputs, tasks: chosen, labels: chosenLabels)
+        selected.featureNames = featureNames
+        return selected
     }
 }

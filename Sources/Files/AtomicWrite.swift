@@ -25,6 +25,10 @@ public enum AtomicWrite {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw AtomicWriteError.directoryMissing(path: path, directory: directory)
         }
+        var existing = stat()
+        if stat(path, &existing) == 0, (existing.st_mode & S_IFMT) != S_IFREG {
+            throw AtomicWriteError.notAFile(path: path, kind: FileContents.kind(existing.st_mode))
+        }
         let temporary = url.deletingLastPathComponent()
             .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)\(temporarySuffix)").path
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
@@ -102,6 +106,9 @@ public enum AtomicWriteError: Error, CustomStringConvertible, Equatable {
     case directoryMissing(path: String, directory: String)
     /// A system call failed at `step`; `reason` is the system's message.
     case failed(path: String, step: String, reason: String)
+    /// Something that is not a regular file (a device, a directory, a FIFO) is at the path; it is
+    /// left alone rather than replaced.
+    case notAFile(path: String, kind: String)
 
     /// The target path, the failed step and the reason.
     public var description: String {
@@ -110,6 +117,8 @@ public enum AtomicWriteError: Error, CustomStringConvertible, Equatable {
             "\(path): cannot write: directory \(directory) does not exist"
         case .failed(let path, let step, let reason):
             "\(path): cannot write: \(step) failed: \(reason)"
+        case .notAFile(let path, let kind):
+            "\(path): cannot write: it is \(kind), not a file (give the path of a file to create or replace)"
         }
     }
 }

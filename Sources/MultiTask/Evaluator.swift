@@ -1,4 +1,5 @@
 import Data
+import Files
 import Foundation
 import NN
 
@@ -6,21 +7,20 @@ import NN
 /// the tasks from the data.
 public enum Evaluator {
     /// `checkpoint` may be a `.safetensors` file or a run directory (its current snapshot's best
-    /// weights, else its last). For a run directory the data defaults to the run's own source.
-    public static func evaluate(checkpoint: URL, spec specName: String?, source: DataSource?) throws -> RunResults {
+    /// weights, else its last). `source` is the data (for a run directory, `runDataSource` gives
+    /// the run's own, to adjust). `dropUnusedHeads` as in `MultiTaskModel` (for a built-in spec).
+    public static func evaluate(checkpoint: URL, spec specName: String?, source: DataSource?, dropUnusedHeads: Bool = false) throws -> RunResults {
         var file = checkpoint
-        var source = source
         guard FileManager.default.fileExists(atPath: checkpoint.path) else { throw RunDirectoryError.notARun(path: checkpoint.path) }
         if RunDirectory.isDirectory(checkpoint) {
             let run = try RunDirectory.reading(checkpoint)
             guard let snapshot = try run.current() else { throw RunDirectoryError.corrupt(path: checkpoint.path, reason: "the run has saved no weights yet") }
             file = FileManager.default.fileExists(atPath: snapshot.bestFile.path) ? snapshot.bestFile : snapshot.modelFile
-            if source == nil { source = try run.readConfig().data }
         }
+        let metadata = try SafetensorsFile(contentsOf: file).metadata  // a file that is no checkpoint fails here, first
         guard var source else {
-            throw ConfigurationError("\(checkpoint.path): say which data to evaluate on (a suite or a CSV file)")
+            throw ConfigurationError("\(checkpoint.path): say which data to evaluate it on (--suite or --csv)")
         }
-        let metadata = try SafetensorsFile(contentsOf: file).metadata
         let spec: ModelSpec
         if let specName {
             spec = try ModelSpec.resolve(specName)
@@ -32,11 +32,23 @@ public enum Evaluator {
         source.validationFraction = 0
         if source.tasks == nil, let tasks = metadata["tasks"] { source.tasks = tasks.split(separator: ",").map(String.init) }
         let data = try PreparedData(source)
-        let model = try MultiTaskModel(spec: spec, tasks: data.tasks, seed: 0)
+        // Heads for tasks not evaluated (`--tasks` chose fewer) are left out, with their weights.
+        let model = try MultiTaskModel(spec: spec, tasks: data.tasks, seed: 0, dropUnusedHeads: dropUnusedHeads || specName == nil)
         try model.checkData(data.test, role: "test set")
-        try model.network.load(from: file)
+        let report = try InitCheckpoint.load(file, into: model, strict: false)
+        guard report.missing.isEmpty else {
+            throw CheckpointError(path: file.path, reason: "lacks weights the model needs: \(report.missing.prefix(6).joined(separator: ", "))")
+        }
         let test = model.evaluate(data.test)
-        return RunResults(test: test, bestEpoch: metadata["epoch"].flatMap(Int.init), baselines: nil, deltaM: nil,
-                          summary: TrainingSummary(epochs: 0, steps: 0, bestEpoch: nil, bestValue: nil, stoppedAtStepLimit: false, stoppedEarly: false, interrupted: false, history: []))
+        var results = RunResults(test: test, bestEpoch: metadata["epoch"].flatMap(Int.init), baselines: nil, deltaM: nil,
+                                 summary: TrainingSummary(epochs: 0, steps: 0, bestEpoch: nil, bestValue: nil, stoppedAtStepLimit: false, stoppedEarly: false, interrupted: false, history: []))
+        results.weights = "\(file.path)" + (metadata["epoch"].map { " (epoch \($0)" + (metadata["step"].map { ", step \($0))" } ?? ")") } ?? "")
+        return results
+    }
+
+    /// The data source a run directory was trained on (nil for a file, or a run from code).
+    public static func runDataSource(_ url: URL) throws -> DataSource? {
+        guard RunDirectory.isDirectory(url) else { return nil }
+        return try RunDirectory.reading(url).readConfig().data
     }
 }

@@ -28,6 +28,7 @@ public enum Experiment {
             }
             let run = try directory.map { try RunDirectory.create($0, overwrite: overwrite) }
             if run != nil { config.dataFingerprint = DataFingerprint.of(data) }
+            if config.data != nil && config.data?.tasks == nil { config.data?.tasks = data.tasks.map(\.name) }  // explicit, so --tasks on resume compares
             try run?.writeIdentity(config, spec: model.spec)
             let trainer = try Trainer(model: model, train: data.train, validation: data.validation, config: config.training, run: run)
             try trainer.save()  // step 0: the initial weights
@@ -37,8 +38,10 @@ public enum Experiment {
 
     /// Continues the run in `directory` from its saved files alone: data, tasks, model and
     /// settings come from `config.json` and `model.yaml`. `requested` is the saved config with the
-    /// caller's options applied: it may differ only in `RunConfig.changeableOnResume`; its step
-    /// limit is the new one (nil: to the end). Any other difference is an error naming the field.
+    /// caller's options applied: it may differ only in `RunConfig.changeableOnResume` and in the
+    /// paths of the data files (`RunConfig.relocatable`: moved files, whose contents must match
+    /// the fingerprint); its step limit is the new one (nil: to the end). Any other difference is
+    /// an error naming the field.
     public static func resume(
         directory: URL, requested: RunConfig? = nil, gradientMethod: (any GradientMethod)? = nil,
         onEvent: ((TrainingEvent) -> Void)? = nil, shouldStop: @escaping () -> Bool = { false }
@@ -46,12 +49,14 @@ public enum Experiment {
         let run = try RunDirectory.open(directory)
         let saved = try run.readConfig()
         var config = requested ?? { var c = saved; c.training.maxSteps = nil; return c }()
-        let conflicts = config.differences(from: saved).filter { !RunConfig.changeableOnResume.contains($0.field) }
+        let conflicts = config.differences(from: saved).filter {
+            !RunConfig.changeableOnResume.contains($0.field) && !(RunConfig.relocatable.contains($0.field) && saved.dataFingerprint != nil)
+        }
         guard conflicts.isEmpty else {
             throw ConfigurationError("the run in \(directory.path) was started with other settings; to change them start a new run (or --overwrite this one):\n"
                 + conflicts.map { "  \($0.field): \($0.value) given, the run has \($0.saved)" }.joined(separator: "\n"))
         }
-        guard let source = saved.data else {
+        guard let source = config.data, saved.data != nil else {
             throw ConfigurationError("\(run.config.path): the run was started from code with in-memory data sets; resume it with Trainer.resume(directory:train:validation:tasks:)")
         }
         config.training.threads = config.training.threads ?? saved.training.threads ?? ComputeThreads.count
@@ -69,9 +74,9 @@ public enum Experiment {
                 }
             }
             try trainer.model.checkData(data.test, role: "test set")
-            if config.baselines != saved.baselines {
+            if config.baselines != saved.baselines || config.data != saved.data {
                 var record = try run.readConfig()
-                record.baselines = config.baselines
+                (record.baselines, record.data) = (config.baselines, config.data)  // moved data files: the new paths
                 try RunDirectory.writeJSON(record, to: run.config)
             }
             return try finish(trainer, config: config, data: data, gradientMethod: gradientMethod, onEvent: onEvent, shouldStop: shouldStop)

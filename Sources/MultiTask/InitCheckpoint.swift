@@ -28,6 +28,10 @@ public struct InitCheckpoint: Sendable, Equatable, CustomStringConvertible {
         if strict && (!report.missing.isEmpty || !report.unexpected.isEmpty) {
             throw CheckpointError(path: url.path, reason: "--strict: \(report.description)")
         }
+        let loaded = ParameterSet(tensors.filter { ownSet.contains($0.name) }.map { ($0.name, $0.tensor) })
+        if let name = FiniteCheck.firstNonFinite(loaded) {
+            throw CheckpointError(path: url.path, reason: "'\(name)' holds NaN or infinite values: a model started from it could not train")
+        }
         try model.network.load(from: url, strict: false)
         return report
     }

@@ -31,7 +31,12 @@ public struct DataSource: Sendable, Equatable, Codable {
             throw ConfigurationError("data: unknown suite '\(suite)' (known: \(TaskSuite.names.joined(separator: ", ")))")
         }
         if testCSV != nil && csv == nil { throw ConfigurationError("data: a test CSV needs a training CSV (--csv)") }
-        if dataDirectory != nil && suite == nil { throw ConfigurationError("data: a Fashion-MNIST directory applies to the built-in suites only, not to a CSV") }
+        if let testCSV, let csv, URL(fileURLWithPath: testCSV).standardizedFileURL == URL(fileURLWithPath: csv).standardizedFileURL {
+            throw ConfigurationError("data: the test CSV is the training CSV (\(csv)): test metrics would measure memorisation; give another file, or none for a seeded 20% split")
+        }
+        if dataDirectory != nil && (suite == nil || suite == "synthetic") {
+            throw ConfigurationError("data: a Fashion-MNIST directory applies to the fashion-attributes and multifashion suites only, not to \(suite.map { "the \($0) suite" } ?? "a CSV")")
+        }
         guard validationFraction.isFinite, validationFraction >= 0, validationFraction < 1 else {
             throw ConfigurationError("data: validation fraction must be in [0, 1), got \(validationFraction)")
         }
@@ -71,7 +76,15 @@ public struct PreparedData: Sendable {
         } else if let csv = source.csv {
             let table = try CSVDataset.load(URL(fileURLWithPath: csv))
             if let testCSV = source.testCSV {
-                (train, test) = (table, try CSVDataset.load(URL(fileURLWithPath: testCSV)))
+                var other = try CSVDataset.load(URL(fileURLWithPath: testCSV))
+                guard other.featureNames == table.featureNames else {
+                    throw ConfigurationError("the test CSV \(testCSV) has the feature columns \(PreparedData.list(other.featureNames)), the training CSV \(csv) has \(PreparedData.list(table.featureNames)): they must be the same, in the same order")
+                }
+                guard Set(other.taskNames) == Set(table.taskNames) else {
+                    throw ConfigurationError("the test CSV \(testCSV) has the tasks \(PreparedData.list(other.taskNames)), the training CSV \(csv) has \(PreparedData.list(table.taskNames))")
+                }
+                other = try other.selecting(tasks: table.taskNames)
+                (train, test) = (table, other)
             } else {
                 (train, test) = table.split(validationFraction: 0.2, seed: source.seed ^ 0x7E57)
             }
@@ -90,9 +103,10 @@ public struct PreparedData: Sendable {
 
     /// Given training and test sets: carves a seeded validation split from the training set.
     public init(train: Dataset, test: Dataset, validationFraction: Double, seed: UInt64) throws {
-        guard train.taskNames == test.taskNames else {
-            throw ConfigurationError("train and test sets have different tasks: \(train.taskNames) vs \(test.taskNames)")
+        guard Set(train.taskNames) == Set(test.taskNames) else {
+            throw ConfigurationError("the training set '\(train.name)' has the tasks \(PreparedData.list(train.taskNames)), the test set '\(test.name)' has \(PreparedData.list(test.taskNames))")
         }
+        let test = try test.selecting(tasks: train.taskNames)  // the same order
         if validationFraction > 0 {
             let (fit, held) = train.split(validationFraction: validationFraction, seed: seed)
             (self.train, self.validation) = (fit, held)
@@ -104,3 +118,10 @@ public struct PreparedData: Sendable {
     }
 }
 
+extension PreparedData {
+    /// Names for a message: `a, b, c` (at most eight, then a count).
+    static func list(_ names: [String]?) -> String {
+        guard let names else { return "(none: not a table)" }
+        return names.prefix(8).joined(separator: ", ") + (names.count > 8 ? " and \(names.count - 8) more" : "")
+    }
+}

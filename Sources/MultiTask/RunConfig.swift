@@ -29,11 +29,20 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public func validate() throws {
         try data?.validate()
         try training.validate()
+        if strictInit && initFrom == nil { throw ConfigurationError("--strict applies to a checkpoint to start from (--init), and none is given") }
+        if let data, data.validationFraction == 0 {
+            if training.selection != "loss" { throw ConfigurationError("selection '\(training.selection)' needs a validation split, but the validation fraction is 0") }
+            if let patience = training.patience { throw ConfigurationError("patience \(patience) (early stopping) needs a validation split, but the validation fraction is 0") }
+        }
     }
 
     /// Settings that a resumed run may change: more epochs, a step limit, the thread count
     /// (with a warning) and adding baselines.
     public static let changeableOnResume: Set<String> = ["training.epochs", "training.maxSteps", "training.threads", "baselines", "dataFingerprint"]
+
+    /// Where the data files are: a resumed run may find them elsewhere (a moved folder), as long
+    /// as what they hold is the same (its fingerprint is checked).
+    public static let relocatable: Set<String> = ["data.csv", "data.testCSV", "data.dataDirectory"]
 
     /// The settings (as dotted key paths, e.g. `training.optimizer.learningRate`) whose values
     /// differ between `self` and `saved`, with both values as JSON text.
@@ -54,7 +63,7 @@ public struct RunConfig: Sendable, Equatable, Codable {
         func walk(_ value: Any, _ path: String) {
             if let dictionary = value as? [String: Any] {
                 for (key, inner) in dictionary { walk(inner, path.isEmpty ? key : "\(path).\(key)") }
-            } else if let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) {
+            } else if let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes]) {
                 out[path] = String(decoding: data, as: UTF8.self)
             }
         }

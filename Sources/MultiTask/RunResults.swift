@@ -7,6 +7,8 @@ public struct RunResults: Sendable, Codable {
     public var baselines: Evaluation?
     public var deltaM: DeltaM?
     public var summary: TrainingSummary
+    /// The weights evaluated (file, epoch and step), when they came from a file.
+    public var weights: String?
 
     /// A Markdown table of the test metrics (and baselines and Δm% when present).
     public var markdown: String {
@@ -18,9 +20,9 @@ public struct RunResults: Sendable, Codable {
                 continue
             }
             for metric in task.metrics {
-                var line = "| \(task.task) | \(metric.name) | \(String(format: "%.4f", metric.value)) |"
+                var line = "| \(task.task) | \(metric.name) | \(RunResults.format(metric.value)) |"
                 if let base = baselines?[task.task]?.metric(metric.name) {
-                    line += " \(String(format: "%.4f", base.value)) | \(String(format: "%+.2f", deltaM?.perMetric["\(task.task).\(metric.name)"] ?? .nan)) |"
+                    line += " \(RunResults.format(base.value)) | \(String(format: "%+.2f", deltaM?.perMetric["\(task.task).\(metric.name)"] ?? .nan)) |"
                 }
                 lines.append(line)
             }
@@ -31,5 +33,7 @@ public struct RunResults: Sendable, Codable {
         }
         return lines.joined(separator: "\n")
     }
-}
 
+    /// A metric for a table: four decimals, or "undefined" (AUROC with one class in the labels, say).
+    static func format(_ value: Double) -> String { value.isNaN ? "undefined" : String(format: "%.4f", value) }
+}

@@ -64,6 +64,12 @@ public final class Trainer {
         for task in model.tasks where train.labelledCount(task.name) == 0 {
             throw ConfigurationError("task '\(task.name)' has no labels in the training set '\(train.name)': it cannot be learned")
         }
+        for task in model.tasks where task.kind.isClassification {
+            let classes = Set(train.labels[task.name]!.scalars.filter { !$0.isNaN })
+            guard classes.count >= 2 else {
+                throw ConfigurationError("task '\(task.name)' has a single class (\(classes.first.map { String(Int($0)) } ?? "-")) in the training set '\(train.name)': there is nothing to learn, and its accuracy would read as perfect")
+            }
+        }
         if let validation {
             try model.checkData(validation, role: "validation set")
             guard validation.count > 0 else { throw ConfigurationError("the validation split is empty: raise the validation fraction, or set it to 0 to train without one") }
@@ -93,8 +99,12 @@ public final class Trainer {
             throw RunDirectoryError.corrupt(path: run.spec.path, reason: "the run learns the tasks \(learned.joined(separator: ", ")), but the data gives \(tasks.map(\.name).joined(separator: ", "))")
         }
         if let epochs = changes.epochs, let snapshot = try run.current() {
-            let done = try RunDirectory.readJSON(TrainingState.self, from: snapshot.stateFile).epoch
-            guard epochs >= done else { throw ConfigurationError("epochs \(epochs): the run in \(url.path) has already completed \(done) epochs") }
+            try record.training.validate(tasks: tasks)
+            let saved = try RunDirectory.readJSON(TrainingState.self, from: snapshot.stateFile)
+            let steps = DataLoader(train, batchSize: record.training.batchSize, shuffle: record.training.shuffle,
+                                   dropLast: record.training.dropLast, seed: record.training.seed).batchCount
+            try saved.validate(tasks: tasks.count, stepsPerEpoch: steps, epochs: Swift.max(record.training.epochs, epochs), file: snapshot.stateFile.path)
+            guard epochs >= saved.epoch else { throw ConfigurationError("epochs \(epochs): the run in \(url.path) has already completed \(saved.epoch) epochs") }
         }
         let model = try MultiTaskModel(spec: spec, tasks: tasks, seed: record.training.seed)
         var config = record.training

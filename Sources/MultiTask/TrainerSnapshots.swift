@@ -62,8 +62,15 @@ extension Trainer {
         do { try optimizer.load(optimizerFile.state) } catch {
             throw RunDirectoryError.corrupt(path: snapshot.optimizerFile.path, reason: "\(error) (the run's optimizer is \(config.optimizer.kind))")
         }
-        if saved.bestEpoch != nil, !FileManager.default.fileExists(atPath: snapshot.bestFile.path) {
-            throw RunDirectoryError.corrupt(path: snapshot.bestFile.path, reason: "is missing, but \(Snapshot.state) names best epoch \(saved.bestEpoch!)")
+        if let bestEpoch = saved.bestEpoch {
+            guard FileManager.default.fileExists(atPath: snapshot.bestFile.path) else {
+                throw RunDirectoryError.corrupt(path: snapshot.bestFile.path, reason: "is missing, but \(Snapshot.state) names best epoch \(bestEpoch)")
+            }
+            let (tensors, metadata) = try Safetensors.load(snapshot.bestFile)
+            guard metadata["epoch"] == "\(bestEpoch)" else {
+                throw RunDirectoryError.corrupt(path: snapshot.bestFile.path, reason: "holds epoch \(metadata["epoch"] ?? "?"), but \(Snapshot.state) names best epoch \(bestEpoch)")
+            }
+            try Trainer.requireFinite(ParameterSet(tensors.map { ($0.name, $0.tensor) }), file: snapshot.bestFile.path)
         }
         state = saved
         weighting.state = saved.weighting
@@ -85,7 +92,7 @@ extension Trainer {
     }
 
     static func requireFinite(_ tensors: ParameterSet, file: String) throws {
-        for (name, tensor) in tensors where tensor.scalars.contains(where: { !$0.isFinite }) {
+        if let name = FiniteCheck.firstNonFinite(tensors) {
             throw RunDirectoryError.corrupt(path: file, reason: "'\(name)' holds NaN or infinite values")
         }
     }

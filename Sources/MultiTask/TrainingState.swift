@@ -35,7 +35,8 @@ public struct TrainingState: Sendable, Equatable, Codable {
         }
         try require(epoch >= 0 && stepInEpoch >= 0 && globalStep >= 0, "epoch \(epoch), stepInEpoch \(stepInEpoch) and globalStep \(globalStep) must not be negative")
         try require(stepInEpoch <= stepsPerEpoch, "stepInEpoch \(stepInEpoch) is more than the \(stepsPerEpoch) steps of an epoch")
-        try require(globalStep == epoch * stepsPerEpoch + stepInEpoch,
+        let (product, overflow) = epoch.multipliedReportingOverflow(by: stepsPerEpoch)
+        try require(!overflow && product <= Int.max - stepInEpoch && globalStep == product + stepInEpoch,
                     "globalStep \(globalStep) disagrees with epoch \(epoch) × \(stepsPerEpoch) steps + stepInEpoch \(stepInEpoch)")
         try require(epoch <= epochs, "epoch \(epoch) is beyond the run's \(epochs) epochs")
         try require(history.count == epoch, "has \(history.count) epoch records for \(epoch) epochs")

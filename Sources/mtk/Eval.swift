@@ -11,15 +11,18 @@ struct Eval: ParsableCommand {
     @OptionGroup var data: DataOptions
     @Argument(help: "A run directory (its current best weights, else last; its data by default) or a checkpoint file.") var checkpoint: String
     @Option(help: "Model spec (default: the one stored in the checkpoint).") var model: String?
-    @Option(parsing: .unconditional, help: "Seed of the suite's derived labels (use the training seed) [0].") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Seed of the suite's derived labels [the run's, else 0].") var seed: UInt64?
     @Option(parsing: .unconditional, help: "Threads [all cores, or MTK_THREADS].") var threads: Int?
 
     func run() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        let source = data.isEmpty && seed == nil ? nil : data.apply(to: nil, seed: seed ?? 0)
+        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
+        let url = URL(fileURLWithPath: checkpoint)
+        let base = try Evaluator.runDataSource(url)
+        let source = data.isEmpty && seed == nil ? base : data.apply(to: base, seed: seed)
         let results = try ComputeThreads.with(threads ?? ComputeThreads.processDefault) {
-            try Evaluator.evaluate(checkpoint: URL(fileURLWithPath: checkpoint), spec: model, source: source)
+            try Evaluator.evaluate(checkpoint: url, spec: model, source: source, dropUnusedHeads: model.map { ModelSpec.builtIn[$0] != nil } ?? false)
         }
+        if let weights = results.weights { print("weights: \(weights)") }
         print(results.markdown)
     }
 }

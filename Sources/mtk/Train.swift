@@ -44,6 +44,7 @@ struct Train: ParsableCommand {
             if case .step = event { Interruption.setSaving(true) }
             printer.handle(event)
         }
+        if let output, output.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--output is empty: give the run directory") }
         let results: RunResults
         if resume {
             guard let output else { throw ValidationError("--resume needs --output (the run directory)") }

@@ -96,7 +96,7 @@ import Testing
         #expect(try error("a,task:y:multiclass\n1,\n")?.description.contains("no labels to infer its class count") == true)
         #expect(try error("a,task:y:multiclass\n1,1.5\n")?.description.contains("not a class index") == true)
         #expect(try error("a,task:y,task:y:binary\n1,1,1\n")?.description.contains("already declared by column 2") == true)
-        #expect(try error("a,task:y:regression\n1,abc\n") == .malformedCSV(path: path, line: 2, column: 2, reason: "task 'y': label 'abc' is not a finite number"))
+        #expect(try error("a,task:y:regression\n1,abc\n") == .malformedCSV(path: path, line: 2, column: 2, reason: "task 'y': label 'abc' is not a finite decimal number"))
         let missing = dir.appendingPathComponent("none.csv")
         #expect(dataError { try CSVDataset.load(missing) } == .fileNotFound(path: missing.path))
     }

@@ -160,7 +160,8 @@ struct RunDirectoryTests {
     }
 
     /// Corrupt or inconsistent saved state is an error on resume that names the file.
-    @Test(arguments: ["negative step", "steps disagree", "NaN moment", "files from different saves", "bad pointer", "missing snapshot", "not JSON", "wrong type"])
+    @Test(arguments: ["negative step", "steps disagree", "NaN moment", "files from different saves", "bad pointer", "missing snapshot", "not JSON",
+                      "wrong type", "overflowing epoch", "lost pointer", "NaN best", "best of another epoch"])
     func corruptStateIsAClearError(damage: String) throws {
         let data = try smallData(seed: 11)
         var config = smallConfig(epochs: 2)
@@ -168,7 +169,7 @@ struct RunDirectoryTests {
         config.optimizer.momentum = 0
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        try runUntil(3, data, config, in: dir)
+        try runUntil(9, data, config, in: dir)  // past the first epoch (6 steps): a best epoch exists
         let run = try RunDirectory.reading(dir)
         let snapshot = try #require(try run.current())
         var expectedFile = snapshot.stateFile.path
@@ -181,6 +182,16 @@ struct RunDirectoryTests {
         case "negative step": try editState { $0["stepInEpoch"] = -1 }
         case "steps disagree": try editState { $0["globalStep"] = 2 }
         case "wrong type": try editState { $0["epoch"] = "one" }
+        case "overflowing epoch": try editState { $0["epoch"] = 4_000_000_000_000_000_000 }
+        case "lost pointer":  // progress saved, pointer gone: an error, never a silent restart
+            try FileManager.default.removeItem(at: run.pointer)
+            expectedFile = run.pointer.path
+        case "NaN best", "best of another epoch":
+            let (tensors, metadata) = try Safetensors.load(snapshot.bestFile)
+            let edited = damage == "NaN best" ? tensors.map { ($0.name, $0.name.hasSuffix("bias") ? $0.tensor * Float.nan : $0.tensor) } : tensors.map { ($0.name, $0.tensor) }
+            try FileManager.default.removeItem(at: snapshot.bestFile)  // a hard link: replace, not write through
+            try Safetensors.write(edited, metadata: damage == "NaN best" ? metadata : metadata.merging(["epoch": "7"]) { $1 }, to: snapshot.bestFile)
+            expectedFile = snapshot.bestFile.path
         case "not JSON": try Foundation.Data("{\"epoch\": ".utf8).write(to: snapshot.stateFile)
         case "NaN moment":
             let saved = try OptimizerState.readWithMetadata(from: snapshot.optimizerFile)
@@ -207,6 +218,18 @@ struct RunDirectoryTests {
             let text = "\(error)"
             return error is RunDirectoryError && text.hasPrefix(expectedFile) && !text.contains("NSCocoaErrorDomain") && !text.contains("Code=")
         }
+    }
+
+    /// A lock file that is a symbolic link is never followed (it would truncate its target).
+    @Test func lockFileSymlinkIsRefused() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let precious = dir.appendingPathComponent("precious.txt")
+        try "keep me".write(to: precious, atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("lock").path, withDestinationPath: precious.path)
+        #expect { try RunDirectory.create(dir, overwrite: true) } throws: { "\($0)".contains("it is a symbolic link") }
+        #expect(try String(contentsOf: precious, encoding: .utf8) == "keep me")
     }
 
     /// Two trainings in one process, at the same time, on different thread counts: each equals

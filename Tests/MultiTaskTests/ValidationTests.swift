@@ -167,4 +167,48 @@ struct ValidationTests {
         #expect { try Trainer(model: model, train: train, validation: nil, config: config) }
             throws: { "\($0)".hasPrefix("batch size: a batch of 300 would need") && "\($0)".contains("GiB") }
     }
+
+    /// A classification task with one class in training has nothing to learn and would score a
+    /// perfect accuracy: an error. A metric that is undefined prints as such, not as "nan".
+    @Test func singleClassTasksAndUndefinedMetrics() throws {
+        var data = try smallData()
+        data.train.labels["task2"] = Tensor(data.train.labels["task2"]!.scalars.map { $0.isNaN ? $0 : 0 })
+        #expect {
+            try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 0), train: data.train, validation: nil, config: smallConfig())
+        } throws: { "\($0)".contains("task 'task2' has a single class (0) in the training set") }
+        let evaluation = Evaluation(tasks: [TaskEvaluation(task: "b", loss: 0.5, metrics: [Metric(name: "auroc", value: .nan, higherIsBetter: true)], labelled: 10)])
+        let results = RunResults(test: evaluation, bestEpoch: nil, baselines: nil, deltaM: nil,
+                                 summary: TrainingSummary(epochs: 0, steps: 0, stoppedAtStepLimit: false, stoppedEarly: false, history: []))
+        #expect(results.markdown.contains("| b | auroc | undefined |"))
+    }
+
+    /// A checkpoint with a NaN is refused when a model starts from it, naming the tensor.
+    @Test func nonFiniteInitialCheckpointIsRefused() throws {
+        let data = try smallData()
+        let dir = temporaryDirectory()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 0)
+        var weights = model.network.stateDict()
+        weights["heads.task1.0.bias"] = Tensor([Float.nan])
+        let url = dir.appendingPathComponent("nan.safetensors")
+        try Safetensors.write(weights.map { ($0.name, $0.tensor) }, to: url)
+        #expect { try InitCheckpoint.load(url, into: model, strict: false) } throws: { "\($0)".contains("'heads.task1.0.bias' holds NaN") }
+    }
+
+    /// Options that would be ignored are errors.
+    @Test func optionsThatWouldBeIgnored() {
+        var config = RunConfig()
+        config.strictInit = true
+        #expect { try config.validate() } throws: { "\($0)".contains("--strict applies to a checkpoint to start from") }
+        config = RunConfig()
+        config.data = DataSource()
+        config.data?.suite = "synthetic"
+        config.data?.validationFraction = 0
+        config.training.selection = "y0.mae"
+        #expect { try config.validate() } throws: { "\($0)".contains("needs a validation split") }
+        config.training.selection = "loss"
+        config.data?.dataDirectory = "/tmp"
+        #expect { try config.validate() } throws: { "\($0)".contains("not to the synthetic suite") }
+    }
 }

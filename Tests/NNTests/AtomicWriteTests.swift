@@ -53,14 +53,17 @@ struct AtomicWriteTests {
         #expect(try dir.contents() == ["model.bin"])
     }
 
-    @Test func renameFailureCleansUp() throws {
+    /// A directory, a device or a FIFO at the target is left alone, not replaced (an atomic rename
+    /// over /dev/null would replace the device node), and nothing is left behind.
+    @Test func refusesTargetsThatAreNotFiles() throws {
         let dir = try TemporaryDirectory()
         let target = dir.file("occupied")
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: false)
         try Data([1]).write(to: target.appendingPathComponent("inside"))
-        let error = thrownError { try AtomicWrite.write(Data([9]), to: target) }
-        guard case .failed(let path, let step, _) = error as? AtomicWriteError else { Issue.record("got \(String(describing: error))"); return }
-        #expect(path == target.path && step.contains("rename"))
+        #expect(throws: AtomicWriteError.notAFile(path: target.path, kind: "a directory")) { try AtomicWrite.write(Data([9]), to: target) }
         #expect(try dir.contents() == ["occupied"])
+        #expect(throws: AtomicWriteError.notAFile(path: "/dev/null", kind: "a character device")) { try AtomicWrite.write(Data([9]), to: URL(fileURLWithPath: "/dev/null")) }
+        let fifo = try makeFIFO(in: dir, named: "pipe")
+        #expect(throws: AtomicWriteError.notAFile(path: fifo.path, kind: "a FIFO")) { try AtomicWrite.write(Data([9]), to: fifo) }
     }
 }

@@ -24,6 +24,9 @@ struct TrainCommandTests {
         (["--momentum", "0.9"], "momentum applies to sgd only"),
         (["--suite", "synthetic"], "give a suite or a CSV file, not both"),
         (["--max-steps", "0"], "max-steps must be at least 1"),
+        (["--strict"], "--strict applies to a checkpoint to start from (--init)"),
+        (["--validation-fraction", "0", "--patience", "2"], "patience 2 (early stopping) needs a validation split"),
+        (["-o", ""], "--output is empty"),
     ])
     func badOptionsAreRejectedBeforeWork(options: [String], message: String) throws {
         let fixture = try TabularFixture(rows: 40)
@@ -151,5 +154,56 @@ struct TrainCommandTests {
         let outcome = MTK.outcome(process, log: log)
         #expect(outcome.status == 130 && outcome.output.contains("interrupted: quitting now"), "\(outcome.output)")
         #expect(waited < .seconds(3) && !outcome.output.contains("epoch 1/"))
+    }
+
+    /// A test CSV must have the training CSV's feature columns (by name and order) and tasks;
+    /// task names can never leave the run directory.
+    @Test func tablesThatDoNotFitAreRefusedBeforeWork() throws {
+        let fixture = try TabularFixture(rows: 60)
+        defer { fixture.remove() }
+        let lines = try String(contentsOf: fixture.csv, encoding: .utf8).split(separator: "\n").map(String.init)
+        func table(_ name: String, _ transform: ([String]) -> [String]) throws -> String {
+            let url = fixture.folder.appendingPathComponent(name)
+            try (lines.map { transform($0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)).joined(separator: ",") }.joined(separator: "\n") + "\n")
+                .write(to: url, atomically: true, encoding: .utf8)
+            return url.path
+        }
+        let fewer = try table("fewer.csv") { Array($0[1...]) }
+        let swapped = try table("swapped.csv") { [$0[1], $0[0]] + $0[2...] }
+        let escaping = try table("escaping.csv") { $0[0] == "f0" ? $0.map { $0 == "task:y:regression" ? "task:../../escaped:regression" : $0 } : $0 }
+        for (test, message) in [(fewer, "has the feature columns f1, f2, f3, the training CSV"), (swapped, "has the feature columns f1, f0, f2, f3")] {
+            let outcome = try MTK.run(fixture.train("run", ["--test-csv", test]), in: fixture.folder)
+            #expect(outcome.status != 0 && outcome.output.contains(message) && !outcome.output.contains("Fatal"), "\(outcome.output)")
+        }
+        let outcome = try MTK.run(["train", "--csv", escaping, "--model", fixture.spec.path, "--baselines", "-o", fixture.folder.appendingPathComponent("run").path], in: fixture.folder)
+        #expect(outcome.status != 0 && outcome.output.contains("header 'task:../../escaped:regression': a task name must not start with '.'"), "\(outcome.output)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.folder.deletingLastPathComponent().appendingPathComponent("escaped").path))
+    }
+
+    /// Moved data files: a resume may point at their new place when the contents are the same;
+    /// naming the tasks the run already learns is no conflict. `mtk eval` uses the run's data.
+    @Test func resumeWithMovedDataAndEvalOnTheRunsData() throws {
+        let fixture = try TabularFixture(rows: 200)
+        defer { fixture.remove() }
+        #expect(try MTK.run(fixture.train("run", ["--max-steps", "5"]), in: fixture.folder).status == 0)
+        let moved = fixture.folder.appendingPathComponent("moved.csv")
+        try FileManager.default.moveItem(at: fixture.csv, to: moved)
+        let dir = fixture.folder.appendingPathComponent("run").path
+        let missing = try MTK.run(["train", "--resume", "-o", dir], in: fixture.folder)
+        #expect(missing.status != 0 && missing.output.contains("table.csv"), "\(missing.output)")
+        let resumed = try MTK.run(["train", "--resume", "-o", dir, "--csv", moved.path, "--tasks", "y,c"], in: fixture.folder)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let evaluated = try MTK.run(["eval", dir, "--tasks", "c"], in: fixture.folder)
+        #expect(evaluated.status == 0 && evaluated.output.contains("weights: \(dir)/snapshots/") && evaluated.output.contains("| c | accuracy |"), "\(evaluated.output)")
+        #expect(!evaluated.output.contains("| y |"))
+    }
+
+    /// `mtk doctor` reads negative numbers as values and bounds the work it is asked for.
+    @Test func doctorBoundsItsMeasurement() throws {
+        let folder = FileManager.default.temporaryDirectory
+        for (options, message) in [(["--size", "-5"], "--size must be between 1 and 8192, got -5"), (["--size", "100000"], "got 100000"), (["--seconds", "1e9"], "--seconds must be between 0 and 60")] {
+            let outcome = try MTK.run(["doctor"] + options, in: folder)
+            #expect(outcome.status != 0 && outcome.output.contains(message), "\(outcome.output)")
+        }
     }
 }

@@ -101,7 +101,21 @@ public final class RunDirectory: @unchecked Sendable {
 
     /// The snapshot `current.json` names, or nil when none was saved yet.
     public func current() throws -> Snapshot? {
-        guard FileManager.default.fileExists(atPath: pointer.path) else { return nil }
+        guard FileManager.default.fileExists(atPath: pointer.path) else {
+            // No pointer: before the first save. Snapshots without one mean it was lost.
+            // A folder of a save killed before the switch is incomplete, and the initial weights
+            // (step 0) are made again from config.json: neither counts as progress.
+            let saved = ((try? entries(of: snapshots)) ?? []).filter { name in
+                let folder = snapshots.appendingPathComponent(name)
+                guard Int(name) != nil, Snapshot.files.allSatisfy({ FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }) else { return false }
+                let state = try? RunDirectory.readJSON(TrainingState.self, from: folder.appendingPathComponent(Snapshot.state))
+                return state.map { $0.globalStep > 0 } ?? true
+            }
+            if !saved.isEmpty {
+                throw RunDirectoryError.corrupt(path: pointer.path, reason: "is missing, but \(snapshots.path) holds saved snapshots (\(saved.sorted().joined(separator: ", "))): restore current.json (it names the newest complete one, e.g. {\"sequence\": \(saved.compactMap { Int($0) }.max()!)}) rather than lose them")
+            }
+            return nil
+        }
         let record = try RunDirectory.readJSON(Pointer.self, from: pointer)
         guard record.sequence > 0 else { throw RunDirectoryError.corrupt(path: pointer.path, reason: "snapshot number \(record.sequence) must be positive") }
         let snapshot = Snapshot(url: snapshots.appendingPathComponent(Snapshot.folderName(record.sequence)), sequence: record.sequence)
@@ -208,14 +222,22 @@ public final class RunDirectory: @unchecked Sendable {
         return FileManager.default.fileExists(atPath: url.path, isDirectory: &flag) && flag.boolValue
     }
 
+    /// Creates `url` and any missing parents with `mkdir(2)`, so a failure reads as the
+    /// system's reason for the component that failed.
     static func makeDirectory(_ url: URL) throws {
-        var flag: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &flag) {
-            guard flag.boolValue else { throw RunDirectoryError.io(path: url.path, step: "use it as a directory", reason: "it is a file") }
+        let path = url.standardizedFileURL.path
+        guard !path.isEmpty else { throw RunDirectoryError.io(path: url.path, step: "use it as a directory", reason: "the path is empty") }
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw RunDirectoryError.io(path: path, step: "use it as a directory", reason: "it is \((info.st_mode & S_IFMT) == S_IFREG ? "a file" : FileContents.kind(info.st_mode))")
+            }
             return
         }
-        do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
-            throw RunDirectoryError.io(path: url.path, step: "create the directory", reason: RegularFile.reason(error))
+        let parent = url.standardizedFileURL.deletingLastPathComponent()
+        if parent.path != path { try makeDirectory(parent) }
+        guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+            throw RunDirectoryError.io(path: path, step: "create the directory", reason: String(cString: strerror(errno)))
         }
     }
 
@@ -238,6 +260,8 @@ public struct Snapshot: Sendable, Equatable {
 
     static let model = "last.safetensors", best = "best.safetensors", metrics = "metrics.jsonl"
     static let optimizer = "optimizer.safetensors", state = "state.json"
+    /// The files every complete snapshot has (`best` only once a validation has scored).
+    static let files = [model, optimizer, state, metrics]
 
     /// The weights at this step.
     public var modelFile: URL { url.appendingPathComponent(Snapshot.model) }

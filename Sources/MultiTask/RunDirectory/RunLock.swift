@@ -13,8 +13,16 @@ final class RunLock: @unchecked Sendable {
     /// Takes the lock of `directory` or fails at once, naming the process that holds it.
     init(directory: URL) throws {
         path = directory.appendingPathComponent("lock").path
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw RunDirectoryError.io(path: path, step: "open the lock file", reason: String(cString: strerror(errno))) }
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o644)
+        guard fd >= 0 else {
+            let reason = errno == ELOOP ? "it is a symbolic link (a lock file is never followed)" : String(cString: strerror(errno))
+            throw RunDirectoryError.io(path: path, step: "open the lock file", reason: reason)
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw RunDirectoryError.io(path: path, step: "use the lock file", reason: "it is not a regular file")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
             let owner = RunLock.readOwner(fd)
