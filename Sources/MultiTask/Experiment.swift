@@ -17,7 +17,13 @@ public enum Experiment {
         var config = config
         config.training.threads = config.training.threads ?? ComputeThreads.count
         return try ComputeThreads.with(config.training.threads!) {
-            let model = try MultiTaskModel(spec: spec, tasks: data.tasks, seed: config.training.seed, dropUnusedHeads: dropUnusedHeads)
+            try config.training.validate(tasks: data.tasks)
+            let adjusted = try MultiTaskModel.spec(for: spec, tasks: data.tasks, dropUnusedHeads: dropUnusedHeads)
+            for (set, role) in [(data.train, "training set"), (data.test, "test set")] { try MultiTaskModel.checkInputs(adjusted, set, role: role) }
+            if let problem = try adjusted.batchMemoryProblem(batch: Swift.min(config.training.batchSize, Swift.max(data.train.count, 1))) {
+                throw ConfigurationError("batch size: \(problem)")  // before the weights are allocated
+            }
+            let model = try MultiTaskModel(spec: adjusted, tasks: data.tasks, seed: config.training.seed)
             let unused = spec.heads.map(\.task).filter { name in !data.tasks.contains { $0.name == name } }
             if !unused.isEmpty { onEvent?(.note("model '\(spec.name)': heads for tasks not learned are left out: \(unused.joined(separator: ", "))")) }
             try Trainer.check(model: model, train: data.train, validation: data.validation, config: config.training)

@@ -11,11 +11,20 @@ public final class MultiTaskModel {
     public let network: SharedTrunkNetwork
     public let tasks: [TaskSpec]
 
-    /// Builds the network for `tasks` from `spec`. Heads the spec names for these tasks are used
-    /// (their output width must fit the task), a single linear layer is made for the others, and
-    /// a head for a task that is not learned is an error (a likely typo), unless `dropUnusedHeads`
-    /// (built-in specs, whose heads are templates). Errors name the task.
+    /// Builds the network for `tasks` from `spec` (see `spec(for:tasks:dropUnusedHeads:)`).
     public init(spec: ModelSpec, tasks: [TaskSpec], seed: UInt64, dropUnusedHeads: Bool = false) throws {
+        let adjusted = try MultiTaskModel.spec(for: spec, tasks: tasks, dropUnusedHeads: dropUnusedHeads)
+        self.spec = adjusted
+        self.tasks = tasks
+        self.network = try adjusted.build(seed: seed)
+    }
+
+    /// The spec of the network for `tasks`, checked, before anything is allocated: heads the
+    /// spec names for these tasks are used (their output width must fit the task), a single
+    /// linear layer is made for the others, and a head for a task that is not learned is an
+    /// error (a likely typo), unless `dropUnusedHeads` (built-in specs, whose heads are
+    /// templates). Errors name the task.
+    public static func spec(for spec: ModelSpec, tasks: [TaskSpec], dropUnusedHeads: Bool = false) throws -> ModelSpec {
         guard !tasks.isEmpty else { throw ModelSpecError(source: spec.name, path: "heads", message: "no tasks selected") }
         let unused = spec.heads.map(\.task).filter { name in !tasks.contains { $0.name == name } }
         if !unused.isEmpty && !dropUnusedHeads {
@@ -33,13 +42,16 @@ public final class MultiTaskModel {
         for ((task, shape), spec) in zip(try adjusted.outputShapes(), tasks) where shape != [spec.outputs] {
             throw ModelSpecError(source: adjusted.name, path: "heads.\(task)", message: "outputs \(shape) but the \(spec.kind) task with \(spec.loss) loss needs [\(spec.outputs)]")
         }
-        self.spec = adjusted
-        self.tasks = tasks
-        self.network = try adjusted.build(seed: seed)
+        return adjusted
     }
 
     /// Checks that `dataset`'s examples have the shape the model's input expects.
     public func checkInputs(_ dataset: Dataset, role: String = "data set") throws {
+        try MultiTaskModel.checkInputs(spec, dataset, role: role)
+    }
+
+    /// `checkInputs` for a spec, before a network is built from it.
+    static func checkInputs(_ spec: ModelSpec, _ dataset: Dataset, role: String) throws {
         guard dataset.exampleShape == spec.input else {
             let hint = dataset.exampleShape.reduce(1, *) == spec.input.reduce(1, *)
                 ? " (same size: start the trunk with flatten and set input: \(dataset.exampleShape), or pick a model made for these inputs)" : ""

@@ -206,4 +206,18 @@ struct TrainCommandTests {
             #expect(outcome.status != 0 && outcome.output.contains(message), "\(outcome.output)")
         }
     }
+
+    /// A model whose batch would not fit is refused before its weights are allocated (in well
+    /// under a second, not after minutes of initialisation), and so is one that does not fit the data.
+    @Test func oversizedBatchIsRefusedBeforeAllocating() throws {
+        let fixture = try TabularFixture(rows: 200)
+        defer { fixture.remove() }
+        let wide = fixture.folder.appendingPathComponent("wide.yaml")
+        try "name: wide\ninput: [4]\ntrunk: [{linear: {out: 50000000}}, relu]\nheads: {}\n".write(to: wide, atomically: true, encoding: .utf8)
+        let started = ContinuousClock.now
+        let outcome = try MTK.run(["train", "--csv", fixture.csv.path, "--model", wide.path, "-o", fixture.folder.appendingPathComponent("run").path], in: fixture.folder)
+        #expect(outcome.status != 0 && outcome.output.contains("batch size: a batch of 128 would need") && outcome.output.contains("lower the batch size"), "\(outcome.output)")
+        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(!FileManager.default.fileExists(atPath: fixture.folder.appendingPathComponent("run/config.json").path))
+    }
 }
