@@ -1,4 +1,5 @@
 import Data
+import Foundation
 import Tensors
 
 /// A 64-bit fingerprint of the prepared data (inputs and labels of every split, in order), saved
@@ -21,17 +22,27 @@ enum DataFingerprint {
 
     private static func mix(_ hash: inout UInt64, _ tensor: Tensor) {
         for extent in tensor.shape { mix(&hash, UInt64(extent)) }
-        tensor.withUnsafeBufferPointer { values in
-            var h = hash
-            var i = 0
-            let bits = UnsafeRawBufferPointer(values)
-            while i + 8 <= bits.count {
-                h = step(h, bits.loadUnaligned(fromByteOffset: i, as: UInt64.self))
-                i += 8
-            }
-            while i < bits.count { h = step(h, UInt64(bits[i])); i += 1 }
-            hash = h
+        tensor.withUnsafeBufferPointer { values in mix(&hash, UnsafeRawBufferPointer(values)) }
+    }
+
+    /// The fingerprint of a file's bytes (a snapshot's weights, say), to detect damage on disk.
+    static func of(file: URL) throws -> String {
+        let bytes = try RegularFile.read(file)
+        var hash: UInt64 = 0x1319_8A2E_0370_7344
+        mix(&hash, UInt64(bytes.count))
+        bytes.withUnsafeBytes { mix(&hash, $0) }
+        return String(hash, radix: 16)
+    }
+
+    private static func mix(_ hash: inout UInt64, _ bits: UnsafeRawBufferPointer) {
+        var h = hash
+        var i = 0
+        while i + 8 <= bits.count {
+            h = step(h, bits.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i += 8
         }
+        while i < bits.count { h = step(h, UInt64(bits[i])); i += 1 }
+        hash = h
     }
 
     private static func mix(_ hash: inout UInt64, _ value: UInt64) { hash = step(hash, value) }

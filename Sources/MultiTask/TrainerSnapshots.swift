@@ -20,12 +20,15 @@ extension Trainer {
         let metadata = checkpointMetadata()
         try directory.save { snapshot in
             try model.network.save(to: snapshot.modelFile, metadata: metadata)
+            state.files[Snapshot.model] = try DataFingerprint.of(file: snapshot.modelFile)
             if bestIsCurrent {
                 try snapshot.link(Snapshot.best, to: snapshot.modelFile)
+                state.files[Snapshot.best] = state.files[Snapshot.model]
             } else if let previousBest, state.bestEpoch != nil {
-                try snapshot.link(Snapshot.best, to: previousBest)
+                try snapshot.link(Snapshot.best, to: previousBest)  // its fingerprint is carried over
             }
             try optimizer.state().write(to: snapshot.optimizerFile, metadata: ["step": "\(state.globalStep)"])
+            state.files[Snapshot.optimizer] = try DataFingerprint.of(file: snapshot.optimizerFile)
             try RunDirectory.writeJSON(state, to: snapshot.stateFile)
             try AtomicWrite.write(Foundation.Data(metricsLines().utf8), to: snapshot.metricsFile)
         }
@@ -49,6 +52,12 @@ extension Trainer {
     func restore(_ snapshot: Snapshot) throws {
         let saved = try RunDirectory.readJSON(TrainingState.self, from: snapshot.stateFile)
         try saved.validate(tasks: model.tasks.count, stepsPerEpoch: stepsPerEpoch, epochs: config.epochs, file: snapshot.stateFile.path)
+        for (name, expected) in saved.files.sorted(by: { $0.key < $1.key }) {
+            let file = snapshot.url.appendingPathComponent(name)
+            guard try DataFingerprint.of(file: file) == expected else {
+                throw RunDirectoryError.corrupt(path: file.path, reason: "its contents changed after it was saved (its fingerprint differs from the one in \(Snapshot.state)): the file is damaged")
+            }
+        }
         let weights = try model.network.load(from: snapshot.modelFile)
         guard weights["step"] == "\(saved.globalStep)" else {
             throw RunDirectoryError.corrupt(path: snapshot.modelFile.path, reason: "holds step \(weights["step"] ?? "?"), but \(Snapshot.state) says \(saved.globalStep): the files are from different saves")
