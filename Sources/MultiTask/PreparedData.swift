@@ -99,6 +99,11 @@ public struct PreparedData: Sendable {
             test = try test.selecting(tasks: names)
         }
         try self.init(train: train, test: test, validationFraction: source.validationFraction, seed: source.seed)
+        // Names for messages: the source, then the split ("table/validation"), whatever splitting did.
+        let base = source.suite ?? source.csv.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "data"
+        self.train.name = base + "/train"
+        self.validation?.name = base + "/validation"
+        self.test.name = base + "/test" + (source.testCSV.map { " (\(URL(fileURLWithPath: $0).lastPathComponent))" } ?? "")
     }
 
     /// Given training and test sets: carves a seeded validation split from the training set.
