@@ -88,18 +88,31 @@ struct TrainCommandTests {
     @Test func killedAtRandomPointsResumesExactly() throws {
         let fixture = try TabularFixture(rows: 1500)
         defer { fixture.remove() }
-        let options = ["--epochs", "8", "--batch-size", "8"]  // about a second of training, nine saves
+        // Kills are placed by progress, not by the clock, so the test means the same on a fast
+        // machine and a slow one: after a seeded number (0-24) of the run's progress lines (ten
+        // per epoch, and one per finished epoch) plus 0-29 ms, wherever that lands — loading,
+        // a step, a save.
+        let options = ["--epochs", "10", "--batch-size", "8"]
         #expect(try MTK.run(fixture.train("straight", options), in: fixture.folder).status == 0)
         let dir = fixture.folder.appendingPathComponent("killed")
-        var delays: UInt64 = 12345
+        var generator: UInt64 = 12345
+        func next(_ bound: Int) -> Int {
+            generator = generator &* 6364136223846793005 &+ 1442695040888963407
+            return Int(generator >> 33) % bound
+        }
         var kills = 0, finished = false
         var arguments = fixture.train("killed", options)
-        for _ in 0..<40 where !finished {
-            delays = delays &* 6364136223846793005 &+ 1442695040888963407
-            let milliseconds = 30 + Int(delays >> 33) % 300
+        for _ in 0..<80 where !finished {
+            let (lines, extra) = (next(25), next(30))
             let log = fixture.folder.appendingPathComponent("kill.log")
             let process = try MTK.start(arguments, log: log)
-            Thread.sleep(forTimeInterval: Double(milliseconds) / 1000)
+            let deadline = ContinuousClock.now + .seconds(60)
+            while process.isRunning && ContinuousClock.now < deadline {
+                let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                if text.split(separator: "\n").filter({ $0.hasPrefix("epoch ") }).count >= lines { break }
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+            Thread.sleep(forTimeInterval: Double(extra) / 1000)
             if process.isRunning { kill(process.processIdentifier, SIGKILL); kills += 1 }
             process.waitUntilExit()
             let outcome = MTK.outcome(process, log: log)
