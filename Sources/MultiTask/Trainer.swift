@@ -16,6 +16,8 @@ public final class Trainer {
     /// The run directory (locked while this trainer lives), when the run is saved.
     public let directory: RunDirectory?
     public var gradientMethod: (any GradientMethod)?
+    /// Watch every step (affinity estimators); they never change the run's results.
+    public var observers: [any TrainingObserver] = []
     /// Called after every step and epoch, for progress displays.
     public var onEvent: ((TrainingEvent) -> Void)?
     /// Checked after every step; when it returns true the trainer saves a resumable checkpoint and
@@ -182,10 +184,12 @@ public final class Trainer {
     private func step(_ batch: Batch) throws -> [Double] {
         var taskLosses: [Double] = []
         var perTask: [ParameterSet] = []
+        let index = state.globalStep
+        let wantsGradients = gradientMethod != nil || observers.contains { $0.wantsTaskGradients(atStep: index) }
         var (_, gradients, weightingGradients) = model.network.valueAndGradient(with: weighting.parameters) { leaves in
             let losses = model.losses(batch)
             taskLosses = losses.map { Double($0.scalar) }
-            if gradientMethod != nil {
+            if wantsGradients {
                 // Inside this closure the network's parameters are the graph leaves, so each task's
                 // gradient of the shared trunk comes from this same forward pass.
                 let shared = model.network.trunkParameters()
@@ -196,6 +200,8 @@ public final class Trainer {
         for (task, loss) in zip(model.tasks, taskLosses) where !loss.isFinite {
             throw TrainingError.nonFiniteLoss(task: task.name, epoch: state.epoch + 1, step: state.stepInEpoch + 1, value: loss)
         }
+        let observed = observers.isEmpty ? nil : observedStep(batch, index: index, losses: taskLosses, taskGradients: wantsGradients ? perTask : nil)
+        if let observed { for observer in observers { try observer.beforeUpdate(observed) } }
         if var method = gradientMethod {
             let direction = method.combine(perTask, losses: taskLosses)
             gradientMethod = method
@@ -210,13 +216,38 @@ public final class Trainer {
         let updated = optimizer.step(parameters, gradients: gradients)
         try model.network.update(parameters: updated.filter { !$0.hasPrefix("weighting.") })
         weighting.parameters = updated.with(prefix: "weighting.")
+        if let observed { for observer in observers { try observer.afterUpdate(observed) } }
         return taskLosses
+    }
+
+    /// The step as observers see it (see `TrainingStep`).
+    private func observedStep(_ batch: Batch, index: Int, losses: [Double], taskGradients: [ParameterSet]?) -> TrainingStep {
+        let network = model.network, model = self.model, optimizer = self.optimizer
+        return TrainingStep(
+            epoch: state.epoch, index: index, batch: batch, tasks: model.tasks.map(\.name), losses: losses, taskGradients: taskGradients,
+            shared: network.trunkParameters(), learningRate: optimizer.learningRate,
+            propose: { gradient in
+                var copy = optimizer
+                let current = network.parameters().filter { gradient[$0] != nil }
+                return current - copy.step(current, gradients: gradient)
+            },
+            evaluate: { shared in
+                let buffers = network.buffers()
+                let generators = network.namedModules().compactMap { name, module in (module as? Dropout).map { (name, $0.rng) } }
+                defer {
+                    try? network.load(stateDict: buffers, strict: false)
+                    let modules = Dictionary(uniqueKeysWithValues: network.namedModules())
+                    for (name, rng) in generators { (modules[name] as? Dropout)?.rng = rng }
+                }
+                return try withoutGradients { try network.withParameters(shared) { model.losses(batch).map { Double($0.scalar) } } }
+            })
     }
 
     private func finishEpoch(steps: Int, seconds: Double) throws {
         let means = state.epochLossSums.map { $0 / Double(Swift.max(state.stepInEpoch, 1)) }
         let usedWeights = weighting.weights
         weighting.endEpoch(meanLosses: means)
+        for observer in observers { observer.endEpoch(state.epoch) }
         let evaluation = validation.map { model.evaluate($0) }
         let value = evaluation.map(selectionValue)
         state.epoch += 1

@@ -1,0 +1,46 @@
+/// The averaging TAG uses for sampled affinities: a mean over the samples of each epoch, then a
+/// mean (or, as an option, the sum) of those epoch means. An unfinished last epoch counts with the
+/// samples it has.
+struct EpochMeans {
+    private let size: Int
+    private var sum: [[Double]], count = 0
+    private var epochMeans: [[[Double]]] = []
+    private(set) var steps: [Int] = []
+
+    init(size: Int) {
+        self.size = size
+        sum = Array(repeating: Array(repeating: 0, count: size), count: size)
+    }
+
+    mutating func add(_ sample: [[Double]], step: Int) {
+        for i in 0..<size { for j in 0..<size { sum[i][j] += sample[i][j] } }
+        count += 1
+        steps.append(step)
+    }
+
+    mutating func endEpoch() {
+        guard count > 0 else { return }
+        epochMeans.append(sum.map { $0.map { $0 / Double(count) } })
+        sum = Array(repeating: Array(repeating: 0, count: size), count: size)
+        count = 0
+    }
+
+    /// Mean (or sum) over epochs of the per-epoch means; NaN where nothing was sampled.
+    func result(sumOfEpochs: Bool) -> [[Double]] {
+        var means = epochMeans
+        if count > 0 { means.append(sum.map { $0.map { $0 / Double(count) } }) }
+        guard !means.isEmpty else { return Array(repeating: Array(repeating: .nan, count: size), count: size) }
+        return (0..<size).map { i in
+            (0..<size).map { j in
+                let total = means.reduce(0) { $0 + $1[i][j] }
+                return sumOfEpochs ? total : total / Double(means.count)
+            }
+        }
+    }
+}
+
+/// What every affinity estimator offers once training has run.
+public protocol AffinityEstimator: TrainingObserver {
+    /// The estimator's matrix so far (row = source, column = target).
+    func matrix() -> AffinityMatrix
+}

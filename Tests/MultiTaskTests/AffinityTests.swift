@@ -1,0 +1,160 @@
+import Data
+import Foundation
+import NN
+import Testing
+import Tensors
+@testable import MultiTask
+
+/// The step hook and the affinity estimators: observers never change the run, the proposed
+/// update is the real one, and each estimator matches an independent computation.
+@Suite("Task affinity")
+struct AffinityTests {
+    /// A trunk with BatchNorm and dropout: state the lookahead must leave untouched.
+    static let statefulSpec = try! ModelSpec.parse(yaml: """
+        name: stateful
+        input: [8]
+        trunk: [{linear: {out: 16}}, {batchnorm1d: {}}, tanh, {dropout: {p: 0.2}}, {linear: {out: 12}}, relu]
+        heads: {}
+        """)
+
+    private func config(_ optimizer: String, epochs: Int = 2) -> TrainingConfig {
+        var config = smallConfig(epochs: epochs)
+        config.optimizer.kind = optimizer
+        if optimizer != "sgd" { (config.optimizer.momentum, config.optimizer.learningRate) = (0, 0.01) }
+        config.optimizer.weightDecay = 1e-3
+        return config
+    }
+
+    /// Estimators sampling every step (lookahead forwards, BatchNorm, dropout) leave the trained
+    /// weights, buffers and generators bit-identical to a run without them.
+    @Test(arguments: ["sgd", "adam"])
+    func observersNeverChangeTheRun(optimizer: String) throws {
+        let data = try smallData(seed: 21)
+        func train(observed: Bool) throws -> ParameterSet {
+            let model = try MultiTaskModel(spec: Self.statefulSpec, tasks: data.tasks, seed: 4)
+            let trainer = try Trainer(model: model, train: data.train, validation: data.validation, config: config(optimizer))
+            if observed {
+                var every = TAGLookahead.Settings()
+                every.every = 1
+                trainer.observers = [TAGLookahead(tasks: data.taskNames, settings: every), GradientCosine(tasks: data.taskNames),
+                                     FirstOrderLookahead(tasks: data.taskNames, settings: every)]
+            }
+            try trainer.run()
+            return model.network.stateDict()
+        }
+        #expect(try train(observed: true) == train(observed: false))
+    }
+
+    /// `proposedUpdate` of the step's whole shared gradient is the update the optimizer then
+    /// makes (SGD with momentum and Nesterov, Adam, AdamW; weight decay on).
+    @Test(arguments: ["sgd", "adam", "adamw"])
+    func proposedUpdateIsTheRealStep(optimizer: String) throws {
+        final class Check: TrainingObserver {
+            var predicted: ParameterSet?, worst = 0.0, checked = 0
+            let network: SharedTrunkNetwork
+            init(_ network: SharedTrunkNetwork) { self.network = network }
+            func wantsTaskGradients(atStep index: Int) -> Bool { true }
+            func beforeUpdate(_ step: TrainingStep) throws {
+                let total = step.taskGradients!.dropFirst().reduce(step.taskGradients![0], +)
+                predicted = step.shared - step.proposedUpdate(total)
+            }
+            func afterUpdate(_ step: TrainingStep) throws {
+                let actual = network.trunkParameters()
+                worst = Swift.max(worst, (actual - predicted!).norm / (actual - step.shared).norm)
+                checked += 1
+            }
+        }
+        let data = try smallData(seed: 22)
+        var config = config(optimizer)
+        if optimizer == "sgd" { config.optimizer.nesterov = true }
+        let model = try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 5)
+        let trainer = try Trainer(model: model, train: data.train, validation: nil, config: config)
+        let check = Check(model.network)
+        trainer.observers = [check]
+        try trainer.run()
+        // The summed per-task gradients differ from the combined one by float32 rounding only.
+        #expect(check.checked == 12 && check.worst < 1e-4, "worst relative difference \(check.worst)")
+    }
+
+    /// TAG's Z, first-order Z and cosines at step 0 of plain SGD, against a computation that shares
+    /// no code with the estimators: θ − lr·gᵢ evaluated on a copy of the network.
+    @Test func estimatorsMatchAnIndependentComputation() throws {
+        let data = try smallData(seed: 23)
+        var config = smallConfig(epochs: 1)
+        (config.optimizer.momentum, config.optimizer.learningRate, config.maxSteps, config.shuffle) = (0, 0.1, 1, false)
+        let model = try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 6)
+        let reference = try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 6)
+        let trainer = try Trainer(model: model, train: data.train, validation: nil, config: config)
+        let tag = TAGLookahead(tasks: data.taskNames), firstOrder = FirstOrderLookahead(tasks: data.taskNames), cosine = GradientCosine(tasks: data.taskNames)
+        trainer.observers = [tag, firstOrder, cosine]
+        try trainer.run()
+
+        var batches = DataLoader(data.train, batchSize: 32, shuffle: false, seed: 0).makeIterator()
+        let first = batches.next()
+        let batch = try #require(first)
+        let trunk = reference.network.trunkParameters().names
+        let (losses, gradients) = reference.network.valuesAndGradients(of: trunk) { reference.losses(batch) }
+        let before = losses.map { Double($0.scalar) }
+        let original = reference.network.trunkParameters()
+        for i in 0..<3 {
+            try reference.network.update(parameters: original - gradients[i] * 0.1)
+            let after = withoutGradients { reference.losses(batch).map { Double($0.scalar) } }
+            try reference.network.update(parameters: original)
+            for j in 0..<3 {
+                let z = 1 - after[j] / before[j]
+                // Z is one minus a ratio of nearby losses: compare absolutely. Both sides evaluate
+                // the same float32 network; the gradients differ by summation order only.
+                #expect(Swift.abs(tag.matrix().values[i][j] - z) < 1e-5, "tag \(i)→\(j)")
+                let first = (gradients[i] * 0.1).dot(gradients[j]) / before[j]
+                #expect(Swift.abs(firstOrder.matrix().values[i][j] - first) < 1e-5 * Swift.max(1, Swift.abs(first)), "first-order \(i)→\(j)")
+                #expect(Swift.abs(cosine.matrix().values[i][j] - gradients[i].cosine(gradients[j])) < 1e-6, "cosine \(i)↔\(j)")
+            }
+        }
+        #expect(tag.matrix().steps == [0] && cosine.matrix().values[1][1] == 1)
+    }
+
+    /// The first-order estimate approaches TAG's exact lookahead as the step shrinks.
+    @Test func firstOrderApproachesTheLookahead() throws {
+        let data = try smallData(seed: 24)
+        var config = smallConfig(epochs: 1)
+        (config.optimizer.momentum, config.optimizer.learningRate) = (0, 1e-3)
+        let trainer = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 7), train: data.train, validation: nil, config: config)
+        var every = TAGLookahead.Settings()
+        every.every = 2
+        let tag = TAGLookahead(tasks: data.taskNames, settings: every), firstOrder = FirstOrderLookahead(tasks: data.taskNames, settings: every)
+        trainer.observers = [tag, firstOrder]
+        try trainer.run()
+        let exact = tag.matrix().values.flatMap { $0 }, approximate = firstOrder.matrix().values.flatMap { $0 }
+        let scale = exact.map(Swift.abs).max()!
+        #expect(zip(exact, approximate).allSatisfy { Swift.abs($0 - $1) < 0.02 * scale }, "\(exact) vs \(approximate)")
+        #expect(tag.matrix().steps == [0, 2, 4])
+    }
+
+    /// Orientation, files and the published TAG matrices (onto row from column).
+    @Test func matricesReadAndWriteBothOrientations() throws {
+        let matrix = AffinityMatrix(tasks: ["a", "b", "c"], values: [[1, 0.5, -0.25], [0.1, 1, 0], [2, 3, 1]], method: "tag")
+        #expect(matrix.value(from: "a", to: "b") == 0.5 && matrix.transposed().value(from: "a", to: "b") == 0.5)
+        #expect(matrix.transposed().values[1][0] == 0.5 && matrix.transposed().transposed() == matrix)
+        let parsed = try AffinityMatrix.parse(csv: matrix.transposed().csv, method: "tag", source: "m.csv")
+        #expect(parsed.values == matrix.transposed().values && parsed.orientation == .targetFromSource)
+        #expect { try AffinityMatrix.parse(csv: "a,b\nb,1\n", method: "x", source: "m.csv") } throws: { "\($0)".contains("first header cell must be 'source\\target'") }
+        #expect { try AffinityMatrix.parse(csv: "source\\target,a,b\na,1,x\nb,1,1\n", method: "x", source: "m.csv") } throws: { "\($0)".contains("line 2, column 3: 'x' is not a number") }
+        let dir = temporaryDirectory()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try matrix.writeJSON(to: dir.appendingPathComponent("a.json"))
+        #expect(try AffinityMatrix.readJSON(from: dir.appendingPathComponent("a.json")) == matrix)
+
+        // TAG's published Taskonomy matrix: M[a][b] = affinity onto a from b.
+        let published = try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures/tag/matrices.json"))) as! [String: [String: [String: Double]]]
+        let table = published["taskonomy_tag"]!
+        let tasks = table.keys.sorted()
+        let onto = AffinityMatrix(tasks: tasks, values: tasks.map { a in tasks.map { b in table[a]![b]! } }, method: "tag", orientation: .targetFromSource)
+        #expect(onto.value(from: "depth_l", to: "ss_l") == table["ss_l"]!["depth_l"] && onto.transposed().value(from: "depth_l", to: "ss_l") == table["ss_l"]!["depth_l"])
+    }
+}
+
+extension PreparedData {
+    var taskNames: [String] { tasks.map(\.name) }
+}
