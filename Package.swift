@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "MultiTask", dependencies: ["Tensors", "Files", "NN", "Optimizers", "Data"], swiftSettings: optimize),
         .executableTarget(
             name: "mtk",
-            dependencies: ["Tensors", "NN", "Optimizers", "Data", "MultiTask", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Tensors", "Files", "NN", "Optimizers", "Data", "MultiTask", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),

@@ -12,7 +12,7 @@ public enum Experiment {
     /// spec with heads for tasks that are not learned (a built-in spec's), which are then dropped.
     public static func start(
         _ config: RunConfig, spec: ModelSpec, data: PreparedData, directory: URL?, overwrite: Bool = false, dropUnusedHeads: Bool = false,
-        gradientMethod: (any GradientMethod)? = nil, onEvent: ((TrainingEvent) -> Void)? = nil, shouldStop: @escaping () -> Bool = { false }
+        gradientMethod: (any GradientMethod)? = nil, observers: [any TrainingObserver] = [], onEvent: ((TrainingEvent) -> Void)? = nil, shouldStop: @escaping () -> Bool = { false }
     ) throws -> RunResults {
         var config = config
         config.training.threads = config.training.threads ?? ComputeThreads.count
@@ -38,6 +38,7 @@ public enum Experiment {
             try run?.writeIdentity(config, spec: model.spec)
             let trainer = try Trainer(model: model, train: data.train, validation: data.validation, config: config.training, run: run)
             try trainer.save()  // step 0: the initial weights
+            trainer.observers = observers
             return try finish(trainer, config: config, data: data, gradientMethod: gradientMethod, onEvent: onEvent, shouldStop: shouldStop)
         }
     }

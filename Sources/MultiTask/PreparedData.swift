@@ -17,8 +17,25 @@ public struct DataSource: Sendable, Equatable, Codable {
     /// A directory with the Fashion-MNIST files, instead of the Debian package's.
     public var dataDirectory: String?
     public var seed: UInt64 = 0
+    /// Standardise each CSV feature column with the training split's mean and deviation (the
+    /// default); false takes the features as they are.
+    public var normalizeFeatures = true
 
     public init() {}
+
+    private enum CodingKeys: String, CodingKey { case suite, csv, testCSV, tasks, validationFraction, dataDirectory, seed, normalizeFeatures }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        suite = try c.decodeIfPresent(String.self, forKey: .suite)
+        csv = try c.decodeIfPresent(String.self, forKey: .csv)
+        testCSV = try c.decodeIfPresent(String.self, forKey: .testCSV)
+        tasks = try c.decodeIfPresent([String].self, forKey: .tasks)
+        validationFraction = try c.decode(Double.self, forKey: .validationFraction)
+        dataDirectory = try c.decodeIfPresent(String.self, forKey: .dataDirectory)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        normalizeFeatures = try c.decodeIfPresent(Bool.self, forKey: .normalizeFeatures) ?? true  // runs saved before the option
+    }
 
     /// Checks the choice before anything is loaded: one source, sensible fraction and task list.
     public func validate() throws {
@@ -34,6 +51,7 @@ public struct DataSource: Sendable, Equatable, Codable {
         if let testCSV, let csv, URL(fileURLWithPath: testCSV).standardizedFileURL == URL(fileURLWithPath: csv).standardizedFileURL {
             throw ConfigurationError("data: the test CSV is the training CSV (\(csv)): test metrics would measure memorisation; give another file, or none for a seeded 20% split")
         }
+        if !normalizeFeatures && csv == nil { throw ConfigurationError("data: raw features (no normalisation) apply to a CSV, whose features are standardised by default; a suite's inputs are prepared by the suite") }
         if dataDirectory != nil && (suite == nil || suite == "synthetic") {
             throw ConfigurationError("data: a Fashion-MNIST directory applies to the fashion-attributes and multifashion suites only, not to \(suite.map { "the \($0) suite" } ?? "a CSV")")
         }
@@ -88,9 +106,11 @@ public struct PreparedData: Sendable {
             } else {
                 (train, test) = table.split(validationFraction: 0.2, seed: source.seed ^ 0x7E57)
             }
-            let normalization = Normalization.fit(train.inputs, perFeature: true)
-            train.inputs = normalization.apply(train.inputs)
-            test.inputs = normalization.apply(test.inputs)
+            if source.normalizeFeatures {
+                let normalization = Normalization.fit(train.inputs, perFeature: true)
+                train.inputs = normalization.apply(train.inputs)
+                test.inputs = normalization.apply(test.inputs)
+            }
         } else {
             throw ConfigurationError("no data: give a suite (\(TaskSuite.names.joined(separator: ", "))) or a CSV file")
         }

@@ -10,40 +10,13 @@ struct Train: ParsableCommand {
         abstract: "Train a multi-task network (trunk + one head per task).",
         discussion: "Defaults are given in brackets. With --resume every setting comes from the run directory; options given with it must agree with the saved run, except --epochs and --max-steps (which extend it), --threads (allowed, with a warning) and --baselines.")
 
-    @OptionGroup var data: DataOptions
-    @Option(help: "Model: reference-mlp, reference-cnn [default] or a spec YAML file (heads for other tasks are added).") var model: String?
-    @Option(help: "Optimizer: sgd, adam [default], adamw.") var optimizer: String?
-    @Option(parsing: .unconditional, help: "Learning rate [0.001].") var lr: Float?
-    @Option(parsing: .unconditional, help: "SGD momentum, in [0, 1) [0].") var momentum: Float?
-    @Flag(help: "Nesterov momentum (SGD).") var nesterov = false
-    @Option(parsing: .unconditional, help: "Weight decay [0].") var weightDecay: Float?
-    @Option(help: "Schedule: constant [default], step, cosine, warmup-cosine.") var schedule: String?
-    @Option(help: "Loss weighting: equal [default], static:w1,w2,..., uw, dwa[:T], rlw.") var weighting: String?
-    @Option(parsing: .unconditional, help: "Clip the global gradient norm to this positive value.") var clip: Float?
-    @Option(parsing: .unconditional, help: "Epochs [10]; on --resume, the new total.") var epochs: Int?
-    @Option(parsing: .unconditional, help: "Batch size [128].") var batchSize: Int?
-    @Option(parsing: .unconditional, help: "Random seed (data order, initialisation, splits) [0].") var seed: UInt64?
-    @Option(parsing: .unconditional, help: "Threads [all cores, or MTK_THREADS].") var threads: Int?
-    @Option(name: .shortAndLong, help: "Run directory (config, snapshots, metrics.jsonl, results.json).") var output: String?
-    @Option(name: .customLong("init"), help: "Initialise from a safetensors checkpoint (ours or PyTorch's; matching keys).") var initFrom: String?
-    @Flag(help: "With --init: every model tensor must be in the checkpoint, and nothing else.") var strict = false
+    @OptionGroup var options: TrainingOptions
     @Flag(help: "Continue the run in --output exactly where it stopped.") var resume = false
-    @Flag(help: "Replace the run in --output (its files only).") var overwrite = false
-    @Flag(help: "Keep the data order fixed (no shuffling).") var noShuffle = false
-    @Option(parsing: .unconditional, help: "Stop (resumably) after this many steps in all.") var maxSteps: Int?
-    @Option(parsing: .unconditional, help: "Early stopping patience in epochs.") var patience: Int?
-    @Option(help: "Model selection on validation: loss [default] or TASK.METRIC (TASK.loss too).") var selection: String?
     @Flag(help: "Also train one single-task model per task and report Δm%.") var baselines = false
 
     func run() throws {
-        Interruption.install(
-            onFirst: { FileHandle.standardError.write(Data("\ninterrupt: finishing this step and saving a resumable checkpoint (press again to quit now)\n".utf8)) },
-            onExit: { _ in FileHandle.standardError.write(Data("\ninterrupted: quitting now\n".utf8)) })
-        let printer = ProgressPrinter()
-        let onEvent: (TrainingEvent) -> Void = { event in
-            if case .step = event { Interruption.setSaving(true) }
-            printer.handle(event)
-        }
+        let onEvent = TrainingOptions.progressAndSignals()
+        let (output, overwrite, threads) = (options.output, options.overwrite, options.threads)
         if let output, output.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--output is empty: give the run directory") }
         let results: RunResults
         if resume {
@@ -60,12 +33,7 @@ struct Train: ParsableCommand {
             }
             results = try Experiment.resume(directory: directory, requested: requested, onEvent: onEvent, shouldStop: { Interruption.requested })
         } else {
-            let config = apply(to: RunConfig())
-            try config.validate()
-            let spec = try ModelSpec.resolve(config.model ?? "reference-cnn")
-            let prepared = try PreparedData(config.data!)
-            results = try Experiment.start(config, spec: spec, data: prepared, directory: output.map { URL(fileURLWithPath: $0) }, overwrite: overwrite,
-                                           dropUnusedHeads: ModelSpec.builtIn[config.model ?? ""] != nil, onEvent: onEvent, shouldStop: { Interruption.requested })
+            results = try options.start(apply(to: RunConfig()), onEvent: onEvent)
         }
         if results.summary.resumable {
             print("stopped after \(results.summary.steps) steps" + (output.map { "; continue with: mtk train --resume --output \($0)" } ?? " (no --output, so nothing was saved)"))
@@ -74,32 +42,9 @@ struct Train: ParsableCommand {
         print(results.markdown)
     }
 
-    /// The given options applied to `base`: the defaults for a new run, the saved run on resume.
+    /// The options applied to `base`, with --baselines.
     private func apply(to base: RunConfig) -> RunConfig {
-        var config = base
-        var training = config.training
-        config.data = data.isEmpty && seed == nil && base.data != nil ? base.data : data.apply(to: base.data, seed: seed)
-        if let model { config.model = ModelSpec.builtIn[model] != nil ? model : URL(fileURLWithPath: model).standardizedFileURL.path }
-        if base.model == nil && config.model == nil { config.model = "reference-cnn" }
-        if let optimizer { training.optimizer.kind = optimizer }
-        if let lr { training.optimizer.learningRate = lr }
-        if let momentum { training.optimizer.momentum = momentum }
-        if nesterov { training.optimizer.nesterov = true }
-        if let weightDecay { training.optimizer.weightDecay = weightDecay }
-        if let schedule { training.schedule.kind = schedule }
-        if let weighting { training.weighting = weighting }
-        if let clip { training.gradientClip = clip }
-        if let epochs { training.epochs = epochs }
-        if let batchSize { training.batchSize = batchSize }
-        if let seed { training.seed = seed }
-        if let threads { training.threads = threads }
-        if noShuffle { training.shuffle = false }
-        if let maxSteps { training.maxSteps = maxSteps }
-        if let patience { training.patience = patience }
-        if let selection { training.selection = selection }
-        config.training = training
-        if let initFrom { config.initFrom = URL(fileURLWithPath: initFrom).standardizedFileURL.path }
-        if strict { config.strictInit = true }
+        var config = options.apply(to: base)
         if baselines { config.baselines = true }
         return config
     }

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Files
+import MultiTask
+import NN
+
+/// `mtk affinity`: train once and measure how tasks affect each other, by every chosen method.
+struct Affinity: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure task affinity during one training run: TAG lookahead, its first-order form, gradient cosine.",
+        discussion: "Takes every option of mtk train. Matrices are rows = source task, columns = target task: the effect of the row task's update on the column task. With -o, each is written to DIR/affinity/METHOD.json and .csv.")
+
+    @OptionGroup var options: TrainingOptions
+    @Option(help: "Comma-separated methods: tag, first-order, cosine.") var method = "tag,first-order,cosine"
+    @Option(parsing: .unconditional, help: "Sample every K steps [10 for tag and first-order, 1 for cosine].") var every: Int?
+    @Flag(help: "Divide TAG's and first-order values by the learning rate (TAG's option).") var divideByLr = false
+    @Flag(help: "Sum the per-epoch means instead of averaging them (TAG's option).") var sumOfEpochMeans = false
+    @Flag(help: "Gradient cosine over weight matrices only (rank ≥ 2), as TAG's code.") var matricesOnly = false
+
+    func run() throws {
+        let methods = method.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let known = ["tag", "first-order", "cosine"]
+        if let unknown = methods.first(where: { !known.contains($0) }) { throw ValidationError("--method: unknown method '\(unknown)' (known: \(known.joined(separator: ", ")))") }
+        if let every, every < 1 { throw ValidationError("--every must be at least 1, got \(every)") }
+        let config = options.apply(to: RunConfig())
+        try config.validate()
+        if let tasks = config.data?.tasks, tasks.count < 2 { throw ValidationError("--tasks: affinity needs at least two tasks, got \(tasks.joined(separator: ", "))") }
+        var lookahead = TAGLookahead.Settings()
+        (lookahead.every, lookahead.divideByLearningRate, lookahead.sumOfEpochMeans) = (every ?? 10, divideByLr, sumOfEpochMeans)
+        var cosine = GradientCosine.Settings()
+        (cosine.every, cosine.matricesOnly) = (every ?? 1, matricesOnly)
+        let prepared = try PreparedData(config.data!)
+        let tasks = prepared.tasks.map(\.name)
+        guard tasks.count >= 2 else { throw ValidationError("affinity needs at least two tasks; the data has \(tasks.joined(separator: ", "))") }
+        let estimators: [any AffinityEstimator] = Array(Set(methods)).sorted().map { name in
+            switch name {
+            case "tag": TAGLookahead(tasks: tasks, settings: lookahead)
+            case "first-order": FirstOrderLookahead(tasks: tasks, settings: lookahead)
+            default: GradientCosine(tasks: tasks, settings: cosine)
+            }
+        }
+        let results = try options.start(config, prepared: prepared, observers: estimators, onEvent: TrainingOptions.progressAndSignals())
+        if results.summary.resumable {
+            print("stopped after \(results.summary.steps) steps: the matrices cover the steps trained so far (an affinity run is not resumed)")
+        }
+        let colour = isatty(1) != 0
+        for estimator in estimators {
+            let matrix = estimator.matrix()
+            print(matrix.table(colour: colour))
+            print("sampled at \(matrix.steps.count) steps, \(String(format: "%.1f", matrix.seconds)) s\n")
+            if let output = options.output {
+                let folder = URL(fileURLWithPath: output).appendingPathComponent("affinity")
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                try matrix.writeJSON(to: folder.appendingPathComponent("\(matrix.method).json"))
+                try AtomicWrite.write(Data(matrix.csv.utf8), to: folder.appendingPathComponent("\(matrix.method).csv"))
+            }
+        }
+    }
+}
