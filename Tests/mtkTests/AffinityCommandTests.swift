@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+/// `mtk affinity` as a user meets it.
+@Suite("mtk affinity")
+struct AffinityCommandTests {
+    @Test(arguments: [(["--tasks", "y"], "affinity needs at least two tasks"), (["--method", "tag,fisherx"], "unknown method 'fisherx'"),
+                      (["--every", "0"], "--every must be at least 1, got 0")])
+    func badRequestsAreRefusedBeforeTraining(options: [String], message: String) throws {
+        let fixture = try TabularFixture(rows: 60)
+        defer { fixture.remove() }
+        var arguments = fixture.train("run", options)
+        arguments[0] = "affinity"
+        let outcome = try MTK.run(arguments, in: fixture.folder)
+        #expect(outcome.status != 0 && outcome.output.contains(message) && !outcome.output.contains("epoch 1"), "\(outcome.output)")
+    }
+
+    /// One run, three matrices, each written as JSON and CSV with its orientation.
+    @Test func writesEveryMatrix() throws {
+        let fixture = try TabularFixture(rows: 200)
+        defer { fixture.remove() }
+        var arguments = fixture.train("run", ["--epochs", "1", "--every", "3"])
+        arguments[0] = "affinity"
+        let outcome = try MTK.run(arguments, in: fixture.folder)
+        #expect(outcome.status == 0 && outcome.output.contains("tag: row = source, column = target"), "\(outcome.output)")
+        for method in ["tag", "first-order", "cosine"] {
+            let folder = fixture.folder.appendingPathComponent("run/affinity")
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("\(method).json"))) as? [String: Any]
+            #expect(json?["tasks"] as? [String] == ["y", "c"] && json?["orientation"] as? String == "row-source-column-target", "\(method)")
+            #expect((json?["steps"] as? [Int])?.first == 0)
+            let csv = try String(contentsOf: folder.appendingPathComponent("\(method).csv"), encoding: .utf8)
+            #expect(csv.hasPrefix("source\\target,y,c\n"), "\(csv)")
+        }
+    }
+}
