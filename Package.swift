@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Files", "Tensors", "TestSupport"]),
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "Tensors", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensors", "CZlib", "TestSupport"]),
-        .testTarget(name: "MultiTaskTests", dependencies: ["MultiTask", "Files", "Data", "NN", "Optimizers", "Tensors"]),
+        .testTarget(name: "MultiTaskTests", dependencies: ["MultiTask", "Files", "Data", "NN", "Optimizers", "Tensors", "TestSupport"]),
         .testTarget(name: "mtkTests", dependencies: ["mtk"]),
     ]
 )
