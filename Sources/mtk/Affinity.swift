@@ -16,6 +16,7 @@ struct Affinity: ParsableCommand {
     @Flag(help: "Divide TAG's and first-order values by the learning rate (TAG's option).") var divideByLr = false
     @Flag(help: "Sum the per-epoch means instead of averaging them (TAG's option).") var sumOfEpochMeans = false
     @Flag(help: "Gradient cosine over weight matrices only (rank ≥ 2), as TAG's code.") var matricesOnly = false
+    @Option(help: "TAG from groups of source tasks, e.g. 'class+upper,footwear+footwear_noisy': each group's update on every task.") var groups: String?
 
     func run() throws {
         let methods = method.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -39,11 +40,25 @@ struct Affinity: ParsableCommand {
             default: GradientCosine(tasks: tasks, settings: cosine)
             }
         }
-        let results = try options.start(config, prepared: prepared, observers: estimators, onEvent: TrainingOptions.progressAndSignals())
+        let groupEstimator = try groups.map { text in
+            try TAGGroupLookahead(tasks: tasks, groups: text.split(separator: ",").map { $0.split(separator: "+").map { $0.trimmingCharacters(in: .whitespaces) } },
+                                  settings: lookahead)
+        }
+        let results = try options.start(config, prepared: prepared, observers: estimators + (groupEstimator.map { [$0] } ?? []),
+                                        onEvent: TrainingOptions.progressAndSignals())
         if results.summary.resumable {
             print("stopped after \(results.summary.steps) steps: the matrices cover the steps trained so far (an affinity run is not resumed)")
         }
         let colour = isatty(1) != 0
+        if let groupEstimator {
+            print("tag groups: row = source group, column = target task; 'members' = the mean over the group's own tasks")
+            let values = groupEstimator.values(), scores = groupEstimator.memberScores()
+            for (g, group) in groupEstimator.groups.enumerated() {
+                print(group.joined(separator: "+") + ": " + zip(tasks, values[g]).map { "\($0) \(String(format: "%.4f", $1))" }.joined(separator: "  ")
+                      + "  | members \(String(format: "%.4f", scores[g]))")
+            }
+            print("")
+        }
         for estimator in estimators {
             let matrix = estimator.matrix()
             print(matrix.table(colour: colour))

@@ -204,3 +204,25 @@ struct AffinityRelatednessTests {
         }
     }
 }
+
+/// TAG's higher-order form: a group of one is the pairwise lookahead, and a group's update is
+/// the optimizer's for the summed gradient.
+@Suite("TAG group lookahead")
+struct TAGGroupTests {
+    @Test func singletonGroupsEqualThePairwiseLookaheadAndGroupsAreChecked() throws {
+        let data = try smallData(seed: 25)
+        var config = smallConfig(epochs: 1)
+        config.optimizer.momentum = 0.9
+        let trainer = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 8), train: data.train, validation: nil, config: config)
+        let names = data.taskNames
+        let pairwise = TAGLookahead(tasks: names)
+        let groups = try TAGGroupLookahead(tasks: names, groups: [[names[0]], [names[1]], [names[2]], [names[0], names[2]]])
+        trainer.observers = [pairwise, groups]
+        try trainer.run()
+        let v = groups.values(), z = pairwise.matrix().values
+        for i in 0..<3 { #expect(v[i] == z[i], "group of \(names[i]) alone") }
+        #expect(v[3].allSatisfy(\.isFinite) && v[3] != v[0] && groups.memberScores().count == 4)
+        #expect { try TAGGroupLookahead(tasks: names, groups: [["task0", "nope"]]) } throws: { "\($0)".contains("unknown task 'nope'") }
+        #expect { try TAGGroupLookahead(tasks: names, groups: [[]]) } throws: { "\($0)".contains("non-empty") }
+    }
+}
