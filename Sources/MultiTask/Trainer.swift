@@ -172,6 +172,7 @@ public final class Trainer {
             state.finished = true
             try save()
         }
+        for observer in observers { try observer.trainingFinished(model: model, train: train) }
         return summary(stoppedAtStepLimit: false)
     }
 

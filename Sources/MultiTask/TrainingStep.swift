@@ -53,9 +53,13 @@ public protocol TrainingObserver: AnyObject {
     func afterUpdate(_ step: TrainingStep) throws
     /// Called when epoch `epoch` (0-based) has finished.
     func endEpoch(_ epoch: Int)
+    /// Called once when training has run to its end (not at a resumable stop), with the trained
+    /// model and its training set: for measurements of the finished network.
+    func trainingFinished(model: MultiTaskModel, train: Dataset) throws
 }
 
 extension TrainingObserver {
     public func afterUpdate(_ step: TrainingStep) throws {}
     public func endEpoch(_ epoch: Int) {}
+    public func trainingFinished(model: MultiTaskModel, train: Dataset) throws {}
 }

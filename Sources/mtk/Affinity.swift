@@ -11,16 +11,18 @@ struct Affinity: ParsableCommand {
         discussion: "Takes every option of mtk train. Matrices are rows = source task, columns = target task: the effect of the row task's update on the column task. With -o, each is written to DIR/affinity/METHOD.json and .csv.")
 
     @OptionGroup var options: TrainingOptions
-    @Option(help: "Comma-separated methods: tag, first-order, cosine.") var method = "tag,first-order,cosine"
+    @Option(help: "Comma-separated methods: tag, first-order, cosine, fisher.") var method = "tag,first-order,cosine"
     @Option(parsing: .unconditional, help: "Sample every K steps [10 for tag and first-order, 1 for cosine].") var every: Int?
     @Flag(help: "Divide TAG's and first-order values by the learning rate (TAG's option).") var divideByLr = false
     @Flag(help: "Sum the per-epoch means instead of averaging them (TAG's option).") var sumOfEpochMeans = false
     @Flag(help: "Gradient cosine over weight matrices only (rank ≥ 2), as TAG's code.") var matricesOnly = false
+    @Option(parsing: .unconditional, help: "Fisher: examples of the training set to average over [500].") var fisherExamples = 500
+    @Flag(help: "Fisher: use the data's labels (empirical Fisher) instead of labels drawn from the model.") var fisherEmpirical = false
     @Option(help: "TAG from groups of source tasks, e.g. 'class+upper,footwear+footwear_noisy': each group's update on every task.") var groups: String?
 
     func run() throws {
         let methods = method.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        let known = ["tag", "first-order", "cosine"]
+        let known = ["tag", "first-order", "cosine", "fisher"]
         if let unknown = methods.first(where: { !known.contains($0) }) { throw ValidationError("--method: unknown method '\(unknown)' (known: \(known.joined(separator: ", ")))") }
         if let every, every < 1 { throw ValidationError("--every must be at least 1, got \(every)") }
         let config = options.apply(to: RunConfig())
@@ -30,6 +32,9 @@ struct Affinity: ParsableCommand {
         (lookahead.every, lookahead.divideByLearningRate, lookahead.sumOfEpochMeans) = (every ?? 10, divideByLr, sumOfEpochMeans)
         var cosine = GradientCosine.Settings()
         (cosine.every, cosine.matricesOnly) = (every ?? 1, matricesOnly)
+        if fisherExamples < 1 { throw ValidationError("--fisher-examples must be at least 1, got \(fisherExamples)") }
+        var fisher = FisherEmbedding.Settings()
+        (fisher.examples, fisher.empirical, fisher.seed) = (fisherExamples, fisherEmpirical, config.training.seed)
         let prepared = try PreparedData(config.data!)
         let tasks = prepared.tasks.map(\.name)
         guard tasks.count >= 2 else { throw ValidationError("affinity needs at least two tasks; the data has \(tasks.joined(separator: ", "))") }
@@ -37,6 +42,7 @@ struct Affinity: ParsableCommand {
             switch name {
             case "tag": TAGLookahead(tasks: tasks, settings: lookahead)
             case "first-order": FirstOrderLookahead(tasks: tasks, settings: lookahead)
+            case "fisher": FisherAffinity(tasks: tasks, settings: fisher)
             default: GradientCosine(tasks: tasks, settings: cosine)
             }
         }
@@ -62,7 +68,7 @@ struct Affinity: ParsableCommand {
         for estimator in estimators {
             let matrix = estimator.matrix()
             print(matrix.table(colour: colour))
-            print("sampled at \(matrix.steps.count) steps, \(String(format: "%.1f", matrix.seconds)) s\n")
+            print((matrix.steps.isEmpty ? "measured on the trained network" : "sampled at \(matrix.steps.count) steps") + ", \(String(format: "%.1f", matrix.seconds)) s\n")
             if let output = options.output {
                 let folder = URL(fileURLWithPath: output).appendingPathComponent("affinity")
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -10,7 +10,8 @@ extension AffinityMatrix {
         let offDiagonal = tasks.indices.flatMap { i in tasks.indices.compactMap { j in i == j ? nil : rowFirst.values[i][j] } }.filter(\.isFinite)
         let scale = offDiagonal.map(Swift.abs).max() ?? 1
         func pad(_ text: String) -> String { String(repeating: " ", count: Swift.max(0, width - text.count)) + text }
-        var lines = ["\(method): row = source, column = target (effect of the row's update on the column)",
+        let symmetric = tasks.indices.allSatisfy { i in tasks.indices.allSatisfy { j in values[i][j] == values[j][i] || (values[i][j].isNaN && values[j][i].isNaN) } }
+        var lines = [symmetric ? "\(method): symmetric (the same both ways)" : "\(method): row = source, column = target (effect of the row's update on the column)",
                      pad("from \\ to") + tasks.map { " " + pad($0) }.joined()]
         for i in tasks.indices {
             var line = pad(tasks[i])

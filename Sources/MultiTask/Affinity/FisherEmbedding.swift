@@ -1,0 +1,127 @@
+import Data
+import Foundation
+import NN
+import Tensors
+
+/// Task2Vec-style Fisher task embeddings (Achille et al., "Task2Vec: Task Embedding for
+/// Meta-Learning", ICCV 2019): for each task, the diagonal of the Fisher information of the
+/// shared (trunk) parameters of a probe network,
+///
+///   F_t = (1/N) Σ_n (∂ log p_t(y_n | x_n) / ∂θ)²,
+///
+/// per example, with y_n drawn from the model's own prediction (the true Fisher; `empirical`
+/// uses the data's labels). Tasks are compared by the normalised cosine of Task2Vec: with
+/// a = F_s / (F_s + F_t) and b = F_t / (F_s + F_t) elementwise, similarity = cos(a, b) (Task2Vec's
+/// distance is 1 − this). The probe is the network as given — here, the multi-task network after
+/// training — in evaluation mode.
+public enum FisherEmbedding {
+    public struct Settings: Sendable, Equatable {
+        /// Examples (drawn without replacement, seeded) the Fisher is averaged over.
+        public var examples = 500
+        /// Labels from the data (empirical Fisher) instead of drawn from the model.
+        public var empirical = false
+        public var seed: UInt64 = 0
+        public init() {}
+    }
+
+    /// Each task's diagonal Fisher over the trunk's parameters, in task order.
+    public static func diagonals(model: MultiTaskModel, data: Dataset, settings: Settings = Settings()) throws -> [ParameterSet] {
+        guard settings.examples >= 1 else { throw ConfigurationError("fisher: examples must be at least 1, got \(settings.examples)") }
+        let network = model.network
+        let wasTraining = network.isTraining
+        network.eval()
+        defer { network.train(wasTraining) }
+        var rng = RandomGenerator(seed: settings.seed)
+        let chosen = Array(rng.permutation(data.count).prefix(settings.examples))
+        let size = data.exampleShape.reduce(1, *)
+        let inputs = data.inputs.scalars
+        let trunk = network.trunkParameters().names
+        var sums = model.tasks.map { _ in network.trunkParameters().map { Tensor.zeros($0.shape) } }
+        var counts = [Int](repeating: 0, count: model.tasks.count)
+        for n in chosen {
+            let x = Tensor(shape: [1] + data.exampleShape, scalars: Array(inputs[(n * size)..<((n + 1) * size)]))
+            var present: [Bool] = []
+            let (_, gradients) = network.valuesAndGradients(of: trunk) {
+                let outputs = network.forward(x).outputs
+                return zip(model.tasks, outputs).map { task, head in
+                    let label = settings.empirical ? data.labels[task.name]!.scalars[n] : sample(task, head.output.scalars, using: &rng)
+                    present.append(!label.isNaN)
+                    return task.loss(head.output, Tensor([label.isNaN ? 0 : label]))
+                }
+            }
+            for k in model.tasks.indices where present[k] {
+                sums[k] = sums[k] + gradients[k].map { $0 * $0 }
+                counts[k] += 1
+            }
+        }
+        return zip(sums, counts).map { sum, count in sum * Float(1 / Double(Swift.max(count, 1))) }
+    }
+
+    /// A label drawn from the head's prediction: a class from the softmax (or the sigmoid for
+    /// one logit), or the prediction plus unit Gaussian noise for regression.
+    private static func sample(_ task: TaskSpec, _ output: [Float], using rng: inout RandomGenerator) -> Float {
+        switch task.kind {
+        case .regression: return output[0] + rng.nextNormal()
+        case .multiclass, .binary:
+            if output.count == 1 { return Float(rng.nextUniform()) < 1 / (1 + exp(-output[0])) ? 1 : 0 }
+            let top = output.max()!
+            let weights = output.map { exp(Double($0 - top)) }
+            var u = Double(rng.nextUniform()) * weights.reduce(0, +)
+            for (c, w) in weights.enumerated() {
+                u -= w
+                if u <= 0 { return Float(c) }
+            }
+            return Float(output.count - 1)
+        }
+    }
+
+    /// Task2Vec's normalised cosine similarity of two diagonal Fishers (1 = identical pattern).
+    public static func similarity(_ a: ParameterSet, _ b: ParameterSet) -> Double {
+        var dot = 0.0, na = 0.0, nb = 0.0
+        for (name, ta) in a {
+            guard let tb = b[name] else { continue }
+            for (x, y) in zip(ta.scalars, tb.scalars) {
+                let total = Double(x) + Double(y) + 1e-30
+                let (p, q) = (Double(x) / total, Double(y) / total)
+                dot += p * q
+                na += p * p
+                nb += q * q
+            }
+        }
+        return na > 0 && nb > 0 ? dot / (na * nb).squareRoot() : .nan
+    }
+
+    /// The similarity of every pair of tasks (symmetric, 1 on the diagonal).
+    public static func matrix(model: MultiTaskModel, data: Dataset, settings: Settings = Settings()) throws -> AffinityMatrix {
+        let started = ContinuousClock.now
+        let fishers = try diagonals(model: model, data: data, settings: settings)
+        let values = fishers.indices.map { i in fishers.indices.map { j in i == j ? 1 : similarity(fishers[i], fishers[j]) } }
+        return AffinityMatrix(tasks: model.tasks.map(\.name), values: values, method: "fisher",
+                              settings: ["examples": "\(settings.examples)", "labels": settings.empirical ? "empirical" : "sampled", "seed": "\(settings.seed)"],
+                              seconds: (ContinuousClock.now - started).seconds)
+    }
+}
+
+/// Fisher task embeddings as an estimator of a training run: measured on the finished network
+/// (the probe) and its training set.
+public final class FisherAffinity: AffinityEstimator {
+    public let tasks: [String]
+    public let settings: FisherEmbedding.Settings
+    private var result: AffinityMatrix?
+
+    public init(tasks: [String], settings: FisherEmbedding.Settings = FisherEmbedding.Settings()) {
+        (self.tasks, self.settings) = (tasks, settings)
+    }
+
+    public func wantsTaskGradients(atStep index: Int) -> Bool { false }
+    public func beforeUpdate(_ step: TrainingStep) throws {}
+
+    public func trainingFinished(model: MultiTaskModel, train: Dataset) throws {
+        result = try FisherEmbedding.matrix(model: model, data: train, settings: settings)
+    }
+
+    /// NaN until training has finished.
+    public func matrix() -> AffinityMatrix {
+        result ?? AffinityMatrix(tasks: tasks, values: tasks.map { _ in tasks.map { _ in .nan } }, method: "fisher")
+    }
+}
