@@ -16,6 +16,7 @@ struct Affinity: ParsableCommand {
     @Flag(help: "Divide TAG's and first-order values by the learning rate (TAG's option).") var divideByLr = false
     @Flag(help: "Sum the per-epoch means instead of averaging them (TAG's option).") var sumOfEpochMeans = false
     @Flag(help: "Gradient cosine over weight matrices only (rank ≥ 2), as TAG's code.") var matricesOnly = false
+    @Flag(help: "With -o, also write every sample as a JSON line (DIR/affinity/steps.jsonl).") var perStep = false
     @Option(parsing: .unconditional, help: "Fisher: examples of the training set to average over [500].") var fisherExamples = 500
     @Flag(help: "Fisher: use the data's labels (empirical Fisher) instead of labels drawn from the model.") var fisherEmpirical = false
     @Option(help: "TAG from groups of source tasks, e.g. 'class+upper,footwear+footwear_noisy': each group's update on every task.") var groups: String?
@@ -45,6 +46,10 @@ struct Affinity: ParsableCommand {
             case "fisher": FisherAffinity(tasks: tasks, settings: fisher)
             default: GradientCosine(tasks: tasks, settings: cosine)
             }
+        }
+        if perStep {
+            guard options.output != nil else { throw ValidationError("--per-step writes DIR/affinity/steps.jsonl: give the run directory with -o") }
+            estimators.forEach { $0.keepSamples() }
         }
         let groupEstimator = try groups.map { text in
             try TAGGroupLookahead(tasks: tasks, groups: text.split(separator: ",").map { $0.split(separator: "+").map { $0.trimmingCharacters(in: .whitespaces) } },
@@ -76,5 +81,23 @@ struct Affinity: ParsableCommand {
                 try AtomicWrite.write(Data(matrix.csv.utf8), to: folder.appendingPathComponent("\(matrix.method).csv"))
             }
         }
+        if perStep, let output = options.output {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            var lines = ""
+            for estimator in estimators {
+                for sample in estimator.samples() {
+                    let record = StepRecord(method: estimator.matrix().method, step: sample.step, tasks: tasks, values: sample.values)
+                    lines += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
+                }
+            }
+            try AtomicWrite.write(Data(lines.utf8), to: URL(fileURLWithPath: output).appendingPathComponent("affinity/steps.jsonl"))
+        }
+    }
+
+    /// One line of `steps.jsonl`: a method's sample at a step (rows = source task).
+    private struct StepRecord: Encodable {
+        var method: String, step: Int, tasks: [String], values: [[Double]]
     }
 }

@@ -19,7 +19,7 @@ struct AffinityCommandTests {
     @Test func writesEveryMatrix() throws {
         let fixture = try TabularFixture(rows: 200)
         defer { fixture.remove() }
-        var arguments = fixture.train("run", ["--epochs", "1", "--every", "3"])
+        var arguments = fixture.train("run", ["--epochs", "1", "--every", "3", "--per-step"])
         arguments[0] = "affinity"
         let outcome = try MTK.run(arguments, in: fixture.folder)
         #expect(outcome.status == 0 && outcome.output.contains("tag: row = source, column = target"), "\(outcome.output)")
@@ -31,5 +31,7 @@ struct AffinityCommandTests {
             let csv = try String(contentsOf: folder.appendingPathComponent("\(method).csv"), encoding: .utf8)
             #expect(csv.hasPrefix("source\\target,y,c\n"), "\(csv)")
         }
+        let lines = try String(contentsOf: fixture.folder.appendingPathComponent("run/affinity/steps.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count > 3 && lines.allSatisfy { $0.contains("\"step\":") && $0.contains("\"values\":[[") })
     }
 }

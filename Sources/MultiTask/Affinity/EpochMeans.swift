@@ -12,7 +12,12 @@ struct EpochMeans {
         sum = Array(repeating: Array(repeating: 0, count: size), count: size)
     }
 
+    /// Every sample as it was taken (step, values), when kept (`mtk affinity --per-step`).
+    var keepSamples = false
+    private(set) var samples: [(step: Int, values: [[Double]])] = []
+
     mutating func add(_ sample: [[Double]], step: Int) {
+        if keepSamples { samples.append((step, sample)) }
         for i in 0..<size { for j in 0..<size { sum[i][j] += sample[i][j] } }
         count += 1
         steps.append(step)
@@ -43,4 +48,8 @@ struct EpochMeans {
 public protocol AffinityEstimator: TrainingObserver {
     /// The estimator's matrix so far (row = source, column = target).
     func matrix() -> AffinityMatrix
+    /// Keep every sample for `samples()` (off by default: a long run samples many).
+    func keepSamples()
+    /// The samples taken so far, in order: the step and its matrix (row = source).
+    func samples() -> [(step: Int, values: [[Double]])]
 }

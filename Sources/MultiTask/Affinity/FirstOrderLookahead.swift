@@ -31,6 +31,8 @@ public final class FirstOrderLookahead: AffinityEstimator {
     }
 
     public func endEpoch(_ epoch: Int) { means.endEpoch() }
+    public func keepSamples() { means.keepSamples = true }
+    public func samples() -> [(step: Int, values: [[Double]])] { means.samples }
 
     public func matrix() -> AffinityMatrix {
         AffinityMatrix(tasks: tasks, values: means.result(sumOfEpochs: settings.sumOfEpochMeans), method: "first-order",

@@ -120,6 +120,10 @@ public final class FisherAffinity: AffinityEstimator {
         result = try FisherEmbedding.matrix(model: model, data: train, settings: settings)
     }
 
+    public func keepSamples() {}
+    /// None: the embedding is measured once, after training.
+    public func samples() -> [(step: Int, values: [[Double]])] { [] }
+
     /// NaN until training has finished.
     public func matrix() -> AffinityMatrix {
         result ?? AffinityMatrix(tasks: tasks, values: tasks.map { _ in tasks.map { _ in .nan } }, method: "fisher")
