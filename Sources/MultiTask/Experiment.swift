@@ -12,7 +12,7 @@ public enum Experiment {
     /// spec with heads for tasks that are not learned (a built-in spec's), which are then dropped.
     public static func start(
         _ config: RunConfig, spec: ModelSpec, data: PreparedData, directory: URL?, overwrite: Bool = false, dropUnusedHeads: Bool = false,
-        gradientMethod: (any GradientMethod)? = nil, observers: [any TrainingObserver] = [], onEvent: ((TrainingEvent) -> Void)? = nil, shouldStop: @escaping () -> Bool = { false }
+        observers: [any TrainingObserver] = [], onEvent: ((TrainingEvent) -> Void)? = nil, shouldStop: @escaping () -> Bool = { false }
     ) throws -> RunResults {
         var config = config
         config.training.threads = config.training.threads ?? ComputeThreads.count
@@ -39,7 +39,7 @@ public enum Experiment {
             let trainer = try Trainer(model: model, train: data.train, validation: data.validation, config: config.training, run: run)
             try trainer.save()  // step 0: the initial weights
             trainer.observers = observers
-            return try finish(trainer, config: config, data: data, gradientMethod: gradientMethod, onEvent: onEvent, shouldStop: shouldStop)
+            return try finish(trainer, config: config, data: data, onEvent: onEvent, shouldStop: shouldStop)
         }
     }
 
@@ -50,7 +50,7 @@ public enum Experiment {
     /// the fingerprint); its step limit is the new one (nil: to the end). Any other difference is
     /// an error naming the field.
     public static func resume(
-        directory: URL, requested: RunConfig? = nil, gradientMethod: (any GradientMethod)? = nil,
+        directory: URL, requested: RunConfig? = nil,
         onEvent: ((TrainingEvent) -> Void)? = nil, shouldStop: @escaping () -> Bool = { false }
     ) throws -> RunResults {
         let run = try RunDirectory.open(directory)
@@ -86,16 +86,15 @@ public enum Experiment {
                 (record.baselines, record.data) = (config.baselines, config.data)  // moved data files: the new paths
                 try RunDirectory.writeJSON(record, to: run.config)
             }
-            return try finish(trainer, config: config, data: data, gradientMethod: gradientMethod, onEvent: onEvent, shouldStop: shouldStop)
+            return try finish(trainer, config: config, data: data, onEvent: onEvent, shouldStop: shouldStop)
         }
     }
 
     /// Trains, evaluates the best epoch on test, then the baselines when asked.
     private static func finish(
-        _ trainer: Trainer, config: RunConfig, data: PreparedData, gradientMethod: (any GradientMethod)?,
+        _ trainer: Trainer, config: RunConfig, data: PreparedData,
         onEvent: ((TrainingEvent) -> Void)?, shouldStop: @escaping () -> Bool
     ) throws -> RunResults {
-        trainer.gradientMethod = gradientMethod
         trainer.onEvent = onEvent
         trainer.shouldStop = shouldStop
         let summary = try trainer.run()

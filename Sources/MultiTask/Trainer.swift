@@ -15,6 +15,8 @@ public final class Trainer {
     public private(set) var config: TrainingConfig
     /// The run directory (locked while this trainer lives), when the run is saved.
     public let directory: RunDirectory?
+    /// The gradient method (from `config.gradientMethod`; a method of your own may be set here,
+    /// and its `state` is saved and restored with the run like a named one's).
     public var gradientMethod: (any GradientMethod)?
     /// Watch every step (affinity estimators); they never change the run's results.
     public var observers: [any TrainingObserver] = []
@@ -30,6 +32,8 @@ public final class Trainer {
     private var schedule: any LearningRateSchedule
     /// Whether the epoch just finished scored best, so the next snapshot's best weights are its own.
     var bestIsCurrent = false
+    /// A resumed run's saved gradient-method state, given to the method when training continues.
+    var restoredMethodState: [String: [Double]]?
 
     /// A trainer for a fresh run. With `directory` the run is saved there: the directory is
     /// created and locked, and must not hold another run unless `overwrite`.
@@ -54,6 +58,7 @@ public final class Trainer {
         self.directory = run
         optimizer = try config.optimizer.make()
         weighting = try Weightings.make(config.weighting, tasks: model.tasks.count, seed: config.seed)
+        gradientMethod = try config.gradientMethod.map { try GradientMethods.make($0, tasks: model.tasks.count, seed: config.seed) }
         schedule = try config.schedule.make(epochs: config.epochs)
     }
 
@@ -142,6 +147,11 @@ public final class Trainer {
 
     private func runScoped() throws -> TrainingSummary {
         let steps = stepsPerEpoch
+        if let saved = restoredMethodState, var method = gradientMethod {
+            method.state = saved
+            gradientMethod = method
+        }
+        restoredMethodState = nil
         if let directory, try directory.current() == nil { try save() }  // step 0, for a run stopped before its first save
         model.network.train()
         while state.epoch < config.epochs && !state.finished {

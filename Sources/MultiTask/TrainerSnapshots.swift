@@ -12,6 +12,7 @@ extension Trainer {
     func save() throws {
         guard let directory else { return }
         state.weighting = weighting.state
+        state.gradientMethod = gradientMethod?.state ?? [:]
         state.weightingParameters = Dictionary(uniqueKeysWithValues: weighting.parameters.map { ($0.name, $0.tensor.scalars) })
         state.dropoutGenerators = Dictionary(uniqueKeysWithValues: model.network.namedModules().compactMap { name, module in
             (module as? Dropout).map { (name, GeneratorState.encode($0.rng)) }
@@ -83,6 +84,10 @@ extension Trainer {
         }
         state = saved
         weighting.state = saved.weighting
+        guard saved.gradientMethod.values.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
+            throw RunDirectoryError.corrupt(path: snapshot.stateFile.path, reason: "the gradient method's state holds a value that is not finite")
+        }
+        restoredMethodState = saved.gradientMethod  // applied when the run continues, to the method set by then
         var learned = weighting.parameters
         for (name, values) in saved.weightingParameters {
             guard let current = learned[name], current.count == values.count, values.allSatisfy(\.isFinite) else {

@@ -22,6 +22,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var patience: Int?
     /// Model selection on validation: `loss` (sum of task losses) or `task.metric` (e.g. `class.accuracy`).
     public var selection = "loss"
+    /// A gradient method on the shared parameters (`GradientMethods.names`), or nil for the
+    /// weighted loss's own gradient.
+    public var gradientMethod: String?
     /// Threads of the engine for this run (nil: the process default, `ComputeThreads.processDefault`).
     /// Results are bit-identical for a fixed count, so a run records the count it used.
     public var threads: Int?
@@ -44,6 +47,7 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         try schedule.validate(epochs: epochs)
         if let tasks {
             _ = try Weightings.make(weighting, tasks: tasks.count, seed: seed)
+            if let gradientMethod { _ = try GradientMethods.make(gradientMethod, tasks: tasks.count, seed: seed) }
             if selection != "loss" {
                 let parts = selection.split(separator: ".", maxSplits: 1).map(String.init)
                 guard parts.count == 2, let task = tasks.first(where: { $0.name == parts[0] }) else {

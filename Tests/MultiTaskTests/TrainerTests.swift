@@ -146,3 +146,52 @@ struct TrainerTests {
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("baselines/task1/best.safetensors").path))
     }
 }
+
+/// A gradient method is part of the run: named in its config, its state in every snapshot, so a
+/// resumed run continues it exactly.
+@Suite("Gradient methods in runs")
+struct GradientMethodRunTests {
+    /// Scales the summed gradient by a factor that shrinks every step: state that matters.
+    struct Decaying: GradientMethod {
+        let name = "decaying"
+        var factor = 1.0
+        mutating func combine(_ taskGradients: [ParameterSet], losses: [Double]) -> ParameterSet {
+            factor *= 0.9
+            return taskGradients.dropFirst().reduce(taskGradients[0], +) * Float(factor)
+        }
+        var state: [String: [Double]] {
+            get { ["factor": [factor]] }
+            set { factor = newValue["factor"]?.first ?? 1 }
+        }
+    }
+
+    @Test func namedMethodAndItsStateResumeExactly() throws {
+        let data = try smallData(seed: 31)
+        var config = smallConfig(epochs: 2)
+        config.gradientMethod = "sum"
+        let byName = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 3), train: data.train, validation: nil, config: config)
+        #expect(byName.gradientMethod?.name == "sum")
+        config.gradientMethod = "pcgradx"
+        #expect { try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 3), train: data.train, validation: nil, config: config) }
+            throws: { "\($0)".contains("unknown gradient method 'pcgradx'") }
+
+        config.gradientMethod = nil
+        let straight = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 3), train: data.train, validation: nil, config: config)
+        straight.gradientMethod = Decaying()
+        try straight.run()
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        do {
+            var limited = config
+            limited.maxSteps = 7
+            let first = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 3), train: data.train, validation: nil, config: limited, directory: dir)
+            first.gradientMethod = Decaying()
+            try first.run()
+        }
+        let resumed = try Trainer.resume(directory: dir, train: data.train, validation: nil, tasks: data.tasks)
+        resumed.gradientMethod = Decaying()  // a method of one's own: its saved state is given back when training continues
+        try resumed.run()
+        #expect(resumed.model.network.stateDict() == straight.model.network.stateDict())
+        #expect((resumed.gradientMethod as? Decaying)?.factor == (straight.gradientMethod as? Decaying)?.factor)
+    }
+}
