@@ -50,7 +50,7 @@ public enum Experiment {
     /// the fingerprint); its step limit is the new one (nil: to the end). Any other difference is
     /// an error naming the field.
     public static func resume(
-        directory: URL, requested: RunConfig? = nil,
+        directory: URL, requested: RunConfig? = nil, observers: [any TrainingObserver] = [],
         onEvent: ((TrainingEvent) -> Void)? = nil, shouldStop: @escaping () -> Bool = { false }
     ) throws -> RunResults {
         let run = try RunDirectory.open(directory)
@@ -81,6 +81,7 @@ public enum Experiment {
                 }
             }
             try trainer.model.checkData(data.test, role: "test set")
+            trainer.observers = observers
             if config.baselines != saved.baselines || config.data != saved.data {
                 var record = try run.readConfig()
                 (record.baselines, record.data) = (config.baselines, config.data)  // moved data files: the new paths

@@ -19,6 +19,8 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public var strictInit = false
     /// Train one single-task model per task and report Δm%.
     public var baselines = false
+    /// What `mtk affinity` measures (nil for a plain training run).
+    public var affinity: AffinityRequest?
     /// A fingerprint of the prepared data when the run started (see `DataFingerprint`): resuming
     /// on changed data is an error.
     public var dataFingerprint: String?
@@ -29,6 +31,7 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public func validate() throws {
         try data?.validate()
         try training.validate()
+        try affinity?.validate()
         if strictInit && initFrom == nil { throw ConfigurationError("--strict applies to a checkpoint to start from (--init), and none is given") }
         if let data, data.validationFraction == 0 {
             if training.selection != "loss" { throw ConfigurationError("selection '\(training.selection)' needs a validation split, but the validation fraction is 0") }
@@ -87,5 +90,10 @@ extension RunDirectory {
             throw RunDirectoryError.corrupt(path: self.config.path, reason: "has format \(config.format); this version of MultiTaskKit reads format 1")
         }
         return config
+    }
+
+    /// The tasks the run learns, in head order (from `model.yaml`).
+    public func readSpecTasks() throws -> [String] {
+        try ModelSpec.load(spec).heads.map(\.task)
     }
 }

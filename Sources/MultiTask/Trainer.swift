@@ -34,6 +34,8 @@ public final class Trainer {
     var bestIsCurrent = false
     /// A resumed run's saved gradient-method state, given to the method when training continues.
     var restoredMethodState: [String: [Double]]?
+    /// A resumed run's saved observer states, by id, given to the observers set by the time it continues.
+    var restoredObserverStates: [String: [String: [Double]]]?
 
     /// A trainer for a fresh run. With `directory` the run is saved there: the directory is
     /// created and locked, and must not hold another run unless `overwrite`.
@@ -152,6 +154,10 @@ public final class Trainer {
             gradientMethod = method
         }
         restoredMethodState = nil
+        if let saved = restoredObserverStates {
+            for observer in observers { if let state = saved[observer.id] { observer.state = state } }
+        }
+        restoredObserverStates = nil
         if let directory, try directory.current() == nil { try save() }  // step 0, for a run stopped before its first save
         model.network.train()
         while state.epoch < config.epochs && !state.finished {

@@ -13,6 +13,7 @@ extension Trainer {
         guard let directory else { return }
         state.weighting = weighting.state
         state.gradientMethod = gradientMethod?.state ?? [:]
+        state.observers = Dictionary(observers.map { ($0.id, $0.state) }.filter { !$0.1.isEmpty }, uniquingKeysWith: { first, _ in first })
         state.weightingParameters = Dictionary(uniqueKeysWithValues: weighting.parameters.map { ($0.name, $0.tensor.scalars) })
         state.dropoutGenerators = Dictionary(uniqueKeysWithValues: model.network.namedModules().compactMap { name, module in
             (module as? Dropout).map { (name, GeneratorState.encode($0.rng)) }
@@ -88,6 +89,7 @@ extension Trainer {
             throw RunDirectoryError.corrupt(path: snapshot.stateFile.path, reason: "the gradient method's state holds a value that is not finite")
         }
         restoredMethodState = saved.gradientMethod  // applied when the run continues, to the method set by then
+        restoredObserverStates = saved.observers
         var learned = weighting.parameters
         for (name, values) in saved.weightingParameters {
             guard let current = learned[name], current.count == values.count, values.allSatisfy(\.isFinite) else {

@@ -18,6 +18,8 @@ public struct TrainingState: Sendable, Equatable, Codable {
     public var weighting: [String: [Double]] = [:]
     /// The learned weighting parameters (uncertainty's log-variances), by name.
     public var weightingParameters: [String: [Float]] = [:]
+    /// Each observer's state, by its id (affinity estimators' sums).
+    public var observers: [String: [String: [Double]]] = [:]
     /// The gradient method's state (see `GradientMethod.state`).
     public var gradientMethod: [String: [Double]] = [:]
     /// Each dropout layer's generator state as 32-bit halves, by module name.

@@ -56,10 +56,17 @@ public protocol TrainingObserver: AnyObject {
     /// Called once when training has run to its end (not at a resumable stop), with the trained
     /// model and its training set: for measurements of the finished network.
     func trainingFinished(model: MultiTaskModel, train: Dataset) throws
+    /// A name unique among a run's observers, under which `state` is saved.
+    var id: String { get }
+    /// What the observer has gathered, saved in every snapshot and given back when a resumed run
+    /// continues (empty: nothing to save).
+    var state: [String: [Double]] { get set }
 }
 
 extension TrainingObserver {
     public func afterUpdate(_ step: TrainingStep) throws {}
     public func endEpoch(_ epoch: Int) {}
     public func trainingFinished(model: MultiTaskModel, train: Dataset) throws {}
+    public var id: String { String(describing: type(of: self)) }
+    public var state: [String: [Double]] { get { [:] } set {} }
 }

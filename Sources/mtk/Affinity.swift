@@ -1,16 +1,17 @@
 import ArgumentParser
-import Foundation
 import Files
+import Foundation
 import MultiTask
 import NN
 
 /// `mtk affinity`: train once and measure how tasks affect each other, by every chosen method.
 struct Affinity: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure task affinity during one training run: TAG lookahead, its first-order form, gradient cosine.",
-        discussion: "Takes every option of mtk train. Matrices are rows = source task, columns = target task: the effect of the row task's update on the column task. With -o, each is written to DIR/affinity/METHOD.json and .csv.")
+        abstract: "Measure task affinity during one training run: TAG lookahead, its first-order form, gradient cosine, Fisher embeddings.",
+        discussion: "Takes every option of mtk train. Matrices are rows = source task, columns = target task: the effect of the row task's update on the column task. With -o, each is written to DIR/affinity/METHOD.json and .csv; a stopped run continues with --resume -o DIR.")
 
     @OptionGroup var options: TrainingOptions
+    @Flag(help: "Continue the affinity run in --output where it stopped (its estimators' sums are in the snapshot).") var resume = false
     @Option(help: "Comma-separated methods: tag, first-order, cosine, fisher.") var method = "tag,first-order,cosine"
     @Option(parsing: .unconditional, help: "Sample every K steps [10 for tag and first-order, 1 for cosine].") var every: Int?
     @Flag(help: "Divide TAG's and first-order values by the learning rate (TAG's option).") var divideByLr = false
@@ -22,44 +23,46 @@ struct Affinity: ParsableCommand {
     @Option(help: "TAG from groups of source tasks, e.g. 'class+upper,footwear+footwear_noisy': each group's update on every task.") var groups: String?
 
     func run() throws {
-        let methods = method.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        let known = ["tag", "first-order", "cosine", "fisher"]
-        if let unknown = methods.first(where: { !known.contains($0) }) { throw ValidationError("--method: unknown method '\(unknown)' (known: \(known.joined(separator: ", ")))") }
-        if let every, every < 1 { throw ValidationError("--every must be at least 1, got \(every)") }
-        let config = options.apply(to: RunConfig())
-        try config.validate()
-        if let tasks = config.data?.tasks, tasks.count < 2 { throw ValidationError("--tasks: affinity needs at least two tasks, got \(tasks.joined(separator: ", "))") }
-        var lookahead = TAGLookahead.Settings()
-        (lookahead.every, lookahead.divideByLearningRate, lookahead.sumOfEpochMeans) = (every ?? 10, divideByLr, sumOfEpochMeans)
-        var cosine = GradientCosine.Settings()
-        (cosine.every, cosine.matricesOnly) = (every ?? 1, matricesOnly)
-        if fisherExamples < 1 { throw ValidationError("--fisher-examples must be at least 1, got \(fisherExamples)") }
-        var fisher = FisherEmbedding.Settings()
-        (fisher.examples, fisher.empirical, fisher.seed) = (fisherExamples, fisherEmpirical, config.training.seed)
-        let prepared = try PreparedData(config.data!)
-        let tasks = prepared.tasks.map(\.name)
-        guard tasks.count >= 2 else { throw ValidationError("affinity needs at least two tasks; the data has \(tasks.joined(separator: ", "))") }
-        let estimators: [any AffinityEstimator] = Array(Set(methods)).sorted().map { name in
-            switch name {
-            case "tag": TAGLookahead(tasks: tasks, settings: lookahead)
-            case "first-order": FirstOrderLookahead(tasks: tasks, settings: lookahead)
-            case "fisher": FisherAffinity(tasks: tasks, settings: fisher)
-            default: GradientCosine(tasks: tasks, settings: cosine)
-            }
+        var request = AffinityRequest()
+        request.methods = method.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        (request.every, request.divideByLearningRate, request.sumOfEpochMeans, request.matricesOnly) = (every, divideByLr, sumOfEpochMeans, matricesOnly)
+        (request.fisherExamples, request.fisherEmpirical, request.perStep) = (fisherExamples, fisherEmpirical, perStep)
+        request.groups = groups.map { $0.split(separator: ",").map { $0.split(separator: "+").map { $0.trimmingCharacters(in: .whitespaces) } } }
+        if perStep && options.output == nil { throw ValidationError("--per-step writes DIR/affinity/steps.jsonl: give the run directory with -o") }
+        let onEvent = TrainingOptions.progressAndSignals()
+        let results: RunResults, estimators: [any AffinityEstimator], groupEstimator: TAGGroupLookahead?, tasks: [String], writeSteps: Bool
+        if resume {
+            guard let output = options.output else { throw ValidationError("--resume needs --output (the run directory)") }
+            let directory = URL(fileURLWithPath: output)
+            var saved = try RunDirectory.reading(directory).readConfig()
+            guard let savedRequest = saved.affinity else { throw ValidationError("\(output) holds a training run, not an affinity run: continue it with mtk train --resume") }
+            saved.training.maxSteps = nil
+            let requested = options.apply(to: saved)
+            tasks = try RunDirectory.reading(directory).readSpecTasks()
+            writeSteps = savedRequest.perStep
+            (estimators, groupEstimator) = try savedRequest.estimators(tasks: tasks, seed: saved.training.seed)
+            results = try Experiment.resume(directory: directory, requested: requested, observers: estimators + (groupEstimator.map { [$0] } ?? []),
+                                            onEvent: onEvent, shouldStop: { Interruption.requested })
+        } else {
+            try request.validate()
+            var config = options.apply(to: RunConfig())
+            config.affinity = request
+            try config.validate()
+            if let named = config.data?.tasks, named.count < 2 { throw ValidationError("--tasks: affinity needs at least two tasks, got \(named.joined(separator: ", "))") }
+            let prepared = try PreparedData(config.data!)
+            tasks = prepared.tasks.map(\.name)
+            writeSteps = perStep
+            (estimators, groupEstimator) = try request.estimators(tasks: tasks, seed: config.training.seed)
+            results = try options.start(config, prepared: prepared, observers: estimators + (groupEstimator.map { [$0] } ?? []), onEvent: onEvent)
         }
-        if perStep {
-            guard options.output != nil else { throw ValidationError("--per-step writes DIR/affinity/steps.jsonl: give the run directory with -o") }
-            estimators.forEach { $0.keepSamples() }
-        }
-        let groupEstimator = try groups.map { text in
-            try TAGGroupLookahead(tasks: tasks, groups: text.split(separator: ",").map { $0.split(separator: "+").map { $0.trimmingCharacters(in: .whitespaces) } },
-                                  settings: lookahead)
-        }
-        let results = try options.start(config, prepared: prepared, observers: estimators + (groupEstimator.map { [$0] } ?? []),
-                                        onEvent: TrainingOptions.progressAndSignals())
         if results.summary.resumable {
-            print("stopped after \(results.summary.steps) steps: the matrices cover the steps trained so far (an affinity run is not resumed)")
+            print("stopped after \(results.summary.steps) steps: the matrices cover the steps so far" + (options.output.map { "; continue with: mtk affinity --resume -o \($0)" } ?? ""))
         }
+        try report(estimators, groupEstimator, tasks: tasks, perStep: writeSteps)
+    }
+
+    /// Prints every matrix and, with -o, writes them (and the per-step samples).
+    private func report(_ estimators: [any AffinityEstimator], _ groupEstimator: TAGGroupLookahead?, tasks: [String], perStep: Bool) throws {
         let colour = isatty(1) != 0
         if let groupEstimator {
             print("tag groups: row = source group, column = target task; 'members' = the mean over the group's own tasks")
@@ -70,30 +73,24 @@ struct Affinity: ParsableCommand {
             }
             print("")
         }
+        let folder = options.output.map { URL(fileURLWithPath: $0).appendingPathComponent("affinity") }
+        if let folder { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        var lines = ""
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         for estimator in estimators {
             let matrix = estimator.matrix()
             print(matrix.table(colour: colour))
             print((matrix.steps.isEmpty ? "measured on the trained network" : "sampled at \(matrix.steps.count) steps") + ", \(String(format: "%.1f", matrix.seconds)) s\n")
-            if let output = options.output {
-                let folder = URL(fileURLWithPath: output).appendingPathComponent("affinity")
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                try matrix.writeJSON(to: folder.appendingPathComponent("\(matrix.method).json"))
-                try AtomicWrite.write(Data(matrix.csv.utf8), to: folder.appendingPathComponent("\(matrix.method).csv"))
+            guard let folder else { continue }
+            try matrix.writeJSON(to: folder.appendingPathComponent("\(matrix.method).json"))
+            try AtomicWrite.write(Data(matrix.csv.utf8), to: folder.appendingPathComponent("\(matrix.method).csv"))
+            for sample in estimator.samples() {
+                lines += String(decoding: try encoder.encode(StepRecord(method: matrix.method, step: sample.step, tasks: tasks, values: sample.values)), as: UTF8.self) + "\n"
             }
         }
-        if perStep, let output = options.output {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            var lines = ""
-            for estimator in estimators {
-                for sample in estimator.samples() {
-                    let record = StepRecord(method: estimator.matrix().method, step: sample.step, tasks: tasks, values: sample.values)
-                    lines += String(decoding: try encoder.encode(record), as: UTF8.self) + "\n"
-                }
-            }
-            try AtomicWrite.write(Data(lines.utf8), to: URL(fileURLWithPath: output).appendingPathComponent("affinity/steps.jsonl"))
-        }
+        if perStep, let folder { try AtomicWrite.write(Data(lines.utf8), to: folder.appendingPathComponent("steps.jsonl")) }
     }
 
     /// One line of `steps.jsonl`: a method's sample at a step (rows = source task).

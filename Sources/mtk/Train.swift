@@ -25,6 +25,7 @@ struct Train: ParsableCommand {
             let directory = URL(fileURLWithPath: output)
             guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path) else { throw RunDirectoryError.noRun(path: directory.path) }
             let saved = try RunDirectory.reading(directory).readConfig()
+            if saved.affinity != nil { throw ValidationError("\(output) holds an affinity run: continue it with mtk affinity --resume -o \(output) (mtk train would leave its estimators out)") }
             var base = saved
             base.training.maxSteps = nil  // a resumed run goes to its end unless --max-steps says otherwise
             let requested = apply(to: base)

@@ -5,7 +5,7 @@ import Testing
 @Suite("mtk affinity")
 struct AffinityCommandTests {
     @Test(arguments: [(["--tasks", "y"], "affinity needs at least two tasks"), (["--method", "tag,fisherx"], "unknown method 'fisherx'"),
-                      (["--every", "0"], "--every must be at least 1, got 0")])
+                      (["--every", "0"], "affinity: every must be at least 1, got 0")])
     func badRequestsAreRefusedBeforeTraining(options: [String], message: String) throws {
         let fixture = try TabularFixture(rows: 60)
         defer { fixture.remove() }
@@ -33,5 +33,34 @@ struct AffinityCommandTests {
         }
         let lines = try String(contentsOf: fixture.folder.appendingPathComponent("run/affinity/steps.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(lines.count > 3 && lines.allSatisfy { $0.contains("\"step\":") && $0.contains("\"values\":[[") })
+    }
+
+    /// An affinity run stopped midway continues with `--resume -o DIR` alone, and its matrices
+    /// (and per-step samples) equal those of an uninterrupted run.
+    @Test func stoppedAffinityRunResumesExactly() throws {
+        let fixture = try TabularFixture(rows: 300)
+        defer { fixture.remove() }
+        func affinity(_ run: String, _ extra: [String]) -> [String] {
+            var arguments = fixture.train(run, ["--epochs", "2", "--every", "4", "--per-step", "--method", "tag,first-order,cosine,fisher", "--fisher-examples", "50"] + extra)
+            arguments[0] = "affinity"
+            return arguments
+        }
+        #expect(try MTK.run(affinity("straight", []), in: fixture.folder).status == 0)
+        let stopped = try MTK.run(affinity("stopped", ["--max-steps", "30"]), in: fixture.folder)
+        #expect(stopped.status == 0 && stopped.output.contains("continue with: mtk affinity --resume"), "\(stopped.output)")
+        let dir = fixture.folder.appendingPathComponent("stopped").path
+        let plain = try MTK.run(["train", "--resume", "-o", dir], in: fixture.folder)
+        #expect(plain.status != 0 && plain.output.contains("continue it with mtk affinity --resume"), "\(plain.output)")
+        let resumed = try MTK.run(["affinity", "--resume", "-o", dir], in: fixture.folder)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        for method in ["tag", "first-order", "cosine", "fisher"] {
+            func values(_ run: String) throws -> String {
+                let json = try JSONSerialization.jsonObject(with: Data(contentsOf: fixture.folder.appendingPathComponent("\(run)/affinity/\(method).json"))) as! [String: Any]
+                return "\(json["values"]!) \(json["steps"]!)"
+            }
+            #expect(try values("stopped") == values("straight"), "\(method)")
+        }
+        #expect(try String(contentsOf: fixture.folder.appendingPathComponent("stopped/affinity/steps.jsonl"), encoding: .utf8)
+                == String(contentsOf: fixture.folder.appendingPathComponent("straight/affinity/steps.jsonl"), encoding: .utf8))
     }
 }

@@ -30,6 +30,33 @@ struct EpochMeans {
         count = 0
     }
 
+    /// Everything gathered, as numbers (`TrainingObserver.state`); `seconds` rides along.
+    func encoded(seconds: Double) -> [String: [Double]] {
+        var out: [String: [Double]] = ["sum": sum.flatMap { $0 }, "count": [Double(count)], "epochs": epochMeans.flatMap { $0.flatMap { $0 } },
+                                       "steps": steps.map(Double.init), "seconds": [seconds]]
+        if keepSamples {
+            out["sample-steps"] = samples.map { Double($0.step) }
+            out["samples"] = samples.flatMap { $0.values.flatMap { $0 } }
+        }
+        return out
+    }
+
+    /// Restores `encoded`; returns its seconds. Malformed state is ignored (and starts empty).
+    mutating func decode(_ state: [String: [Double]]) -> Double {
+        let cell = size * size
+        guard let flat = state["sum"], flat.count == cell, let count = state["count"]?.first, let epochs = state["epochs"], epochs.count % max(cell, 1) == 0,
+              let steps = state["steps"] else { return 0 }
+        func square(_ values: ArraySlice<Double>) -> [[Double]] { (0..<size).map { i in Array(values[(values.startIndex + i * size)..<(values.startIndex + (i + 1) * size)]) } }
+        sum = square(flat[...])
+        self.count = Int(count)
+        epochMeans = stride(from: 0, to: epochs.count, by: cell).map { square(epochs[$0..<($0 + cell)]) }
+        self.steps = steps.map { Int($0) }
+        if keepSamples, let at = state["sample-steps"], let values = state["samples"], values.count == at.count * cell {
+            samples = at.enumerated().map { (k, step) in (Int(step), square(values[(k * cell)..<((k + 1) * cell)])) }
+        }
+        return state["seconds"]?.first ?? 0
+    }
+
     /// Mean (or sum) over epochs of the per-epoch means; NaN where nothing was sampled.
     func result(sumOfEpochs: Bool) -> [[Double]] {
         var means = epochMeans

@@ -121,6 +121,16 @@ public final class FisherAffinity: AffinityEstimator {
     }
 
     public func keepSamples() {}
+    public var id: String { "fisher" }
+    public var state: [String: [Double]] {
+        get { result.map { ["values": $0.values.flatMap { $0 }, "seconds": [$0.seconds]] } ?? [:] }
+        set {
+            guard let flat = newValue["values"], flat.count == tasks.count * tasks.count else { return }
+            var matrix = AffinityMatrix(tasks: tasks, values: tasks.indices.map { i in Array(flat[(i * tasks.count)..<((i + 1) * tasks.count)]) }, method: "fisher")
+            matrix.seconds = newValue["seconds"]?.first ?? 0
+            result = matrix
+        }
+    }
     /// None: the embedding is measured once, after training.
     public func samples() -> [(step: Int, values: [[Double]])] { [] }
 

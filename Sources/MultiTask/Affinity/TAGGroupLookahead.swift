@@ -46,6 +46,22 @@ public final class TAGGroupLookahead: TrainingObserver {
         seconds += (ContinuousClock.now - started).seconds
     }
 
+    public var id: String { "tag-groups" }
+    public var state: [String: [Double]] {
+        get { ["sum": sums.flatMap { $0 }, "count": [Double(count)], "epochs": epochMeans.flatMap { $0.flatMap { $0 } }, "steps": steps.map(Double.init), "seconds": [seconds]] }
+        set {
+            let (rows, columns) = (groups.count, tasks.count)
+            guard let flat = newValue["sum"], flat.count == rows * columns, let count = newValue["count"]?.first, let epochs = newValue["epochs"],
+                  epochs.count % Swift.max(rows * columns, 1) == 0, let steps = newValue["steps"] else { return }
+            func table(_ values: ArraySlice<Double>) -> [[Double]] { (0..<rows).map { g in Array(values[(values.startIndex + g * columns)..<(values.startIndex + (g + 1) * columns)]) } }
+            sums = table(flat[...])
+            self.count = Int(count)
+            epochMeans = stride(from: 0, to: epochs.count, by: rows * columns).map { table(epochs[$0..<($0 + rows * columns)]) }
+            self.steps = steps.map { Int($0) }
+            seconds = newValue["seconds"]?.first ?? 0
+        }
+    }
+
     public func endEpoch(_ epoch: Int) {
         guard count > 0 else { return }
         epochMeans.append(sums.map { $0.map { $0 / Double(count) } })

@@ -48,6 +48,11 @@ public final class TAGLookahead: AffinityEstimator {
 
     public func endEpoch(_ epoch: Int) { means.endEpoch() }
     public func keepSamples() { means.keepSamples = true }
+    public var id: String { "tag" }
+    public var state: [String: [Double]] {
+        get { means.encoded(seconds: seconds) }
+        set { seconds = means.decode(newValue) }
+    }
     public func samples() -> [(step: Int, values: [[Double]])] { means.samples }
 
     public func matrix() -> AffinityMatrix {

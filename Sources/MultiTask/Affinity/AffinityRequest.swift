@@ -1,0 +1,54 @@
+import Foundation
+
+/// What `mtk affinity` measures, saved in the run's config so that a stopped affinity run
+/// resumes with the same estimators (their sums are in every snapshot).
+public struct AffinityRequest: Sendable, Equatable, Codable {
+    public static let methodNames = ["tag", "first-order", "cosine", "fisher"]
+
+    public var methods = ["tag", "first-order", "cosine"]
+    /// Sample every `every` steps; nil: 10 for `tag` and `first-order`, 1 for `cosine`.
+    public var every: Int?
+    public var divideByLearningRate = false
+    public var sumOfEpochMeans = false
+    public var matricesOnly = false
+    /// Source groups for TAG's higher-order form.
+    public var groups: [[String]]?
+    public var fisherExamples = 500
+    public var fisherEmpirical = false
+    /// Keep every sample (`steps.jsonl`).
+    public var perStep = false
+
+    public init() {}
+
+    /// Checks the request before any work; errors name the option.
+    public func validate() throws {
+        guard !methods.isEmpty else { throw ConfigurationError("affinity: no method given (known: \(AffinityRequest.methodNames.joined(separator: ", ")))") }
+        if let unknown = methods.first(where: { !AffinityRequest.methodNames.contains($0) }) {
+            throw ConfigurationError("affinity: unknown method '\(unknown)' (known: \(AffinityRequest.methodNames.joined(separator: ", ")))")
+        }
+        if let every, every < 1 { throw ConfigurationError("affinity: every must be at least 1, got \(every)") }
+        guard fisherExamples >= 1 else { throw ConfigurationError("affinity: fisher examples must be at least 1, got \(fisherExamples)") }
+    }
+
+    /// The estimators for `tasks` (each method once, in name order) and the group lookahead, if asked.
+    public func estimators(tasks: [String], seed: UInt64) throws -> (matrices: [any AffinityEstimator], groups: TAGGroupLookahead?) {
+        try validate()
+        guard tasks.count >= 2 else { throw ConfigurationError("affinity needs at least two tasks; the data has \(tasks.joined(separator: ", "))") }
+        var lookahead = TAGLookahead.Settings()
+        (lookahead.every, lookahead.divideByLearningRate, lookahead.sumOfEpochMeans) = (every ?? 10, divideByLearningRate, sumOfEpochMeans)
+        var cosine = GradientCosine.Settings()
+        (cosine.every, cosine.matricesOnly) = (every ?? 1, matricesOnly)
+        var fisher = FisherEmbedding.Settings()
+        (fisher.examples, fisher.empirical, fisher.seed) = (fisherExamples, fisherEmpirical, seed)
+        let matrices: [any AffinityEstimator] = Array(Set(methods)).sorted().map { name in
+            switch name {
+            case "tag": TAGLookahead(tasks: tasks, settings: lookahead)
+            case "first-order": FirstOrderLookahead(tasks: tasks, settings: lookahead)
+            case "fisher": FisherAffinity(tasks: tasks, settings: fisher)
+            default: GradientCosine(tasks: tasks, settings: cosine)
+            }
+        }
+        if perStep { matrices.forEach { $0.keepSamples() } }
+        return (matrices, try groups.map { try TAGGroupLookahead(tasks: tasks, groups: $0, settings: lookahead) })
+    }
+}
