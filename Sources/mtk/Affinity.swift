@@ -75,6 +75,14 @@ struct Affinity: ParsableCommand {
         }
         let folder = options.output.map { URL(fileURLWithPath: $0).appendingPathComponent("affinity") }
         if let folder { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
+        if let groupEstimator, let folder {
+            let record = GroupRecord(groups: groupEstimator.groups, tasks: tasks, values: groupEstimator.values(), memberScores: groupEstimator.memberScores(),
+                                     orientation: "row-source-group-column-target-task")
+            let pretty = JSONEncoder()
+            pretty.outputFormatting = [.prettyPrinted, .sortedKeys]
+            pretty.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            try AtomicWrite.write(try pretty.encode(record), to: folder.appendingPathComponent("tag-groups.json"))
+        }
         var lines = ""
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -91,6 +99,11 @@ struct Affinity: ParsableCommand {
             }
         }
         if perStep, let folder { try AtomicWrite.write(Data(lines.utf8), to: folder.appendingPathComponent("steps.jsonl")) }
+    }
+
+    /// `tag-groups.json`: each source group's effect on every task, and on its own members.
+    private struct GroupRecord: Encodable {
+        var groups: [[String]], tasks: [String], values: [[Double]], memberScores: [Double], orientation: String
     }
 
     /// One line of `steps.jsonl`: a method's sample at a step (rows = source task).

@@ -19,7 +19,7 @@ struct AffinityCommandTests {
     @Test func writesEveryMatrix() throws {
         let fixture = try TabularFixture(rows: 200)
         defer { fixture.remove() }
-        var arguments = fixture.train("run", ["--epochs", "1", "--every", "3", "--per-step"])
+        var arguments = fixture.train("run", ["--epochs", "1", "--every", "3", "--per-step", "--groups", "y+c,c"])
         arguments[0] = "affinity"
         let outcome = try MTK.run(arguments, in: fixture.folder)
         #expect(outcome.status == 0 && outcome.output.contains("tag: row = source, column = target"), "\(outcome.output)")
@@ -31,6 +31,8 @@ struct AffinityCommandTests {
             let csv = try String(contentsOf: folder.appendingPathComponent("\(method).csv"), encoding: .utf8)
             #expect(csv.hasPrefix("source\\target,y,c\n"), "\(csv)")
         }
+        let groups = try JSONSerialization.jsonObject(with: Data(contentsOf: fixture.folder.appendingPathComponent("run/affinity/tag-groups.json"))) as? [String: Any]
+        #expect(groups?["groups"] as? [[String]] == [["y", "c"], ["c"]] && (groups?["memberScores"] as? [Double])?.count == 2)
         let lines = try String(contentsOf: fixture.folder.appendingPathComponent("run/affinity/steps.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(lines.count > 3 && lines.allSatisfy { $0.contains("\"step\":") && $0.contains("\"values\":[[") })
     }
