@@ -107,29 +107,30 @@ public final class Trainer {
         guard learned == tasks.map(\.name) else {
             throw RunDirectoryError.corrupt(path: run.spec.path, reason: "the run learns the tasks \(learned.joined(separator: ", ")), but the data gives \(tasks.map(\.name).joined(separator: ", "))")
         }
-        if let epochs = changes.epochs, let snapshot = try run.current() {
-            try record.training.validate(tasks: tasks)
-            let saved = try RunDirectory.readJSON(TrainingState.self, from: snapshot.stateFile)
-            let steps = DataLoader(train, batchSize: record.training.batchSize, shuffle: record.training.shuffle,
-                                   dropLast: record.training.dropLast, seed: record.training.seed).batchCount
-            try saved.validate(tasks: tasks.count, stepsPerEpoch: steps, epochs: Swift.max(record.training.epochs, epochs), file: snapshot.stateFile.path)
-            guard epochs >= saved.epoch else { throw ConfigurationError("epochs \(epochs): the run in \(url.path) has already completed \(saved.epoch) epochs") }
-        }
         let model = try MultiTaskModel(spec: spec, tasks: tasks, seed: record.training.seed)
         var config = record.training
         config.maxSteps = changes.maxSteps
         if let epochs = changes.epochs { config.epochs = epochs }
         if let threads = changes.threads { config.threads = threads }
         let trainer = try Trainer(model: model, train: train, validation: validation, config: config, run: run)
-        if let snapshot = try run.current() { try trainer.restore(snapshot) } else { try freshStart?(model) }
+        if let snapshot = try run.current() {
+            // The state is checked against the larger of the old and new epoch counts, so that a
+            // corrupt state is blamed on the file and fewer epochs than done on the option.
+            let saved = try RunDirectory.readJSON(TrainingState.self, from: snapshot.stateFile)
+            try saved.validate(tasks: tasks.count, stepsPerEpoch: trainer.stepsPerEpoch, epochs: Swift.max(record.training.epochs, config.epochs),
+                               file: snapshot.stateFile.path)
+            if let epochs = changes.epochs, epochs < saved.epoch {
+                throw ConfigurationError("epochs \(epochs): the run in \(url.path) has already completed \(saved.epoch) epochs")
+            }
+            try trainer.restore(snapshot, state: saved)
+        } else {
+            try freshStart?(model)
+        }
         if let limit = changes.maxSteps, limit <= trainer.state.globalStep {
             throw ConfigurationError("max-steps \(limit): the run in \(url.path) is already at step \(trainer.state.globalStep)")
         }
-        if let epochs = changes.epochs {
-            guard epochs >= trainer.state.epoch else {
-                throw ConfigurationError("epochs \(epochs): the run in \(url.path) has already completed \(trainer.state.epoch) epochs")
-            }
-            if trainer.state.finished && !trainer.state.stoppedEarly && epochs > trainer.state.epoch { trainer.state.finished = false }
+        if let epochs = changes.epochs, trainer.state.finished && !trainer.state.stoppedEarly && epochs > trainer.state.epoch {
+            trainer.state.finished = false
         }
         if config != record.training {
             record.training = config

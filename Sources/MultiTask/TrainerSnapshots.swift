@@ -39,9 +39,7 @@ extension Trainer {
 
     /// `metrics.jsonl`: one JSON object per epoch.
     private func metricsLines() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let encoder = RunJSON.encoder()
         return try state.history.map { String(decoding: try encoder.encode($0), as: UTF8.self) + "\n" }.joined()
     }
 
@@ -49,11 +47,10 @@ extension Trainer {
         ["spec": model.spec.yaml(), "tasks": model.tasks.map(\.name).joined(separator: ","), "epoch": "\(state.epoch)", "step": "\(state.globalStep)"]
     }
 
-    /// Restores the trainer from `snapshot`, after checking that its files are complete, finite
-    /// and agree with each other and with the run's settings; errors name the file.
-    func restore(_ snapshot: Snapshot) throws {
-        let saved = try RunDirectory.readJSON(TrainingState.self, from: snapshot.stateFile)
-        try saved.validate(tasks: model.tasks.count, stepsPerEpoch: stepsPerEpoch, epochs: config.epochs, file: snapshot.stateFile.path)
+    /// Restores the trainer from `snapshot`, whose `state.json` the caller has read and checked
+    /// (`TrainingState.validate`), after checking that its other files are complete, finite and
+    /// agree with it; errors name the file.
+    func restore(_ snapshot: Snapshot, state saved: TrainingState) throws {
         for (name, expected) in saved.files.sorted(by: { $0.key < $1.key }) {
             let file = snapshot.url.appendingPathComponent(name)
             guard try DataFingerprint.of(file: file) == expected else {
