@@ -58,10 +58,7 @@ public struct RunConfig: Sendable, Equatable, Codable {
     }
 
     private static func flatten(_ config: RunConfig) -> [String: String] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        guard let data = try? encoder.encode(config), let object = try? JSONSerialization.jsonObject(with: data) else { return [:] }
+        guard let data = try? RunJSON.encoder().encode(config), let object = try? JSONSerialization.jsonObject(with: data) else { return [:] }
         var out: [String: String] = [:]
         func walk(_ value: Any, _ path: String) {
             if let dictionary = value as? [String: Any] {

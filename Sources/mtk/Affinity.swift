@@ -32,12 +32,8 @@ struct Affinity: ParsableCommand {
         let onEvent = TrainingOptions.progressAndSignals()
         let results: RunResults, estimators: [any AffinityEstimator], groupEstimator: TAGGroupLookahead?, tasks: [String], writeSteps: Bool
         if resume {
-            guard let output = options.output else { throw ValidationError("--resume needs --output (the run directory)") }
-            let directory = URL(fileURLWithPath: output)
-            var saved = try RunDirectory.reading(directory).readConfig()
-            guard let savedRequest = saved.affinity else { throw ValidationError("\(output) holds a training run, not an affinity run: continue it with mtk train --resume") }
-            saved.training.maxSteps = nil
-            let requested = options.apply(to: saved)
+            let (directory, saved, requested) = try options.resumeRequest()
+            guard let savedRequest = saved.affinity else { throw ValidationError("\(directory.path) holds a training run, not an affinity run: continue it with mtk train --resume") }
             tasks = try RunDirectory.reading(directory).readSpecTasks()
             writeSteps = savedRequest.perStep
             (estimators, groupEstimator) = try savedRequest.estimators(tasks: tasks, seed: saved.training.seed)
@@ -78,15 +74,10 @@ struct Affinity: ParsableCommand {
         if let groupEstimator, let folder {
             let record = GroupRecord(groups: groupEstimator.groups, tasks: tasks, values: groupEstimator.values(), memberScores: groupEstimator.memberScores(),
                                      orientation: "row-source-group-column-target-task")
-            let pretty = JSONEncoder()
-            pretty.outputFormatting = [.prettyPrinted, .sortedKeys]
-            pretty.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            try AtomicWrite.write(try pretty.encode(record), to: folder.appendingPathComponent("tag-groups.json"))
+            try AtomicWrite.write(try RunJSON.encoder(pretty: true).encode(record), to: folder.appendingPathComponent("tag-groups.json"))
         }
         var lines = ""
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let encoder = RunJSON.encoder()
         for estimator in estimators {
             let matrix = estimator.matrix()
             print(matrix.table(colour: colour))

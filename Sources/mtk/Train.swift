@@ -16,21 +16,13 @@ struct Train: ParsableCommand {
 
     func run() throws {
         let onEvent = TrainingOptions.progressAndSignals()
-        let (output, overwrite, threads) = (options.output, options.overwrite, options.threads)
+        let output = options.output
         if let output, output.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--output is empty: give the run directory") }
         let results: RunResults
         if resume {
-            guard let output else { throw ValidationError("--resume needs --output (the run directory)") }
-            if overwrite { throw ValidationError("--resume continues the run in --output and --overwrite replaces it: give one of them") }
-            let directory = URL(fileURLWithPath: output)
-            guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path) else { throw RunDirectoryError.noRun(path: directory.path) }
-            let saved = try RunDirectory.reading(directory).readConfig()
-            if saved.affinity != nil { throw ValidationError("\(output) holds an affinity run: continue it with mtk affinity --resume -o \(output) (mtk train would leave its estimators out)") }
-            var base = saved
-            base.training.maxSteps = nil  // a resumed run goes to its end unless --max-steps says otherwise
-            let requested = apply(to: base)
-            if let threads, let before = saved.training.threads, threads != before {
-                FileHandle.standardError.write(Data("warning: the run used \(before) threads and continues on \(threads): it stays correct, but is no longer bit-identical to an uninterrupted run\n".utf8))
+            let (directory, saved, requested) = try options.resumeRequest(apply: apply(to:))
+            if saved.affinity != nil {
+                throw ValidationError("\(directory.path) holds an affinity run: continue it with mtk affinity --resume -o \(directory.path) (mtk train would leave its estimators out)")
             }
             results = try Experiment.resume(directory: directory, requested: requested, onEvent: onEvent, shouldStop: { Interruption.requested })
         } else {

@@ -85,4 +85,23 @@ struct TrainingOptions: ParsableArguments {
             printer.handle(event)
         }
     }
+
+    /// The run in --output to continue: its saved config, and the config requested — `apply`
+    /// (these options, by default) on the saved one, with no step limit unless --max-steps is
+    /// given. Warns when --threads differs from the run's, which keeps it correct but not
+    /// bit-identical to an uninterrupted run.
+    func resumeRequest(apply: ((RunConfig) -> RunConfig)? = nil) throws -> (directory: URL, saved: RunConfig, requested: RunConfig) {
+        guard let output else { throw ValidationError("--resume needs --output (the run directory)") }
+        if overwrite { throw ValidationError("--resume continues the run in --output and --overwrite replaces it: give one of them") }
+        let directory = URL(fileURLWithPath: output)
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path) else { throw RunDirectoryError.noRun(path: directory.path) }
+        let saved = try RunDirectory.reading(directory).readConfig()
+        var base = saved
+        base.training.maxSteps = nil  // a resumed run goes to its end unless --max-steps says otherwise
+        let requested = apply?(base) ?? self.apply(to: base)
+        if let threads, let before = saved.training.threads, threads != before {
+            FileHandle.standardError.write(Data("warning: the run used \(before) threads and continues on \(threads): it stays correct, but is no longer bit-identical to an uninterrupted run\n".utf8))
+        }
+        return (directory, saved, requested)
+    }
 }

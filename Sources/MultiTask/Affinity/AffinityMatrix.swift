@@ -59,17 +59,12 @@ public struct AffinityMatrix: Sendable, Equatable, Codable {
 
     /// `affinity.json`: the whole record.
     public func writeJSON(to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try AtomicWrite.write(try encoder.encode(self), to: url)
+        try AtomicWrite.write(try RunJSON.encoder(pretty: true).encode(self), to: url)
     }
 
     public static func readJSON(from url: URL) throws -> AffinityMatrix {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let matrix: AffinityMatrix
-        do { matrix = try decoder.decode(AffinityMatrix.self, from: try RegularFile.read(url)) } catch let error as DecodingError {
+        do { matrix = try RunJSON.decoder().decode(AffinityMatrix.self, from: try RegularFile.read(url)) } catch let error as DecodingError {
             throw ConfigurationError("\(url.path): not an affinity matrix (\(DecodingProblem.describe(error)))")
         }
         try matrix.validate(source: url.path)

@@ -1,18 +1,14 @@
 import Files
-import Data
 import Foundation
 
 /// Reading small files of a run (JSON, YAML) with errors that name the file and say what was
 /// expected — never Foundation's own texts.
 enum RegularFile {
-    /// Every byte of the regular file at `url`, as `Foundation.Data`.
+    /// Every byte of the regular file at `url` (at most 1 GiB: no file of a run is near that),
+    /// as `Foundation.Data`.
     static func read(_ url: URL) throws -> Foundation.Data {
-        do { return Foundation.Data(try FileBytes.read(url)) } catch let error as DataError {
-            switch error {
-            case .fileNotFound(let path): throw RunDirectoryError.corrupt(path: path, reason: "is missing")
-            case .unreadable(let path, let reason): throw RunDirectoryError.corrupt(path: path, reason: "cannot be read: \(reason)")
-            default: throw RunDirectoryError.corrupt(path: url.path, reason: error.description)
-            }
+        do { return Foundation.Data(try FileContents.bytes(url.path, atMost: 1 << 30)) } catch {
+            throw RunDirectoryError.corrupt(path: url.path, reason: error.missing ? "is missing" : "cannot be read: \(error.reason)")
         }
     }
 
@@ -63,5 +59,22 @@ enum DecodingProblem {
         case is Bool.Type: "true or false"
         default: "\(type)".hasPrefix("Array") ? "a list" : "\(type)".hasPrefix("Dictionary") ? "an object" : "of type \(type)"
         }
+    }
+}
+
+/// The JSON of run files: sorted keys (optionally pretty), and non-finite numbers as the strings
+/// "inf", "-inf" and "nan", which plain JSON cannot hold (a NaN metric, an undefined affinity).
+package enum RunJSON {
+    package static func encoder(pretty: Bool = false) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }
+
+    package static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
     }
 }

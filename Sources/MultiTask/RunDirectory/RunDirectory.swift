@@ -180,18 +180,13 @@ public final class RunDirectory: @unchecked Sendable {
 
     /// Encodes `value` as pretty, key-sorted JSON and writes it atomically.
     public static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try AtomicWrite.write(try encoder.encode(value), to: url)
+        try AtomicWrite.write(try RunJSON.encoder(pretty: true).encode(value), to: url)
     }
 
     /// Reads JSON written by `writeJSON`; errors name the file and what was expected.
     public static func readJSON<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
         let bytes = try RegularFile.read(url)
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        do { return try decoder.decode(type, from: bytes) } catch {
+        do { return try RunJSON.decoder().decode(type, from: bytes) } catch {
             throw RunDirectoryError.corrupt(path: url.path, reason: "not a valid \(type) file (\(DecodingProblem.describe(error)))")
         }
     }
