@@ -200,21 +200,18 @@ public final class Trainer {
 
     /// One optimizer step; returns each task's loss.
     private func step(_ batch: Batch) throws -> [Double] {
-        var taskLosses: [Double] = []
-        var perTask: [ParameterSet] = []
         let index = state.globalStep
         let wantsGradients = gradientMethod != nil || observers.contains { $0.wantsTaskGradients(atStep: index) }
-        var (_, gradients, weightingGradients) = model.network.valueAndGradient(with: weighting.parameters) { leaves in
-            let losses = model.losses(batch)
-            taskLosses = losses.map { Double($0.scalar) }
-            if wantsGradients {
-                // Inside this closure the network's parameters are the graph leaves, so each task's
-                // gradient of the shared trunk comes from this same forward pass.
-                let shared = model.network.trunkParameters()
-                perTask = losses.map { ParameterSet(zip(shared.names, $0.gradients(wrt: shared.tensors)).map { ($0, $1) }) }
-            }
-            return weighting.combine(losses, parameters: leaves)
-        }
+        // One forward pass. When per-task gradients of the trunk are wanted, the training gradient
+        // of the trunk is assembled from them (see `partsAndGradients`): no extra backward pass.
+        let model = self.model
+        let trunk = wantsGradients ? model.network.trunkParameters().names : []
+        let pass = model.network.partsAndGradients(
+            with: weighting.parameters, splitting: trunk, parts: { model.losses(batch) },
+            objective: { losses, leaves in self.weighting.combine(losses, parameters: leaves) })
+        let taskLosses = pass.parts.map { Double($0.scalar) }
+        var gradients = pass.gradients
+        let (weightingGradients, perTask) = (pass.extraGradients, pass.partGradients)
         for (task, loss) in zip(model.tasks, taskLosses) where !loss.isFinite {
             throw TrainingError.nonFiniteLoss(task: task.name, epoch: state.epoch + 1, step: state.stepInEpoch + 1, value: loss)
         }

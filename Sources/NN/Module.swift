@@ -186,19 +186,45 @@ extension Module {
         }
     }
 
-    /// The value of `objective` and its gradient with respect to this module's parameters and to
-    /// `extra` parameters that live outside it (a loss-weighting method's learned weights).
-    /// `objective` receives the extra parameters as graph leaves.
-    public func valueAndGradient(
-        with extra: ParameterSet, _ objective: (ParameterSet) throws -> Tensor
-    ) rethrows -> (value: Tensor, gradients: ParameterSet, extraGradients: ParameterSet) {
+    /// `objective`, a function of several `parts` (the task losses) and of `extra` parameters that
+    /// live outside the module, with its gradient of every parameter of the module and of `extra` — and,
+    /// from the same forward pass, each part's own gradient of the `split` parameters (the shared
+    /// trunk's; none when `split` is empty). The objective's gradient of the split parameters is
+    /// then assembled from the parts' gradients, Σₜ (∂objective/∂partₜ)·∇partₜ, instead of paying
+    /// one more backward pass through them: it equals the direct gradient up to float rounding,
+    /// provided the objective depends on the split parameters only through the parts.
+    public func partsAndGradients(
+        with extra: ParameterSet, splitting split: [String],
+        parts: () throws -> [Tensor], objective: ([Tensor], ParameterSet) throws -> Tensor
+    ) rethrows -> (parts: [Tensor], gradients: ParameterSet, extraGradients: ParameterSet, partGradients: [ParameterSet]) {
         try withGradientLeaves(nil) { leaves in
             let extraLeaves = extra.map { $0.requiringGradient() }
-            let value = try objective(extraLeaves)
-            let grads = value.gradients(wrt: leaves.tensors + extraLeaves.tensors)
-            return (value.detached(),
-                    ParameterSet(Swift.zip(leaves.names, grads).map { ($0, $1) }),
-                    ParameterSet(Swift.zip(extra.names, grads.dropFirst(leaves.count)).map { ($0, $1) }))
+            let values = try parts()
+            let value = try objective(values, extraLeaves)
+            let splitNames = Set(split)
+            let direct = leaves.filter { !splitNames.contains($0) }
+            let inputs = direct.tensors + extraLeaves.tensors + (split.isEmpty ? [] : values)
+            let grads = value.gradients(wrt: inputs)
+            var byName = Dictionary(uniqueKeysWithValues: Swift.zip(direct.names, grads))
+            let extraGradients = ParameterSet(Swift.zip(extra.names, grads.dropFirst(direct.count)).map { ($0, $1) })
+            var partGradients: [ParameterSet] = []
+            if !split.isEmpty {
+                precondition(!values.isEmpty, "partsAndGradients: splitting needs at least one part")
+                let splitLeaves = split.map { name -> Tensor in
+                    guard let leaf = leaves[name] else { fatalError("partsAndGradients: the model has no parameter '\(name)'") }
+                    return leaf
+                }
+                partGradients = values.map { part in ParameterSet(Swift.zip(split, part.gradients(wrt: splitLeaves)).map { ($0, $1) }) }
+                let weights = grads.suffix(values.count).map { $0.scalar }
+                for (i, name) in split.enumerated() {
+                    func term(_ t: Int) -> Tensor { weights[t] == 1 ? partGradients[t].tensors[i] : partGradients[t].tensors[i] * weights[t] }
+                    var total = term(0)
+                    for t in 1..<values.count { total = total + term(t) }
+                    byName[name] = total
+                }
+            }
+            let gradients = ParameterSet(leaves.names.map { ($0, byName[$0]!) })
+            return (values.map { $0.detached() }, gradients, extraGradients, partGradients)
         }
     }
 
