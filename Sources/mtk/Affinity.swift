@@ -20,6 +20,8 @@ struct Affinity: ParsableCommand {
     @Flag(help: "With -o, also write every sample as a JSON line (DIR/affinity/steps.jsonl).") var perStep = false
     @Option(parsing: .unconditional, help: "Fisher: examples of the training set to average over [500].") var fisherExamples = 500
     @Flag(help: "Fisher: use the data's labels (empirical Fisher) instead of labels drawn from the model.") var fisherEmpirical = false
+    @Option(parsing: .unconditional, help: "Fisher: first refit each head on the frozen trunk for N full-batch Adam steps, as Task2Vec fits its probe's classifier [0: the trained heads].") var fisherHeadSteps = 0
+    @Flag(help: "Fisher: compare every weight's Fisher (default: Task2Vec's mean per filter).") var fisherPerWeight = false
     @Option(help: "TAG from groups of source tasks, e.g. 'class+upper,footwear+footwear_noisy': each group's update on every task.") var groups: String?
 
     func run() throws {
@@ -27,6 +29,7 @@ struct Affinity: ParsableCommand {
         request.methods = method.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         (request.every, request.divideByLearningRate, request.sumOfEpochMeans, request.matricesOnly) = (every, divideByLr, sumOfEpochMeans, matricesOnly)
         (request.fisherExamples, request.fisherEmpirical, request.perStep) = (fisherExamples, fisherEmpirical, perStep)
+        (request.fisherHeadSteps, request.fisherPerWeight) = (fisherHeadSteps == 0 ? nil : fisherHeadSteps, fisherPerWeight ? true : nil)
         request.groups = groups.map { $0.split(separator: ",").map { $0.split(separator: "+").map { $0.trimmingCharacters(in: .whitespaces) } } }
         if perStep && options.output == nil { throw ValidationError("--per-step writes DIR/affinity/steps.jsonl: give the run directory with -o") }
         let onEvent = TrainingOptions.progressAndSignals()

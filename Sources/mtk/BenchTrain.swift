@@ -14,13 +14,19 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Epochs.") var epochs = 1
     @Option(help: "Repetitions (each a fresh run).") var repeats = 1
+    @Option(help: "Also measure task affinity as a peer script does (cnn): tag_affinity or grad_cos.") var affinity: String?
+    @Option(help: "With --affinity: sample every K steps [10 for tag_affinity, 1 for grad_cos].") var every: Int?
 
     func run() throws {
         guard let kind = TrainBenchmark.Workload(rawValue: workload) else { throw ValidationError("--workload must be mlp or cnn") }
+        let estimator = try affinity.map { name in
+            guard let kind = TrainBenchmark.Affinity(rawValue: name) else { throw ValidationError("--affinity must be tag_affinity or grad_cos, got '\(name)'") }
+            return kind
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         for _ in 0..<repeats {
-            let record = try TrainBenchmark.run(kind, threads: threads, batch: batch, seed: seed, epochs: epochs)
+            let record = try TrainBenchmark.run(kind, threads: threads, batch: batch, seed: seed, epochs: epochs, affinity: estimator, every: every)
             FileHandle.standardOutput.write(try encoder.encode(record) + Data("\n".utf8))
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Data
 
 @Suite struct FashionMNISTTests {

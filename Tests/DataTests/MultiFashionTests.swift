@@ -1,6 +1,7 @@
 import Foundation
 import Tensors
 import Testing
+import TestSupport
 @testable import Data
 
 @Suite struct MultiFashionTests {

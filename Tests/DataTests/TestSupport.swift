@@ -84,12 +84,6 @@ struct FakeFashionMNIST {
     }
 }
 
-/// Where the real Fashion-MNIST is installed (Debian's dataset-fashion-mnist).
-let realFashionMNIST = URL(fileURLWithPath: "/usr/share/datasets/fashion-mnist")
-
-/// Whether the real Fashion-MNIST files are present.
-let hasRealFashionMNIST = FileManager.default.fileExists(atPath: realFashionMNIST.appendingPathComponent("t10k-labels-idx1-ubyte.gz").path)
-
 /// A small dataset: `count` examples of 3 features (row i holds i, 10i, 100i), a 3-class task
 /// `c` (i mod 3), a binary task `b` (i mod 2, missing every fifth) and a regression task `r` (i/2).
 func sampleDataset(count: Int = 20) throws -> Dataset {

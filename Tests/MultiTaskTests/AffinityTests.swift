@@ -305,4 +305,32 @@ struct FisherEmbeddingTests {
         #expect(FisherEmbedding.similarity(a, a) == 1 && FisherEmbedding.similarity(a, b) == 0)
         #expect(Swift.abs(FisherEmbedding.similarity(a, a * 10) - 1) < 1e-12)  // scale-free per coordinate pair
     }
+
+    /// Task2Vec's embedding: one mean per filter (row of a weight matrix, output channel of a
+    /// convolution); vectors stay as they are.
+    @Test func filterMeansAverageEachFiltersWeights() {
+        let fisher = ParameterSet([("w", Tensor(shape: [2, 3], scalars: [1, 2, 3, 10, 20, 30])), ("b", Tensor([5, 6])),
+                                   ("conv", Tensor(shape: [2, 1, 2, 1], scalars: [1, 3, 0, 4]))])
+        let means = FisherEmbedding.filterMeans(fisher)
+        #expect(means["w"]!.scalars == [2, 20] && means["b"]!.scalars == [5, 6] && means["conv"]!.scalars == [2, 2])
+    }
+
+    /// The refitted probe keeps the trained trunk and leaves the model alone; its heads, fitted on
+    /// the frozen trunk from a fresh start, fit the examples better than that start.
+    @Test func probeRefitsTheHeadsOnTheFrozenTrunk() throws {
+        let data = try smallData(seed: 27, examples: 60)
+        let model = try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 10)
+        let before = model.network.stateDict()
+        var settings = FisherEmbedding.Settings()
+        (settings.headSteps, settings.seed) = (200, 3)
+        let probe = try FisherEmbedding.probe(model, data: data.train, settings: settings)
+        #expect(model.network.stateDict() == before)
+        #expect(probe.network.trunkParameters() == model.network.trunkParameters())
+        let fresh = try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 3)
+        try fresh.network.update(parameters: model.network.trunkParameters())
+        let fitted = probe.evaluate(data.train), start = fresh.evaluate(data.train)
+        for task in data.taskNames { #expect(fitted[task]!.loss < 0.9 * start[task]!.loss, "\(task): \(fitted[task]!.loss) from \(start[task]!.loss)") }
+        settings.headSteps = -1
+        #expect { try FisherEmbedding.diagonals(model: model, data: data.train, settings: settings) } throws: { "\($0)".contains("head steps") }
+    }
 }

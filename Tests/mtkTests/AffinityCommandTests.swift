@@ -5,7 +5,8 @@ import Testing
 @Suite("mtk affinity")
 struct AffinityCommandTests {
     @Test(arguments: [(["--tasks", "y"], "affinity needs at least two tasks"), (["--method", "tag,fisherx"], "unknown method 'fisherx'"),
-                      (["--every", "0"], "affinity: every must be at least 1, got 0")])
+                      (["--every", "0"], "affinity: every must be at least 1, got 0"),
+                      (["--method", "fisher", "--fisher-head-steps", "-2"], "fisher head steps must be at least 0, got -2")])
     func badRequestsAreRefusedBeforeTraining(options: [String], message: String) throws {
         let fixture = try TabularFixture(rows: 60)
         defer { fixture.remove() }
@@ -13,6 +14,16 @@ struct AffinityCommandTests {
         arguments[0] = "affinity"
         let outcome = try MTK.run(arguments, in: fixture.folder)
         #expect(outcome.status != 0 && outcome.output.contains(message) && !outcome.output.contains("epoch 1"), "\(outcome.output)")
+    }
+
+    /// `mtk bench train --affinity` runs the peers' CNN workload only; a wrong name is named.
+    @Test(arguments: [(["--workload", "mlp", "--affinity", "tag_affinity"], "the affinity benchmarks run the cnn workload"),
+                      (["--workload", "cnn", "--affinity", "tag"], "--affinity must be tag_affinity or grad_cos, got 'tag'"),
+                      (["--workload", "cnn", "--affinity", "grad_cos", "--every", "0"], "every must be at least 1, got 0")])
+    func badAffinityBenchmarksAreRefused(options: [String], message: String) throws {
+        let folder = FileManager.default.temporaryDirectory
+        let outcome = try MTK.run(["bench", "train"] + options, in: folder)
+        #expect(outcome.status != 0 && outcome.output.contains(message), "\(outcome.output)")
     }
 
     /// One run, three matrices, each written as JSON and CSV with its orientation.

@@ -15,6 +15,11 @@ public struct AffinityRequest: Sendable, Equatable, Codable {
     public var groups: [[String]]?
     public var fisherExamples = 500
     public var fisherEmpirical = false
+    /// Fisher: refit each head on the frozen trunk for this many steps first (nil or 0: the
+    /// trained heads; see `FisherEmbedding.Settings.headSteps`).
+    public var fisherHeadSteps: Int?
+    /// Fisher: compare every weight's Fisher instead of per-filter means (nil: per filter).
+    public var fisherPerWeight: Bool?
     /// Keep every sample (`steps.jsonl`).
     public var perStep = false
 
@@ -28,6 +33,7 @@ public struct AffinityRequest: Sendable, Equatable, Codable {
         }
         if let every, every < 1 { throw ConfigurationError("affinity: every must be at least 1, got \(every)") }
         guard fisherExamples >= 1 else { throw ConfigurationError("affinity: fisher examples must be at least 1, got \(fisherExamples)") }
+        if let steps = fisherHeadSteps, steps < 0 { throw ConfigurationError("affinity: fisher head steps must be at least 0, got \(steps)") }
     }
 
     /// The estimators for `tasks` (each method once, in name order) and the group lookahead, if asked.
@@ -40,6 +46,7 @@ public struct AffinityRequest: Sendable, Equatable, Codable {
         (cosine.every, cosine.matricesOnly) = (every ?? 1, matricesOnly)
         var fisher = FisherEmbedding.Settings()
         (fisher.examples, fisher.empirical, fisher.seed) = (fisherExamples, fisherEmpirical, seed)
+        (fisher.headSteps, fisher.perFilter) = (fisherHeadSteps ?? 0, !(fisherPerWeight ?? false))
         let matrices: [any AffinityEstimator] = Array(Set(methods)).sorted().map { name in
             switch name {
             case "tag": TAGLookahead(tasks: tasks, settings: lookahead)
