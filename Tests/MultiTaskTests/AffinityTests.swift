@@ -2,6 +2,7 @@ import Data
 import Foundation
 import NN
 import Testing
+import TestSupport
 import Tensors
 @testable import MultiTask
 
@@ -197,8 +198,7 @@ struct AffinityTests {
         #expect(try AffinityMatrix.readJSON(from: dir.appendingPathComponent("a.json")) == matrix)
 
         // TAG's published Taskonomy matrix: M[a][b] = affinity onto a from b.
-        let published = try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().appendingPathComponent("../../../shared/fixtures/tag/matrices.json"))) as! [String: [String: [String: Double]]]
+        let published = try JSONSerialization.jsonObject(with: Foundation.Data(contentsOf: PublishedFixtures.file("tag/matrices.json"))) as! [String: [String: [String: Double]]]
         let table = published["taskonomy_tag"]!
         let tasks = table.keys.sorted()
         let onto = AffinityMatrix(tasks: tasks, values: tasks.map { a in tasks.map { b in table[a]![b]! } }, method: "tag", orientation: .targetFromSource)

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Files
+import Foundation
+import MultiTask
+
+/// `mtk bench group`: network selection on seeded random instances, one JSON object per run.
+struct BenchGroup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "group",
+        abstract: "Time network selection on a seeded random instance; JSON lines on stdout.")
+
+    @Option(help: "Tasks.") var tasks = 25
+    @Option(help: "Candidate groups.") var candidates = 3000
+    @Option(help: "Smallest and largest group size, e.g. 2-8.") var sizes = "2-8"
+    @Option(help: "At most this many groups.") var maxGroups = 5
+    @Option(parsing: .upToNextOption, help: "Seeds: one run each.") var seeds: [UInt64] = [0]
+    @Option(help: "Also write each instance as a CSV table (mtk group --table) to this folder, as seed-N.csv.") var writeTables: String?
+
+    func run() throws {
+        let bounds = sizes.split(separator: "-").compactMap { Int($0) }
+        guard bounds.count == 2, bounds[0] <= bounds[1] else { throw ValidationError("--sizes must read LOW-HIGH, e.g. 2-8; got '\(sizes)'") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        for seed in seeds {
+            let problem = try SelectionBenchmark.instance(tasks: tasks, candidates: candidates, sizes: bounds[0]...bounds[1], maxGroups: maxGroups, seed: seed)
+            if let folder = writeTables {
+                try AtomicWrite.write(Data(SelectionBenchmark.csv(problem).utf8), to: URL(fileURLWithPath: folder).appendingPathComponent("seed-\(seed).csv"))
+            }
+            let record = try SelectionBenchmark.run(problem, seed: seed)
+            FileHandle.standardOutput.write(try encoder.encode(record) + Data("\n".utf8))
+        }
+    }
+}
