@@ -13,14 +13,14 @@ struct Group: ParsableCommand {
     @Option(help: "A CSV table: header of task names (optional 'cost' column), one candidate group per row, empty cell = not a member.") var table: String?
     @Option(help: "Task names for --standley's columns, comma-separated [task1, task2, ...].") var taskNames: String?
     @Flag(help: "With --standley: score groups of 3+ by Standley's higher-order approximation from the pairs.") var hoa = false
-    @Option(help: "At most this many groups.") var maxGroups: Int?
-    @Option(help: "At most this total cost (a full-size network costs 1).") var budget: Double?
+    @Option(parsing: .unconditional, help: "At most this many groups.") var maxGroups: Int?
+    @Option(parsing: .unconditional, help: "At most this total cost (a full-size network costs 1).") var budget: Double?
     @Option(help: "Cost model: standley (half-size single-task networks 0.5, others 1; budgets in steps of 0.5).") var costModel: String?
     @Flag(help: "Scores are losses or errors (lower is better); --standley always is.") var lowerIsBetter = false
     @Flag(help: "Chosen groups must not overlap (every task in exactly one).") var partition = false
     @Flag(help: "Objective: the sum over tasks instead of the mean.") var sum = false
-    @Option(help: "With --affinity: single-task groups score this (default: not allowed; with --lower-is-better, the diagonal).") var singletonScore: Double?
-    @Option(help: "With --affinity: the largest group considered [all sizes].") var largestGroup: Int?
+    @Option(parsing: .unconditional, help: "With --affinity: single-task groups score this (default: not allowed; with --lower-is-better, the diagonal).") var singletonScore: Double?
+    @Option(parsing: .unconditional, help: "With --affinity: the largest group considered [all sizes].") var largestGroup: Int?
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func run() throws {

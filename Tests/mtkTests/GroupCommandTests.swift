@@ -29,3 +29,13 @@ struct GroupCommandTests {
         #expect(outcome.status != 0 && outcome.output.contains(message), "\(outcome.output)")
     }
 }
+
+extension GroupCommandTests {
+    /// Tables written on Windows (CRLF line ends) read as any other.
+    @Test func crlfTablesRead() throws {
+        let folder = try TemporaryDirectory()
+        try Data("a,b\r\n1,2\r\n,3\r\n".utf8).write(to: folder.file("t.csv"))
+        let outcome = try MTK.run(["group", "--table", folder.file("t.csv").path, "--max-groups", "2", "--json"], in: folder.url)
+        #expect(outcome.status == 0 && outcome.output.contains("\"objective\" : 2,"), "\(outcome.output)")
+    }
+}

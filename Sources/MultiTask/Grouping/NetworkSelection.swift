@@ -12,7 +12,7 @@ import Foundation
 /// largest gains the remaining budget could buy candidate by candidate (the gain of a set is at
 /// most the sum of its members' gains, so the k largest, or a fractional knapsack under a cost
 /// budget, bound it). A candidate that an earlier one dominates (a superset, at least as good on
-/// each of its tasks, at no more cost) is dropped first.
+/// each of its tasks, at no more cost) is dropped first (in tables of up to 5,000 candidates).
 ///
 /// Ties (objectives equal to 1e-9 relative) go to the selection with fewer groups, then to the
 /// one whose candidates come first in the table, as Standley et al.'s enumeration resolves them.
@@ -96,7 +96,9 @@ struct Search {
     /// Candidates that no earlier candidate dominates. Only earlier ones may drop a candidate: a
     /// later one that dominates it could tie with it, and ties go to the earlier candidates.
     static func undominated(_ rows: [[Double]], _ masks: [UInt64], _ costs: [Double], partition: Bool) -> [Int] {
-        rows.indices.filter { c in
+        // Quadratic in the candidates: only worth it (and affordable) for tables of moderate size.
+        guard rows.count <= 5000 else { return Array(rows.indices) }
+        return rows.indices.filter { c in
             !(0..<c).contains { d in
                 guard masks[c] & ~masks[d] == 0, costs[d] <= costs[c] else { return false }
                 if partition && masks[c] != masks[d] { return false }
