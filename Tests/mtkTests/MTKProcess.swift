@@ -54,13 +54,14 @@ enum MTK {
     }
 }
 
-/// A folder with a small regression + 3-class CSV table and a tabular model spec.
+/// A folder with a small regression + 3-class CSV table (and, with `thirdTask`, a second
+/// regression task z = x0·x1) and a tabular model spec.
 struct TabularFixture {
     let folder: URL
     var csv: URL { folder.appendingPathComponent("table.csv") }
     var spec: URL { folder.appendingPathComponent("tabular.yaml") }
 
-    init(rows: Int = 400) throws {
+    init(rows: Int = 400, thirdTask: Bool = false) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("mtk-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -71,12 +72,13 @@ struct TabularFixture {
             z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
             return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53) * 2 - 1
         }
-        var lines = ["f0,f1,f2,f3,task:y:regression,task:c:multiclass"]
+        var lines = ["f0,f1,f2,f3,task:y:regression,task:c:multiclass" + (thirdTask ? ",task:z:regression" : "")]
         for _ in 0..<rows {
             let x = (0..<4).map { _ in uniform() }
             let y = 0.5 * x[0] - x[1] + 0.1 * uniform()
             let c = (x[2] > 0 ? 1 : 0) + (x[3] > 0.3 ? 1 : 0)
-            lines.append(x.map { String(format: "%.4f", $0) }.joined(separator: ",") + String(format: ",%.4f,%d", y, c))
+            lines.append(x.map { String(format: "%.4f", $0) }.joined(separator: ",") + String(format: ",%.4f,%d", y, c)
+                         + (thirdTask ? String(format: ",%.4f", x[0] * x[1]) : ""))
         }
         try (lines.joined(separator: "\n") + "\n").write(to: csv, atomically: true, encoding: .utf8)
         try "name: tabular\ninput: [4]\ntrunk: [{linear: {out: 16}}, relu]\nheads: {}\n".write(to: spec, atomically: true, encoding: .utf8)

@@ -26,11 +26,17 @@ public struct AffinityMatrix: Sendable, Equatable, Codable {
     /// Seconds spent estimating (beyond training).
     public var seconds: Double
     public var orientation: Orientation
+    /// The values are losses (pairwise training): lower is better. Nil or false: affinities.
+    public var lowerIsBetter: Bool?
+    /// Seconds of all the compute behind the matrix, training included (nil: not recorded), to
+    /// compare estimators' costs.
+    public var computeSeconds: Double?
 
     public init(tasks: [String], values: [[Double]], method: String, settings: [String: String] = [:], steps: [Int] = [],
-                seconds: Double = 0, orientation: Orientation = .sourceToTarget) {
+                seconds: Double = 0, orientation: Orientation = .sourceToTarget, lowerIsBetter: Bool? = nil, computeSeconds: Double? = nil) {
         (self.tasks, self.values, self.method, self.settings) = (tasks, values, method, settings)
         (self.steps, self.seconds, self.orientation) = (steps, seconds, orientation)
+        (self.lowerIsBetter, self.computeSeconds) = (lowerIsBetter, computeSeconds)
     }
 
     /// The same relationships in the other orientation.

@@ -11,14 +11,15 @@ extension AffinityMatrix {
         let scale = offDiagonal.map(Swift.abs).max() ?? 1
         func pad(_ text: String) -> String { String(repeating: " ", count: Swift.max(0, width - text.count)) + text }
         let symmetric = tasks.indices.allSatisfy { i in tasks.indices.allSatisfy { j in values[i][j] == values[j][i] || (values[i][j].isNaN && values[j][i].isNaN) } }
-        var lines = [symmetric ? "\(method): symmetric (the same both ways)" : "\(method): row = source, column = target (effect of the row's update on the column)",
+        let losses = lowerIsBetter == true
+        var lines = [losses ? "\(method): loss of the column task trained with the row task (diagonal: alone; lower is better)" : symmetric ? "\(method): symmetric (the same both ways)" : "\(method): row = source, column = target (effect of the row's update on the column)",
                      pad("from \\ to") + tasks.map { " " + pad($0) }.joined()]
         for i in tasks.indices {
             var line = pad(tasks[i])
             for j in tasks.indices {
                 let value = rowFirst.values[i][j]
                 let text = value.isNaN ? "-" : String(format: Swift.abs(value) >= 1000 || (value != 0 && Swift.abs(value) < 0.001) ? "%.2e" : "%.4f", value)
-                guard colour, i != j, value.isFinite, scale > 0 else { line += " " + pad(text); continue }
+                guard colour, !losses, i != j, value.isFinite, scale > 0 else { line += " " + pad(text); continue }
                 line += " " + AffinityMatrix.shade(value / scale) + pad(text) + "\u{1B}[0m"
             }
             lines.append(line)

@@ -46,8 +46,9 @@ package struct GroupingRequest: Sendable {
                 ? AffinityMatrix.parse(csv: CandidateTables.text(url), method: url.deletingPathExtension().lastPathComponent, source: url.path)
                 : AffinityMatrix.readJSON(from: url)
             tasks = matrix.tasks
-            candidates = try CandidateTables.fromPairs(matrix, singletons: singletons ?? (lowerIsBetter ? .diagonal : .forbidden), maxSize: largestGroup)
-            higherIsBetter = !lowerIsBetter
+            let losses = lowerIsBetter || matrix.lowerIsBetter == true  // pairwise training's matrices say so themselves
+            candidates = try CandidateTables.fromPairs(matrix, singletons: singletons ?? (losses ? .diagonal : .forbidden), maxSize: largestGroup)
+            higherIsBetter = !losses
         case .standley(let url, let names, let hoa):
             let (columns, networks) = try CandidateTables.standley(url, tasks: names)
             tasks = columns

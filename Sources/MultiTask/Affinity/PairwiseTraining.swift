@@ -1,0 +1,51 @@
+import Foundation
+
+/// Pairwise training (Standley et al. 2020, "Which Tasks Should Be Learned Together in
+/// Multi-task Learning?"): every task alone and every pair, each a cached unit
+/// (`TaskSetTraining`). The matrix holds validation losses (lower is better), row = source,
+/// column = target: `values[b][a]` is task a's loss in the network of {a, b}, the diagonal a's
+/// single-task loss. Network selection over it scores a group's member a by the mean of
+/// `values[b][a]` over the other members b: Standley's higher-order approximation (HOA).
+/// Their early-stopping approximation (ESA) is the same from networks trained for a fraction of
+/// the epochs (`earlyStopped`).
+public enum PairwiseTraining {
+    public static let methods = ["pairwise", "esa"]
+
+    /// The settings of ESA's networks: `fraction` of the epochs (at least one); a schedule spans
+    /// the shorter run.
+    public static func earlyStopped(_ training: TrainingConfig, fraction: Double) throws -> TrainingConfig {
+        guard fraction > 0, fraction <= 1 else { throw ConfigurationError("esa fraction must be in (0, 1], got \(fraction)") }
+        var short = training
+        short.epochs = Swift.max(1, Int((Double(training.epochs) * fraction).rounded()))
+        return short
+    }
+
+    /// Trains (or reads) every single task and pair with `units`; nil when stopped (resumable).
+    /// `method` names the matrix (`pairwise` or `esa`).
+    public static func train(_ units: TaskSetTraining, method: String, onEvent: ((TrainingEvent) -> Void)? = nil,
+                             shouldStop: @escaping () -> Bool = { false }, log: (String) -> Void = { _ in }) throws -> AffinityMatrix? {
+        let tasks = units.data.tasks.map(\.name)
+        guard tasks.count >= 2 else { throw ConfigurationError("pairwise training needs at least two tasks; the data has \(tasks.joined(separator: ", "))") }
+        let sets = GroundTruth.taskSets(count: tasks.count).filter { $0.count <= 2 }
+        var losses: [[Int]: [Double]] = [:], seconds = 0.0
+        for (k, set) in sets.enumerated() {
+            let names = set.map { tasks[$0] }
+            let label = "\(method) network \(k + 1)/\(sets.count): \(names.joined(separator: "+"))"
+            let cached = try units.cached(names)
+            if cached == nil { log("\(label): training") }
+            guard let record = try cached ?? units.train(names, onEvent: onEvent, shouldStop: shouldStop) else { return nil }
+            log("\(label): \(cached == nil ? "done" : "done before"), validation losses " + record.result.validation.tasks.map { "\($0.task) \(String(format: "%.4f", $0.loss))" }.joined(separator: ", "))
+            losses[set] = names.map { record.result.validation[$0]!.loss }
+            seconds += record.seconds
+        }
+        var values = [[Double]](repeating: [Double](repeating: .nan, count: tasks.count), count: tasks.count)
+        for a in tasks.indices {
+            values[a][a] = losses[[a]]![0]
+            for b in tasks.indices where b != a { values[b][a] = losses[[Swift.min(a, b), Swift.max(a, b)]]![a < b ? 0 : 1] }
+        }
+        let training = units.training
+        return AffinityMatrix(tasks: tasks, values: values, method: method,
+                              settings: ["epochs": "\(training.epochs)", "seed": "\(training.seed)", "values": "validation loss of the column task trained with the row task (diagonal: alone)"],
+                              seconds: seconds, lowerIsBetter: true, computeSeconds: seconds)
+    }
+}

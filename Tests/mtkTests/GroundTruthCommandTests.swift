@@ -1,0 +1,215 @@
+import Foundation
+import Testing
+
+/// `mtk groundtruth`, `mtk pairwise` and `mtk evaluate-groupings` as a user (or a scheduler)
+/// runs them: every way of sharding gives the one-process ground truth bit for bit, kills at
+/// random points lose nothing, cached networks are never trained twice, bad input is refused
+/// before any training.
+@Suite("mtk groundtruth")
+struct GroundTruthCommandTests {
+    static let settings = ["--batch-size", "16", "--epochs", "2", "--seed", "3", "--threads", "1"]
+
+    func study(_ fixture: TabularFixture, _ dir: String, _ extra: [String] = []) -> [String] {
+        ["groundtruth", "--csv", fixture.csv.path, "--model", fixture.spec.path, "-o", fixture.folder.appendingPathComponent(dir).path] + Self.settings + extra
+    }
+
+    func file(_ fixture: TabularFixture, _ path: String) throws -> Data {
+        try Data(contentsOf: fixture.folder.appendingPathComponent(path))
+    }
+
+    /// One process; three --shard processes then merge; a Slurm array's and a Kubernetes indexed
+    /// job's environments; the script `mtk groundtruth slurm` writes, run once per array task:
+    /// every merged groundtruth.json (and table) is byte-identical.
+    @Test func everyShardingEqualsOneProcess() throws {
+        let fixture = try TabularFixture(rows: 240, thirdTask: true)
+        defer { fixture.remove() }
+        let one = try MTK.run(study(fixture, "one"), in: fixture.folder)
+        #expect(one.status == 0, "\(one.output)")
+        #expect(one.output.contains("7 trained, 0 done before; 7 of 7 task sets"), "\(one.output)")
+        let reference = try file(fixture, "one/groundtruth.json")
+        let truth = try JSONSerialization.jsonObject(with: reference) as! [String: Any]
+        #expect((truth["networks"] as! [[String: Any]]).map { $0["tasks"] as! [String] }
+                == [["y"], ["c"], ["z"], ["y", "c"], ["y", "z"], ["c", "z"], ["y", "c", "z"]])
+
+        for i in 0..<3 {
+            let shard = try MTK.run(study(fixture, "sharded", ["--shard", "\(i)/3"]), in: fixture.folder)
+            #expect(shard.status == 0, "\(shard.output)")
+        }
+        let merged = try MTK.run(["groundtruth", "merge", fixture.folder.appendingPathComponent("sharded").path], in: fixture.folder)
+        #expect(merged.status == 0, "\(merged.output)")
+        #expect(try file(fixture, "sharded/groundtruth.json") == reference)
+        #expect(try file(fixture, "sharded/groundtruth-test.csv") == (try file(fixture, "one/groundtruth-test.csv")))
+
+        // Array ids 4-5 (SLURM_ARRAY_TASK_MIN 4), then a Kubernetes indexed job of 2; the shards
+        // after the first need only --output: the settings come from the directory.
+        let slurmDir = fixture.folder.appendingPathComponent("slurm-env").path
+        for id in [4, 5] {
+            let log = fixture.folder.appendingPathComponent("slurm-\(id).log")
+            let arguments = id == 4 ? study(fixture, "slurm-env") : ["groundtruth", "-o", slurmDir]
+            let process = try MTK.start(arguments, log: log, environment: ["SLURM_ARRAY_TASK_ID": "\(id)", "SLURM_ARRAY_TASK_COUNT": "2", "SLURM_ARRAY_TASK_MIN": "4"])
+            process.waitUntilExit()
+            let outcome = MTK.outcome(process, log: log)
+            #expect(outcome.status == 0 && outcome.output.contains("of shard \(id - 4)/2"), "\(outcome.output)")
+        }
+        for index in 0..<2 {
+            let log = fixture.folder.appendingPathComponent("k8s-\(index).log")
+            let process = try MTK.start(study(fixture, "k8s", ["--shards", "2"]), log: log, environment: ["JOB_COMPLETION_INDEX": "\(index)"])
+            process.waitUntilExit()
+            #expect(MTK.outcome(process, log: log).status == 0)
+        }
+        for dir in ["slurm-env", "k8s"] {
+            #expect(try MTK.run(["groundtruth", "merge", fixture.folder.appendingPathComponent(dir).path], in: fixture.folder).status == 0)
+            #expect(try file(fixture, "\(dir)/groundtruth.json") == reference, "\(dir)")
+        }
+
+        // The generated sbatch script, run as Slurm would run each array task.
+        let script = try MTK.run(study(fixture, "script", ["--shards", "3"]).replacingFirst("groundtruth", with: ["groundtruth", "slurm"]), in: fixture.folder)
+        #expect(script.status == 0, "\(script.output)")
+        #expect(script.output.contains("#SBATCH --array=0-2") && script.output.contains("#SBATCH --cpus-per-task=1"), "\(script.output)")
+        let job = fixture.folder.appendingPathComponent("job.sh")
+        try script.output.write(to: job, atomically: true, encoding: .utf8)
+        for id in 0..<3 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = [job.path]
+            process.environment = ["SLURM_ARRAY_TASK_ID": "\(id)", "SLURM_ARRAY_TASK_COUNT": "3", "PATH": "/usr/bin:/bin"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "array task \(id)")
+        }
+        #expect(try MTK.run(["groundtruth", "merge", fixture.folder.appendingPathComponent("script").path], in: fixture.folder).status == 0)
+        #expect(try file(fixture, "script/groundtruth.json") == reference)
+    }
+
+    /// SIGKILL at seeded points (by progress lines), then the same command again until it ends:
+    /// the ground truth equals an uninterrupted one, and no temporary file is left.
+    @Test func killedAtRandomPointsContinuesExactly() throws {
+        let fixture = try TabularFixture(rows: 600, thirdTask: true)
+        defer { fixture.remove() }
+        #expect(try MTK.run(study(fixture, "straight"), in: fixture.folder).status == 0)
+        var generator: UInt64 = 777
+        func next(_ bound: Int) -> Int {
+            generator = generator &* 6364136223846793005 &+ 1442695040888963407
+            return Int(generator >> 33) % bound
+        }
+        var kills = 0, finished = false
+        for _ in 0..<60 where !finished {
+            let (lines, extra) = (next(12), next(20))
+            let log = fixture.folder.appendingPathComponent("kill.log")
+            let process = try MTK.start(study(fixture, "killed"), log: log)
+            let deadline = ContinuousClock.now + .seconds(60)
+            while process.isRunning && ContinuousClock.now < deadline {
+                let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                if text.split(separator: "\n").filter({ $0.hasPrefix("epoch ") || $0.hasPrefix("network ") }).count >= lines { break }
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+            Thread.sleep(forTimeInterval: Double(extra) / 1000)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL); kills += 1 }
+            process.waitUntilExit()
+            let outcome = MTK.outcome(process, log: log)
+            if !outcome.signalled {
+                #expect(outcome.status == 0, "\(outcome.output)")
+                finished = outcome.status == 0
+            }
+        }
+        #expect(finished && kills >= 3, "finished \(finished) after \(kills) kills")
+        #expect(try file(fixture, "killed/groundtruth.json") == (try file(fixture, "straight/groundtruth.json")))
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: fixture.folder.appendingPathComponent("killed").path).filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+
+    /// Pairwise training into a ground truth's directory trains nothing (its networks are the
+    /// same units) and its matrix holds the ground truth's losses, row = partner, column =
+    /// target; ESA trains its own, shorter networks. evaluate-groupings reads both; pairwise
+    /// training agrees with itself (ρ = 1).
+    @Test func pairwiseReusesTheGroundTruthsNetworks() throws {
+        let fixture = try TabularFixture(rows: 240, thirdTask: true)
+        defer { fixture.remove() }
+        let dir = fixture.folder.appendingPathComponent("gt")
+        #expect(try MTK.run(study(fixture, "gt"), in: fixture.folder).status == 0)
+        let pairwise = try MTK.run(["pairwise", "--csv", fixture.csv.path, "--model", fixture.spec.path, "-o", dir.path, "--method", "pairwise,esa", "--esa-fraction", "0.5"]
+                                   + Self.settings, in: fixture.folder)
+        #expect(pairwise.status == 0, "\(pairwise.output)")
+        #expect(pairwise.output.components(separatedBy: "pairwise network").filter { $0.contains(": done before") }.count == 6, "\(pairwise.output)")
+        #expect(pairwise.output.components(separatedBy: "esa network").filter { $0.contains(": training") }.count == 6, "\(pairwise.output)")
+        let matrix = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("affinity/pairwise.json"))) as! [String: Any]
+        let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("groundtruth.json"))) as! [String: Any]
+        let networks = truth["networks"] as! [[String: Any]]
+        func loss(_ set: [String], _ task: String) -> Double {
+            let network = networks.first { ($0["tasks"] as! [String]) == set }!
+            return ((network["validation"] as! [String: Any])["tasks"] as! [[String: Any]]).first { $0["task"] as! String == task }!["loss"] as! Double
+        }
+        let values = matrix["values"] as! [[Double]]
+        #expect(matrix["lowerIsBetter"] as? Bool == true)
+        #expect(values[0][0] == loss(["y"], "y") && values[1][0] == loss(["y", "c"], "y") && values[0][1] == loss(["y", "c"], "c"))
+        #expect(values[2][1] == loss(["c", "z"], "c") && values[1][2] == loss(["c", "z"], "z"))
+
+        let report = try MTK.run(["evaluate-groupings", "--groundtruth", dir.path, "--estimator", dir.appendingPathComponent("affinity/pairwise.json").path,
+                                  "--estimator", "early=" + dir.appendingPathComponent("affinity/esa.json").path, "--random", "50",
+                                  "-o", fixture.folder.appendingPathComponent("report.md").path], in: fixture.folder)
+        #expect(report.status == 0, "\(report.output)")
+        #expect(report.output.contains("| pairwise | 1.000 |") && report.output.contains("| early |"), "\(report.output)")
+        #expect(report.output.contains("### At most 3 groups") && report.output.contains("| one network per task | {y} {c} {z} |"), "\(report.output)")
+        #expect(FileManager.default.fileExists(atPath: fixture.folder.appendingPathComponent("report.json").path))
+    }
+
+    /// Bad input is refused before any training, with a message naming what was wrong.
+    @Test(arguments: [
+        (["--shard", "3/3"], "shard index must be between 0 and 2"),
+        (["--shard", "1-3"], "expected INDEX/COUNT"),
+        (["--shards", "2"], "--shards 2 without --shard"),
+        (["--overwrite"], "never replaces finished networks"),
+        (["--max-steps", "3"], "every network trains to the end"),
+        (["--weighting", "static:1,2,3"], "static weights are per task"),
+        (["--validation-fraction", "0"], "the validation fraction is 0"),
+        (["--tasks", "y"], "for 2 to 7 tasks; the data has 1"),
+    ])
+    func badOptionsAreRefusedBeforeTraining(options: [String], message: String) throws {
+        let fixture = try TabularFixture(rows: 60, thirdTask: true)
+        defer { fixture.remove() }
+        let outcome = try MTK.run(study(fixture, "gt", options), in: fixture.folder)
+        #expect(outcome.status != 0)
+        #expect(outcome.output.contains(message), "\(outcome.output)")
+        #expect(!outcome.output.contains("training"), "training started: \(outcome.output)")
+    }
+
+    /// Environments a scheduler could get wrong, a second study in the same directory, a merge
+    /// before the shards are done, a missing output: each a clear error.
+    @Test func schedulersAndDirectoriesAreChecked() throws {
+        let fixture = try TabularFixture(rows: 60, thirdTask: true)
+        defer { fixture.remove() }
+        for (environment, message) in [
+            (["SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_COUNT": "3"], "submit the array as --array=0-2"),
+            (["SLURM_ARRAY_TASK_ID": "1"], "SLURM_ARRAY_TASK_COUNT is not"),
+            (["SLURM_ARRAY_TASK_ID": "x", "SLURM_ARRAY_TASK_COUNT": "3"], "SLURM_ARRAY_TASK_ID is 'x'"),
+            (["JOB_COMPLETION_INDEX": "0"], "give the job's completions as --shards N"),
+        ] {
+            let log = fixture.folder.appendingPathComponent("env.log")
+            let process = try MTK.start(study(fixture, "env"), log: log, environment: environment)
+            process.waitUntilExit()
+            let outcome = MTK.outcome(process, log: log)
+            #expect(outcome.status != 0 && outcome.output.contains(message), "\(environment): \(outcome.output)")
+        }
+        #expect(try MTK.run(study(fixture, "gt", ["--shard", "0/3"]), in: fixture.folder).status == 0)
+        let other = try MTK.run(study(fixture, "gt", ["--lr", "0.01"]), in: fixture.folder)
+        #expect(other.status != 0 && other.output.contains("training.optimizer.learningRate: 0.01 given, the study has 0.001"), "\(other.output)")
+        let early = try MTK.run(["groundtruth", "merge", fixture.folder.appendingPathComponent("gt").path], in: fixture.folder)
+        #expect(early.status != 0 && early.output.contains("4 of 7 task sets are not trained yet (#1 c, #2 z, #4 y+z, #5 c+z)"), "\(early.output)")
+        let none = try MTK.run(["groundtruth", "merge", fixture.folder.path], in: fixture.folder)
+        #expect(none.status != 0 && none.output.contains("holds no ground truth"), "\(none.output)")
+        let noOutput = try MTK.run(["groundtruth", "--csv", fixture.csv.path], in: fixture.folder)
+        #expect(noOutput.status != 0 && noOutput.output.contains("--output DIR is needed"), "\(noOutput.output)")
+        let evaluate = try MTK.run(["evaluate-groupings", "--groundtruth", fixture.folder.appendingPathComponent("gt").path], in: fixture.folder)
+        #expect(evaluate.status != 0 && evaluate.output.contains("groundtruth.json does not exist"), "\(evaluate.output)")
+    }
+}
+
+extension Array where Element == String {
+    /// The array with the first `word` replaced by `words`.
+    func replacingFirst(_ word: String, with words: [String]) -> [String] {
+        guard let i = firstIndex(of: word) else { return self }
+        return Array(self[..<i]) + words + Array(self[(i + 1)...])
+    }
+}
