@@ -14,9 +14,10 @@
 #           STATE_DIR/log).
 #   status  prints the daemons' PIDs and `sinfo`; exit 0 when all three daemons run, 1 otherwise.
 #
-# Exit codes: 0 done; 1 unexpected failure; 2 usage; 3 Slurm cannot be installed or started here
-# (no apt/network, not root and no passwordless sudo, daemons do not come up): the last line on
-# stderr, also written to STATE_DIR/unavailable, says why, so a caller can skip with it.
+# Exit codes: 0 done; 1 failure (the daemons were installed but did not come up: a bug to fix, so
+# never a skip); 2 usage; 3 Slurm cannot be installed here (no apt/network, not root and no
+# passwordless sudo): the last line on stderr, also written to STATE_DIR/unavailable, says why,
+# so a caller can skip with it.
 #
 # Outside STATE_DIR, `start` only installs the packages (slurm-wlm, munge) and creates
 # /etc/munge/munge.key when there is none. /etc/slurm is not used: the daemons and every client
@@ -223,7 +224,9 @@ start_failed() { # reason
   show_logs
   echo "cluster: stopping what was started" >&2
   stop_cluster >&2 || true
-  unavailable "could not start a single-node cluster: $1 (logs in $state)"
+  # Installed but not running is a bug in this script or the machine, not "unavailable": fail.
+  echo "cluster: could not start a single-node cluster: $1 (logs in $state)" >&2
+  exit 1
 }
 
 start_cluster() {

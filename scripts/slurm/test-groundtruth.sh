@@ -6,7 +6,7 @@
 # Starts a cluster in a temporary state directory (stopped again on every exit path, Ctrl-C
 # included), runs a dummy 4-task job array (sbatch --array=0-3 --wait) and checks that every task
 # ran once with the right SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, then runs
-# run_groundtruth_test (the `mtk groundtruth` end-to-end check; not wired yet). Prints PASS or FAIL.
+# run_groundtruth_test (mtk groundtruth as a Slurm array vs one process). Prints PASS or FAIL.
 #
 # When Slurm cannot be installed or started here (cluster.sh exits 3) it prints
 # "SKIPPED: <reason>" and exits 0; set MTK_SLURM_REQUIRED=1 to make that a failure instead.
@@ -115,34 +115,35 @@ EOF
 }
 
 # ---------------------------------------------------------------------------------------------
-# ===== run_groundtruth_test: THE REAL END-TO-END TEST GOES HERE =====================================
-# Planned flow (wire in the real command names and training options once `mtk groundtruth` exists):
-#   1. mtk=.build/release/mtk            (release build: make build / swift build -c release)
-#   2. "$mtk" groundtruth slurm --output "$DIR" --shards 3 [training options] > "$state/job.sh"
-#                                        (prints an sbatch job-array script, one task per shard)
-#   3. sbatch --wait "$state/job.sh"     (via `interruptible timeout ...` so Ctrl-C acts at once;
-#                                        non-zero exit = FAIL; job logs in $state/jobs)
-#   4. "$mtk" groundtruth merge "$DIR"   (combines the shards into $DIR/groundtruth.json)
-#   5. "$mtk" groundtruth --output "$DIR1" [same training options]   (one process, no Slurm)
-#   6. cmp "$DIR/groundtruth.json" "$DIR1/groundtruth.json"           (must be bit-identical)
-# Keep DIR and DIR1 under $state/shared so they are removed with the state directory.
+# ===== run_groundtruth_test: the end-to-end test ==================================================
+# A small ground truth (3 synthetic tasks, 7 networks) trained as a Slurm job array of 3 shards
+# (the script `mtk groundtruth slurm` writes), merged, and compared byte for byte with the same
+# study trained in one process without Slurm.
 run_groundtruth_test() {
   local mtk=.build/release/mtk
-  if [ ! -x "$mtk" ] || ! "$mtk" --help 2>/dev/null | grep -qE '^  groundtruth( |$)'; then
-    say "groundtruth: not run ($mtk groundtruth not available yet); dummy job array only"
-    return 0
-  fi
-  say "groundtruth: $mtk groundtruth exists but this test is not wired yet; dummy job array only"
-  # local dir=$state/shared/gt-slurm dir1=$state/shared/gt-local t0; t0=$(now)
-  # local opts=(--suite ... --epochs ...)          # training options, the same for both runs
-  # "$mtk" groundtruth slurm --output "$dir" --shards 3 "${opts[@]}" > "$state/job.sh"
-  # interruptible timeout 1800 sbatch --wait --output="$state/jobs/gt-%A_%a.out" "$state/job.sh" \
-  #   || fail "groundtruth job array failed"
-  # "$mtk" groundtruth merge "$dir" || fail "groundtruth merge failed"
-  # interruptible "$mtk" groundtruth --output "$dir1" "${opts[@]}" || fail "one-process groundtruth failed"
-  # cmp "$dir/groundtruth.json" "$dir1/groundtruth.json" \
-  #   || fail "sharded and one-process groundtruth.json differ"
-  # say "groundtruth: sharded (3) and one-process groundtruth.json identical ($(since "$t0") s)"
+  [ -x "$mtk" ] || fail "$mtk is missing: build it first (make build)"
+  local shared=$state/gt t0
+  mkdir -p "$shared"
+  printf 'name: tiny\ninput: [32]\ntrunk: [{linear: {out: 16}}, relu]\nheads: {}\n' > "$shared/tiny.yaml"
+  local opts=(--suite synthetic --tasks task0,task1,task5 --model "$shared/tiny.yaml" --epochs 2 --batch-size 64 --threads 1 --seed 7)
+  t0=$(now)
+  "$mtk" groundtruth slurm --output "$shared/gt-slurm" --shards 3 "${opts[@]}" > "$state/job.sh" || fail "mtk groundtruth slurm failed"
+  grep -q '^#SBATCH --array=0-2$' "$state/job.sh" || fail "the script has no --array=0-2 line: $(cat "$state/job.sh")"
+  say "groundtruth: sbatch --wait job.sh (3 array tasks)"
+  interruptible timeout 600 sbatch --wait "$state/job.sh" || {
+    for f in "$shared"/gt-slurm/slurm/*.out; do [ -e "$f" ] && { say "$f:"; tail -n 20 "$f"; }; done
+    fail "the groundtruth job array failed"
+  }
+  local logs
+  logs=$(find "$shared/gt-slurm/slurm" -name 'shard-*.out' | wc -l)
+  [ "$logs" = 3 ] || fail "expected 3 array-task logs, found $logs"
+  grep -q "of shard 2/3" "$shared/gt-slurm/slurm/shard-2.out" || fail "array task 2 did not train shard 2/3: $(tail -n 5 "$shared/gt-slurm/slurm/shard-2.out")"
+  "$mtk" groundtruth merge "$shared/gt-slurm" > "$state/merge.log" || { cat "$state/merge.log"; fail "mtk groundtruth merge failed"; }
+  say "groundtruth: array + merge $(since "$t0") s; now the same study in one process"
+  interruptible "$mtk" groundtruth --output "$shared/gt-local" "${opts[@]}" > "$state/local.log" 2>&1 || { tail -n 20 "$state/local.log"; fail "one-process groundtruth failed"; }
+  cmp "$shared/gt-slurm/groundtruth.json" "$shared/gt-local/groundtruth.json" || fail "sharded and one-process groundtruth.json differ"
+  cmp "$shared/gt-slurm/groundtruth-validation.csv" "$shared/gt-local/groundtruth-validation.csv" || fail "the validation tables differ"
+  say "groundtruth: the Slurm array's merged groundtruth.json equals the one-process one byte for byte ($(since "$t0") s)"
 }
 # ===== end of run_groundtruth_test ==================================================================
 
