@@ -31,7 +31,7 @@ struct GroundTruthCommand: ParsableCommand {
             let directory = URL(fileURLWithPath: output)
             let shard = try shard.map { try Shard(parsing: $0) } ?? Shard.fromEnvironment(ProcessInfo.processInfo.environment, count: shards)
             let study = try GroundTruthStudy.prepare(try GroundTruthCommand.config(options, directory: directory), directory: directory)
-            let outcome = try study.run(shard: shard, onEvent: TrainingOptions.progressAndSignals(), shouldStop: { Interruption.requested }, log: { print($0) })
+            let outcome = try study.run(shard: shard, onEvent: TrainingOptions.progressAndSignals(), shouldStop: { Interruption.requested }, log: logLine)
             if outcome.interrupted {
                 print("stopped: finished networks are kept; run the same command again to continue")
                 throw ExitCode(130)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Tensors
 
 /// `mtk`: the MultiTaskKit command line. Each subcommand lives in its own file and only parses
@@ -18,4 +19,11 @@ struct MTK: ParsableCommand {
         BLASCore.ensureFastKernels()
         main(nil)
     }
+}
+
+/// Prints a log line and flushes, so that it reaches a file or pipe (a scheduler's job log) at
+/// once, in order with the progress on stderr.
+func logLine(_ line: String) {
+    print(line)
+    fflush(nil)
 }

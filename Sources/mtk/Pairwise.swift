@@ -35,7 +35,7 @@ struct Pairwise: ParsableCommand {
         for method in Array(Set(methods)).sorted(by: >) {  // pairwise first
             let units = try TaskSetTraining(data: data, spec: spec, training: method == "esa" ? short : config.training, initFrom: config.initFrom,
                                             strictInit: config.strictInit, root: directory.appendingPathComponent("networks"), dropUnusedHeads: ModelSpec.builtIn[name] != nil)
-            guard var matrix = try PairwiseTraining.train(units, method: method, onEvent: onEvent, shouldStop: { Interruption.requested }, log: { print($0) }) else {
+            guard var matrix = try PairwiseTraining.train(units, method: method, onEvent: onEvent, shouldStop: { Interruption.requested }, log: logLine) else {
                 print("stopped: finished networks are kept; run the same command again to continue")
                 throw ExitCode(130)
             }
