@@ -1,8 +1,6 @@
 import ArgumentParser
-import Files
 import Foundation
 import MultiTask
-import NN
 
 /// `mtk pairwise`: Standley et al.'s pairwise training (every task alone and every pair) and its
 /// early-stopping approximation, as affinity matrices of validation losses.
@@ -20,35 +18,14 @@ struct Pairwise: ParsableCommand {
         if options.overwrite { throw ValidationError("--overwrite: finished networks are never replaced; use another --output") }
         if options.maxSteps != nil { throw ValidationError("--max-steps: every network trains to the end; stop with Ctrl-C and rerun to continue") }
         let methods = method.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        if let unknown = methods.first(where: { !PairwiseTraining.methods.contains($0) }) {
-            throw ValidationError("--method: unknown '\(unknown)' (known: \(PairwiseTraining.methods.joined(separator: ", ")))")
+        guard let matrices = try PairwiseTraining.study(options.apply(to: RunConfig()), methods: methods, esaFraction: esaFraction, directory: URL(fileURLWithPath: output),
+                                                        onEvent: TrainingOptions.progressAndSignals(), shouldStop: { Interruption.requested }, log: logLine) else {
+            print("stopped: finished networks are kept; run the same command again to continue")
+            throw ExitCode(130)
         }
-        let config = options.apply(to: RunConfig())
-        try config.validate()
-        let short = try PairwiseTraining.earlyStopped(config.training, fraction: esaFraction)
-        let directory = URL(fileURLWithPath: output)
-        let data = try PreparedData(config.data!)
-        let name = config.model ?? "reference-cnn"
-        let spec = try ModelSpec.resolve(name)
-        let onEvent = TrainingOptions.progressAndSignals()
-        var matrices: [AffinityMatrix] = []
-        for method in Array(Set(methods)).sorted(by: >) {  // pairwise first
-            let units = try TaskSetTraining(data: data, spec: spec, training: method == "esa" ? short : config.training, initFrom: config.initFrom,
-                                            strictInit: config.strictInit, root: directory.appendingPathComponent("networks"), dropUnusedHeads: ModelSpec.builtIn[name] != nil)
-            guard var matrix = try PairwiseTraining.train(units, method: method, onEvent: onEvent, shouldStop: { Interruption.requested }, log: logLine) else {
-                print("stopped: finished networks are kept; run the same command again to continue")
-                throw ExitCode(130)
-            }
-            if method == "esa" { matrix.settings["fraction"] = "\(esaFraction)" }
-            matrices.append(matrix)
-        }
-        let folder = directory.appendingPathComponent("affinity")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for matrix in matrices {
             print(matrix.table(colour: isatty(1) != 0))
             print("\(String(format: "%.1f", matrix.computeSeconds ?? 0)) s of training\n")
-            try matrix.writeJSON(to: folder.appendingPathComponent("\(matrix.method).json"))
-            try AtomicWrite.write(Data(matrix.csv.utf8), to: folder.appendingPathComponent("\(matrix.method).csv"))
         }
     }
 }

@@ -96,13 +96,16 @@ struct GroundTruthCommandTests {
         }
         var kills = 0, finished = false
         for _ in 0..<60 where !finished {
-            let (lines, extra) = (next(12), next(20))
+            // About 24 progress lines per network (10 per epoch, epoch ends, its network lines):
+            // a kill lands anywhere in the next two or three networks or between them.
+            let (lines, extra) = (next(60), next(20))
             let log = fixture.folder.appendingPathComponent("kill.log")
             let process = try MTK.start(study(fixture, "killed"), log: log)
             let deadline = ContinuousClock.now + .seconds(60)
             while process.isRunning && ContinuousClock.now < deadline {
                 let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-                if text.split(separator: "\n").filter({ $0.hasPrefix("epoch ") || $0.hasPrefix("network ") }).count >= lines { break }
+                let progress = text.split(separator: "\n").filter { ($0.hasPrefix("epoch ") || $0.hasPrefix("network ")) && !$0.hasSuffix(" s)") }
+                if progress.count >= lines { break }
                 Thread.sleep(forTimeInterval: 0.002)
             }
             Thread.sleep(forTimeInterval: Double(extra) / 1000)

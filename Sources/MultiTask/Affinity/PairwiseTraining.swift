@@ -1,4 +1,6 @@
+import Files
 import Foundation
+import NN
 
 /// Pairwise training (Standley et al. 2020, "Which Tasks Should Be Learned Together in
 /// Multi-task Learning?"): every task alone and every pair, each a cached unit
@@ -47,5 +49,38 @@ public enum PairwiseTraining {
         return AffinityMatrix(tasks: tasks, values: values, method: method,
                               settings: ["epochs": "\(training.epochs)", "seed": "\(training.seed)", "values": "validation loss of the column task trained with the row task (diagonal: alone)"],
                               seconds: seconds, lowerIsBetter: true, computeSeconds: seconds)
+    }
+
+    /// `mtk pairwise`: the matrices of `methods` (`pairwise`, `esa`) for `config`'s data and model,
+    /// their networks cached in `directory/networks`, each matrix written to
+    /// `directory/affinity/METHOD.json` and `.csv`. Nil when stopped (finished networks kept).
+    package static func study(_ config: RunConfig, methods: [String], esaFraction: Double, directory: URL, onEvent: ((TrainingEvent) -> Void)? = nil,
+                              shouldStop: @escaping () -> Bool = { false }, log: (String) -> Void = { _ in }) throws -> [AffinityMatrix]? {
+        if let unknown = methods.first(where: { !PairwiseTraining.methods.contains($0) }) {
+            throw ConfigurationError("method: unknown '\(unknown)' (known: \(PairwiseTraining.methods.joined(separator: ", ")))")
+        }
+        try config.validate()
+        guard let source = config.data else { throw ConfigurationError("pairwise training: no data given") }
+        let short = try earlyStopped(config.training, fraction: esaFraction)
+        let data = try PreparedData(source)
+        let name = config.model ?? "reference-cnn"
+        let spec = try ModelSpec.resolve(name)
+        let units = try [config.training, short].map {
+            try TaskSetTraining(data: data, spec: spec, training: $0, initFrom: config.initFrom, strictInit: config.strictInit,
+                                root: directory.appendingPathComponent("networks"), dropUnusedHeads: ModelSpec.builtIn[name] != nil)
+        }
+        var matrices: [AffinityMatrix] = []
+        for method in methods.reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
+            guard var matrix = try train(method == "esa" ? units[1] : units[0], method: method, onEvent: onEvent, shouldStop: shouldStop, log: log) else { return nil }
+            if method == "esa" { matrix.settings["fraction"] = "\(esaFraction)" }
+            matrices.append(matrix)
+        }
+        let folder = directory.appendingPathComponent("affinity")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for matrix in matrices {
+            try matrix.writeJSON(to: folder.appendingPathComponent("\(matrix.method).json"))
+            try AtomicWrite.write(Data(matrix.csv.utf8), to: folder.appendingPathComponent("\(matrix.method).csv"))
+        }
+        return matrices
     }
 }

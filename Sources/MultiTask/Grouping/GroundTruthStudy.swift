@@ -154,6 +154,12 @@ public struct GroundTruthStudy {
                 + "run the shards that own them (set #p belongs to shard p mod N) or mtk groundtruth without --shard, then merge again")
         }
         let truth = GroundTruth(tasks: settings.tasks, settingsKey: settings.settingsKey, networks: records.map(\.result))
+        // What a merge killed mid-write left (only its own files': shards may be writing beside them).
+        let outputs = ["groundtruth.json", "groundtruth-validation.csv", "groundtruth-test.csv", "standley_results.txt", "standley_results_test.txt", "timings.json"]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        where name.hasSuffix(AtomicWrite.temporarySuffix) && outputs.contains(where: { name.hasPrefix(".\($0).") }) {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
         try RunDirectory.writeJSON(truth, to: directory.appendingPathComponent("groundtruth.json"))
         for split in [GroundTruth.Split.validation, .test] {
             try AtomicWrite.write(Data(truth.csv(split).utf8), to: directory.appendingPathComponent("groundtruth-\(split.rawValue).csv"))
