@@ -89,34 +89,12 @@ struct GroundTruthCommandTests {
         let fixture = try TabularFixture(rows: 600, thirdTask: true)
         defer { fixture.remove() }
         #expect(try MTK.run(study(fixture, "straight"), in: fixture.folder).status == 0)
-        var generator: UInt64 = 777
-        func next(_ bound: Int) -> Int {
-            generator = generator &* 6364136223846793005 &+ 1442695040888963407
-            return Int(generator >> 33) % bound
-        }
-        var kills = 0, finished = false
-        for _ in 0..<60 where !finished {
-            // About 24 progress lines per network (10 per epoch, epoch ends, its network lines):
-            // a kill lands anywhere in the next two or three networks or between them.
-            let (lines, extra) = (next(60), next(20))
-            let log = fixture.folder.appendingPathComponent("kill.log")
-            let process = try MTK.start(study(fixture, "killed"), log: log)
-            let deadline = ContinuousClock.now + .seconds(60)
-            while process.isRunning && ContinuousClock.now < deadline {
-                let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-                let progress = text.split(separator: "\n").filter { ($0.hasPrefix("epoch ") || $0.hasPrefix("network ")) && !$0.hasSuffix(" s)") }
-                if progress.count >= lines { break }
-                Thread.sleep(forTimeInterval: 0.002)
-            }
-            Thread.sleep(forTimeInterval: Double(extra) / 1000)
-            if process.isRunning { kill(process.processIdentifier, SIGKILL); kills += 1 }
-            process.waitUntilExit()
-            let outcome = MTK.outcome(process, log: log)
-            if !outcome.signalled {
-                #expect(outcome.status == 0, "\(outcome.output)")
-                finished = outcome.status == 0
-            }
-        }
+        // About 24 progress lines per network (10 per epoch, epoch ends, its network lines; not
+        // the lines of networks done before): a kill lands anywhere in the next few networks.
+        let (kills, finished) = try KillLoop(seed: 777, lines: 60, extraMilliseconds: 20, maxRuns: 60).run(
+            log: fixture.folder.appendingPathComponent("kill.log"),
+            counts: { ($0.hasPrefix("epoch ") || $0.hasPrefix("network ")) && !$0.hasSuffix(" s)") },
+            arguments: { study(fixture, "killed") })
         #expect(finished && kills >= 3, "finished \(finished) after \(kills) kills")
         #expect(try file(fixture, "killed/groundtruth.json") == (try file(fixture, "straight/groundtruth.json")))
         let leftovers = try FileManager.default.subpathsOfDirectory(atPath: fixture.folder.appendingPathComponent("killed").path).filter { $0.hasSuffix(".tmp") }

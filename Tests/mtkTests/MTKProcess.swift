@@ -54,6 +54,46 @@ enum MTK {
     }
 }
 
+/// Runs `mtk` again and again, SIGKILLing each run at a seeded point, until one ends by itself.
+/// Kills are placed by progress, not by the clock, so a test means the same on a fast machine and
+/// a slow one: after a seeded number (below `lines`) of the run's log lines that `counts`, plus
+/// 0-`extraMilliseconds` ms, wherever that lands. `arguments` gives each run's command line.
+struct KillLoop {
+    var seed: UInt64
+    var lines: Int
+    var extraMilliseconds = 30
+    var maxRuns = 80
+
+    /// The number of kills and whether a run finished (exit 0; other exits are recorded issues).
+    func run(log: URL, counts: (Substring) -> Bool, arguments: () -> [String]) throws -> (kills: Int, finished: Bool) {
+        var generator = seed
+        func next(_ bound: Int) -> Int {
+            generator = generator &* 6364136223846793005 &+ 1442695040888963407
+            return Int(generator >> 33) % bound
+        }
+        var kills = 0
+        for _ in 0..<maxRuns {
+            let (threshold, extra) = (next(lines), next(extraMilliseconds))
+            let process = try MTK.start(arguments(), log: log)
+            let deadline = ContinuousClock.now + .seconds(60)
+            while process.isRunning && ContinuousClock.now < deadline {
+                let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                if text.split(separator: "\n").filter(counts).count >= threshold { break }
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+            Thread.sleep(forTimeInterval: Double(extra) / 1000)
+            if process.isRunning { kill(process.processIdentifier, SIGKILL); kills += 1 }
+            process.waitUntilExit()
+            let outcome = MTK.outcome(process, log: log)
+            if !outcome.signalled {
+                #expect(outcome.status == 0, "\(outcome.output)")
+                return (kills, outcome.status == 0)
+            }
+        }
+        return (kills, false)
+    }
+}
+
 /// A folder with a small regression + 3-class CSV table (and, with `thirdTask`, a second
 /// regression task z = x0·x1) and a tabular model spec.
 struct TabularFixture {

@@ -95,34 +95,9 @@ struct TrainCommandTests {
         let options = ["--epochs", "10", "--batch-size", "8"]
         #expect(try MTK.run(fixture.train("straight", options), in: fixture.folder).status == 0)
         let dir = fixture.folder.appendingPathComponent("killed")
-        var generator: UInt64 = 12345
-        func next(_ bound: Int) -> Int {
-            generator = generator &* 6364136223846793005 &+ 1442695040888963407
-            return Int(generator >> 33) % bound
-        }
-        var kills = 0, finished = false
-        var arguments = fixture.train("killed", options)
-        for _ in 0..<80 where !finished {
-            let (lines, extra) = (next(25), next(30))
-            let log = fixture.folder.appendingPathComponent("kill.log")
-            let process = try MTK.start(arguments, log: log)
-            let deadline = ContinuousClock.now + .seconds(60)
-            while process.isRunning && ContinuousClock.now < deadline {
-                let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-                if text.split(separator: "\n").filter({ $0.hasPrefix("epoch ") }).count >= lines { break }
-                Thread.sleep(forTimeInterval: 0.002)
-            }
-            Thread.sleep(forTimeInterval: Double(extra) / 1000)
-            if process.isRunning { kill(process.processIdentifier, SIGKILL); kills += 1 }
-            process.waitUntilExit()
-            let outcome = MTK.outcome(process, log: log)
-            if !outcome.signalled {
-                #expect(outcome.status == 0, "\(outcome.output)")
-                finished = outcome.status == 0
-                break
-            }
+        let (kills, finished) = try KillLoop(seed: 12345, lines: 25).run(log: fixture.folder.appendingPathComponent("kill.log"), counts: { $0.hasPrefix("epoch ") }) {
             // Killed before config.json existed: start anew; else resume.
-            arguments = FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path)
+            FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path)
                 ? ["train", "--resume", "-o", dir.path] : fixture.train("killed", options + ["--overwrite"])
         }
         #expect(finished && kills >= 3, "finished \(finished) after \(kills) kills")
