@@ -9,10 +9,15 @@ import Synchronization
 public enum Interruption {
     private static let requests = Atomic<Int>(0)
     private static let saving = Atomic<Bool>(false)
+    private static let lastSignal = Atomic<Int32>(0)
     private static let sources = Mutex<[DispatchSourceSignal]>([])
 
     /// Whether an interrupt has been requested.
     public static var requested: Bool { requests.load(ordering: .relaxed) > 0 }
+
+    /// The conventional exit status after the requested stop: 128 + the signal (130 for Ctrl-C,
+    /// 143 for SIGTERM).
+    public static var exitStatus: Int32 { 128 + (lastSignal.load(ordering: .relaxed) == 0 ? SIGINT : lastSignal.load(ordering: .relaxed)) }
 
     /// Turns on (or off) the save-then-stop handling: on once a trainer can save at its next step.
     public static func setSaving(_ on: Bool) { saving.store(on, ordering: .relaxed) }
@@ -27,6 +32,7 @@ public enum Interruption {
                 let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
                 source.setEventHandler {
                     let status = 128 + signalNumber
+                    lastSignal.store(signalNumber, ordering: .relaxed)
                     guard saving.load(ordering: .relaxed) else { onExit(signalNumber); exit(status) }
                     let count = requests.add(1, ordering: .relaxed).newValue
                     if count == 1 { onFirst() } else { onExit(signalNumber); exit(status) }

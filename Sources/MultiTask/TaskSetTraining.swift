@@ -39,6 +39,14 @@ public struct TaskSetTraining {
         }
         let full = try MultiTaskModel.spec(for: spec, tasks: data.tasks, dropUnusedHeads: dropUnusedHeads)
         for (set, role) in [(data.train, "training set"), (data.test, "test set")] { try MultiTaskModel.checkInputs(full, set, role: role) }
+        // Every task's labels, for every network, before the first one trains.
+        let model = try MultiTaskModel(spec: full, tasks: data.tasks, seed: training.seed)
+        try Trainer.check(model: model, train: data.train, validation: data.validation, config: training)
+        try model.checkData(data.test, role: "test set")
+        for task in data.tasks where data.test.labelledCount(task.name) == 0 {
+            throw ConfigurationError("task '\(task.name)' has no labels in the test set '\(data.test.name)': its test loss would be undefined")
+        }
+        try RunDirectory.makeDirectory(root)
         (self.data, self.spec, self.training, self.initFrom, self.strictInit, self.root) = (data, full, training, initFrom, strictInit, root)
         let settings = try RunJSON.encoder().encode(training)
         dataFingerprint = DataFingerprint.of(data)

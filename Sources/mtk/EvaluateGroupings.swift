@@ -15,34 +15,56 @@ struct EvaluateGroupings: ParsableCommand {
     @Option(help: "Budgets in groups, comma-separated [1 to the number of tasks].") var maxGroups: String?
     @Option(parsing: .unconditional, help: "Random groupings per budget [1000].") var random = 1000
     @Option(parsing: .unconditional, help: "Seed of the random groupings [0].") var seed: UInt64 = 0
-    @Option(name: .shortAndLong, help: "Also write the Markdown report (and FILE.json beside it) here.") var output: String?
+    @Option(name: .shortAndLong, help: "Also write the Markdown report to FILE.md and its JSON to FILE.json.") var output: String?
     @Flag(help: "Print JSON instead of Markdown.") var json = false
 
     func run() throws {
         let url = URL(fileURLWithPath: groundtruth)
-        let truth = try GroundTruthStudy.read(url)
-        let folder = url.pathExtension == "json" ? url.deletingLastPathComponent() : url
-        let timings = folder.appendingPathComponent("timings.json")
-        let seconds = FileManager.default.fileExists(atPath: timings.path) ? try RunDirectory.readJSON(GroundTruthStudy.Timings.self, from: timings).total : nil
-        let estimators = try estimator.map { given -> (name: String, matrix: AffinityMatrix) in
-            let parts = given.split(separator: "=", maxSplits: 1).map(String.init)
-            let path = parts.count == 2 ? parts[1] : given
-            let matrix = try AffinityMatrix.readJSON(from: URL(fileURLWithPath: path))
-            return (parts.count == 2 ? parts[0] : matrix.method, matrix)
+        let given = try estimator.map { given -> (name: String?, url: URL) in
+            let parts = given.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            return parts.count == 2 ? (parts[0], URL(fileURLWithPath: parts[1])) : (nil, URL(fileURLWithPath: given))
         }
         let budgets = try maxGroups.map { text in
-            try text.split(separator: ",").map { part -> Int in
+            try text.split(separator: ",", omittingEmptySubsequences: false).map { part -> Int in
                 guard let k = Int(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--max-groups: '\(part)' is not a whole number") }
                 return k
             }
-        } ?? Array(1...truth.tasks.count)
-        let evaluation = try GroupingEvaluation.evaluate(truth, estimators: estimators, maxGroups: budgets, randomSamples: random, seed: seed, groundTruthSeconds: seconds)
-        let encoded = try RunJSON.encoder(pretty: true).encode(evaluation)
-        if json { FileHandle.standardOutput.write(encoded + Data("\n".utf8)) } else { print(evaluation.markdown, terminator: "") }
-        if let output {
-            let file = URL(fileURLWithPath: output)
-            try AtomicWrite.write(Data(evaluation.markdown.utf8), to: file)
-            try AtomicWrite.write(encoded, to: file.deletingPathExtension().appendingPathExtension("json"))
         }
+        let truthFile = url.pathExtension == "json" ? url : url.appendingPathComponent("groundtruth.json")
+        let reports = try output.map { try Self.reportFiles($0, inputs: [truthFile, truthFile.deletingLastPathComponent().appendingPathComponent("timings.json")] + given.map(\.url)) }
+        let truth = try GroundTruthStudy.read(url)
+        let estimators = try given.map { name, file in
+            let matrix = try AffinityMatrix.readJSON(from: file)
+            return (name: name ?? matrix.method, matrix: matrix)
+        }
+        let evaluation = try GroupingEvaluation.evaluate(truth, estimators: estimators, maxGroups: budgets ?? Array(1...truth.tasks.count), randomSamples: random,
+                                                         seed: seed, groundTruthSeconds: try GroundTruthStudy.Timings.beside(url)?.total)
+        let encoded = try RunJSON.encoder(pretty: true).encode(evaluation)
+        if let reports {
+            try AtomicWrite.write(Data(evaluation.markdown.utf8), to: reports.markdown)
+            try AtomicWrite.write(encoded, to: reports.json)
+        }
+        if json { FileHandle.standardOutput.write(encoded + Data("\n".utf8)) } else { print(evaluation.markdown, terminator: "") }
+    }
+
+    /// The report's files, `FILE.md` and `FILE.json`, checked before any work: a Markdown name,
+    /// an existing folder, and neither one of the inputs.
+    static func reportFiles(_ path: String, inputs: [URL]) throws -> (markdown: URL, json: URL) {
+        let markdown = URL(fileURLWithPath: path).standardizedFileURL
+        guard markdown.pathExtension == "md" else { throw ValidationError("-o \(path): the report is Markdown, FILE.md (its JSON goes beside it as FILE.json)") }
+        let json = markdown.deletingPathExtension().appendingPathExtension("json")
+        let resolved = Set(inputs.map { $0.standardizedFileURL.resolvingSymlinksInPath().path })
+        for file in [markdown, json] where resolved.contains(file.resolvingSymlinksInPath().path) {
+            throw ValidationError("-o \(path): writing \(file.path) would replace one of the inputs")
+        }
+        var isDirectory: ObjCBool = false
+        let folder = markdown.deletingLastPathComponent()
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("-o \(path): the folder \(folder.path) does not exist")
+        }
+        for file in [markdown, json] where FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory) && isDirectory.boolValue {
+            throw ValidationError("-o \(path): \(file.path) is a directory")
+        }
+        return (markdown, json)
     }
 }

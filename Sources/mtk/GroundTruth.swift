@@ -18,7 +18,8 @@ struct GroundTruthCommand: ParsableCommand {
         defaultSubcommand: Run.self)
 
     struct Run: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Train the task sets (all, or one shard's), then merge when every set is done.")
+        static let configuration = CommandConfiguration(abstract: "Train the task sets (all, or one shard's); without a shard, merge at the end.",
+                                                        discussion: "Two processes on one directory without shards: the second stops at the first network the other holds (its lock); shard the study instead.")
 
         @OptionGroup var options: TrainingOptions
         @Option(help: "This process's shard, INDEX/COUNT with a 0-based index (e.g. 0/4).") var shard: String?
@@ -29,12 +30,13 @@ struct GroundTruthCommand: ParsableCommand {
             if options.overwrite { throw ValidationError("--overwrite: a ground truth never replaces finished networks; use another --output") }
             if options.maxSteps != nil { throw ValidationError("--max-steps: every network trains to the end; stop with Ctrl-C and rerun to continue") }
             let directory = URL(fileURLWithPath: output)
-            let shard = try shard.map { try Shard(parsing: $0) } ?? Shard.fromEnvironment(ProcessInfo.processInfo.environment, count: shards)
+            let (shard, note) = try Shard.resolve(option: shard, count: shards, environment: ProcessInfo.processInfo.environment)
+            if let note { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
             let study = try GroundTruthStudy.prepare(try GroundTruthCommand.config(options, directory: directory), directory: directory)
             let outcome = try study.run(shard: shard, onEvent: TrainingOptions.progressAndSignals(), shouldStop: { Interruption.requested }, log: logLine)
             if outcome.interrupted {
                 print("stopped: finished networks are kept; run the same command again to continue")
-                throw ExitCode(130)
+                throw ExitCode(Interruption.exitStatus)
             }
             print("\(outcome.trained) trained, \(outcome.cached) done before; \(outcome.doneInStudy) of \(study.settings.networks.count) task sets of the study are done")
             if outcome.doneInStudy == study.settings.networks.count && shard == nil {
@@ -62,21 +64,26 @@ struct GroundTruthCommand: ParsableCommand {
 
         @OptionGroup var options: TrainingOptions
         @Option(parsing: .unconditional, help: "Array tasks (shards) [one per task set].") var shards: Int?
-        @Option(parsing: .unconditional, help: "CPUs per array task; also the training threads unless --threads is given [1].") var cpusPerTask = 1
+        @Option(parsing: .unconditional, help: "CPUs per array task [the study's threads, else 1]; the study trains on as many threads.") var cpusPerTask: Int?
         @Option(help: "Slurm partition.") var partition: String?
         @Option(help: "Slurm time limit per array task (e.g. 02:00:00).") var time: String?
         @Option(help: "The mtk executable the nodes run [this one].") var mtk: String?
 
         func run() throws {
             guard let output = options.output else { throw ValidationError("--output DIR is needed: the shared directory the array trains into") }
-            guard (1...1024).contains(cpusPerTask) else { throw ValidationError("--cpus-per-task must be between 1 and 1024, got \(cpusPerTask)") }
             let directory = URL(fileURLWithPath: output).standardizedFileURL
             var config = try GroundTruthCommand.config(options, directory: directory)
-            config.training.threads = config.training.threads ?? cpusPerTask
+            let threads = config.training.threads, cpus = cpusPerTask ?? threads ?? 1
+            if let threads, threads != cpus {
+                throw ValidationError("--cpus-per-task \(cpus), but the study trains on \(threads) threads (--threads, or its recorded settings): ask for as many CPUs as threads")
+            }
+            config.training.threads = cpus
+            let request = GroundTruthScript.SlurmRequest(directory: directory, shards: shards, cpusPerTask: cpus, partition: partition, time: time,
+                                                         executable: URL(fileURLWithPath: mtk ?? CommandLine.arguments[0]).standardizedFileURL.path)
+            try request.check()  // before the study's settings are recorded
             let study = try GroundTruthStudy.prepare(config, directory: directory)
-            let executable = URL(fileURLWithPath: mtk ?? CommandLine.arguments[0]).standardizedFileURL.path
-            let script = try GroundTruthScript.slurm(study: study, shards: shards, cpusPerTask: cpusPerTask, partition: partition, time: time, executable: executable)
-            print(script, terminator: "")
+            print(try GroundTruthScript.slurm(study: study, request: request), terminator: "")
+            FileHandle.standardError.write(Data("submit with: sbatch SCRIPT; when every array task is done: \(request.executable) groundtruth merge \(directory.path)\n".utf8))
         }
     }
 

@@ -21,7 +21,7 @@ struct Pairwise: ParsableCommand {
         guard let matrices = try PairwiseTraining.study(options.apply(to: RunConfig()), methods: methods, esaFraction: esaFraction, directory: URL(fileURLWithPath: output),
                                                         onEvent: TrainingOptions.progressAndSignals(), shouldStop: { Interruption.requested }, log: logLine) else {
             print("stopped: finished networks are kept; run the same command again to continue")
-            throw ExitCode(130)
+            throw ExitCode(Interruption.exitStatus)
         }
         for matrix in matrices {
             print(matrix.table(colour: isatty(1) != 0))

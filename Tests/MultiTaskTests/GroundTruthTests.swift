@@ -46,18 +46,49 @@ struct GroundTruthTests {
     }
 
     @Test func shardsFromOptionsAndSchedulers() throws {
-        #expect(try Shard(parsing: "2/5") == Shard(index: 2, count: 5))
-        #expect(throws: ConfigurationError.self) { try Shard(parsing: "5/5") }
-        #expect(throws: ConfigurationError.self) { try Shard(parsing: "-1/5") }
-        #expect(throws: ConfigurationError.self) { try Shard(parsing: "1/0") }
-        #expect(try Shard.fromEnvironment(["SLURM_ARRAY_TASK_ID": "12", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "10"], count: nil) == Shard(index: 2, count: 4))
-        #expect(try Shard.fromEnvironment(["JOB_COMPLETION_INDEX": "3"], count: 4) == Shard(index: 3, count: 4))
-        #expect(try Shard.fromEnvironment([:], count: nil) == nil)
-        #expect(try Shard.fromEnvironment([:], count: 1) == nil)
-        #expect(throws: ConfigurationError.self) { try Shard.fromEnvironment(["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "4"], count: 3) }
+        func shard(_ option: String? = nil, _ count: Int? = nil, _ environment: [String: String] = [:]) throws -> Shard? {
+            try Shard.resolve(option: option, count: count, environment: environment).shard
+        }
+        #expect(try shard("2/5") == Shard(index: 2, count: 5))
+        for bad in ["5/5", "-1/5", "1/0", "1", "a/b", "0/5000"] { #expect(throws: ConfigurationError.self, "\(bad)") { try shard(bad) } }
+        #expect(try shard(nil, nil, ["SLURM_ARRAY_TASK_ID": "12", "SLURM_ARRAY_TASK_COUNT": "4", "SLURM_ARRAY_TASK_MIN": "10"]) == Shard(index: 2, count: 4))
+        #expect(try shard(nil, 4, ["JOB_COMPLETION_INDEX": "3"]) == Shard(index: 3, count: 4))
+        #expect(try shard() == nil && shard(nil, 1) == nil)
+        // An explicit shard wins over a scheduler's, and says so.
+        let given = try Shard.resolve(option: "0/2", count: nil, environment: ["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_COUNT": "3"])
+        #expect(given.shard == (try Shard(index: 0, count: 2)) && given.note?.contains("Slurm") == true)
+        for (option, count, environment, message) in [
+            (nil, 3, ["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "4"], "disagrees with the Slurm array's 4 tasks"),
+            ("0/3", 4, [:], "--shard 0/3 and --shards 4 disagree"),
+            (nil, 0, [:], "--shards must be between 1 and 4096, got 0"),
+            (nil, -1, [:], "--shards must be between 1 and 4096, got -1"),
+            (nil, nil, ["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "5000"], "SLURM_ARRAY_TASK_COUNT is 5000"),
+            (nil, nil, ["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "0"], "SLURM_ARRAY_TASK_COUNT is 0"),
+            (nil, nil, ["SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_COUNT": "3"], "submit the array as --array=0-2"),
+            (nil, nil, ["SLURM_ARRAY_TASK_COUNT": "3"], "SLURM_ARRAY_TASK_ID is not"),
+            (nil, 2, ["SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "2", "JOB_COMPLETION_INDEX": "0"], "both SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX"),
+            (nil, 2, ["JOB_COMPLETION_INDEX": "2"], "JOB_COMPLETION_INDEX 2 is not one of 0...1"),
+        ] as [(String?, Int?, [String: String], String)] {
+            let error = #expect(throws: ConfigurationError.self) { try Shard.resolve(option: option, count: count, environment: environment) }
+            #expect(error?.description.contains(message) == true, "\(error?.description ?? "")")
+        }
         // Every set is owned by exactly one shard.
         let shards = try (0..<3).map { try Shard(index: $0, count: 3) }
         for position in 0..<127 { #expect(shards.filter { $0.owns(position) }.count == 1) }
+    }
+
+    /// What goes into #SBATCH lines is checked: they cannot quote.
+    @Test func slurmRequestsAreChecked() throws {
+        for time in ["30", "30:00", "02:00:00", "1-0", "1-12:30", "2-00:00:00", "UNLIMITED", "infinite"] { #expect(GroundTruthScript.isSlurmTime(time), "\(time)") }
+        for time in ["", "bogus", "1:00:00;id", "-1", "1-", "1:2:3:4", "1--2", "１"] { #expect(!GroundTruthScript.isSlurmTime(time), "\(time)") }
+        func request(_ path: String = "/data/gt", partition: String? = nil, time: String? = nil, executable: String = "/bin/mtk", cpus: Int = 1) -> GroundTruthScript.SlurmRequest {
+            .init(directory: URL(fileURLWithPath: path), shards: 2, cpusPerTask: cpus, partition: partition, time: time, executable: executable)
+        }
+        #expect(throws: Never.self) { try request("/data/run%1", partition: "gpu,cpu", time: "1:00:00").check() }
+        for bad in [request("/data/sp ace"), request("/data/q\"uote"), request("/data/new\nline"), request(partition: "bad part"), request(partition: ""),
+                    request(time: "soon"), request(executable: "/bin/mtk\ntouch x"), request(cpus: 0)] {
+            #expect(throws: ConfigurationError.self) { try bad.check() }
+        }
     }
 
     /// SciPy's `spearmanr` on the same numbers (ties averaged); constant input has no ρ.

@@ -127,6 +127,9 @@ struct GroundTruthCommandTests {
         #expect(values[0][0] == loss(["y"], "y") && values[1][0] == loss(["y", "c"], "y") && values[0][1] == loss(["y", "c"], "c"))
         #expect(values[2][1] == loss(["c", "z"], "c") && values[1][2] == loss(["c", "z"], "z"))
 
+        // mtk group reads the matrix as losses by itself: HOA, single tasks scored by the diagonal.
+        let hoa = try MTK.run(["group", "--affinity", dir.appendingPathComponent("affinity/pairwise.json").path, "--max-groups", "3"], in: fixture.folder)
+        #expect(hoa.status == 0 && hoa.output.contains("lower is better"), "\(hoa.output)")
         let report = try MTK.run(["evaluate-groupings", "--groundtruth", dir.path, "--estimator", dir.appendingPathComponent("affinity/pairwise.json").path,
                                   "--estimator", "early=" + dir.appendingPathComponent("affinity/esa.json").path, "--random", "50",
                                   "-o", fixture.folder.appendingPathComponent("report.md").path], in: fixture.folder)
@@ -146,6 +149,8 @@ struct GroundTruthCommandTests {
         (["--weighting", "static:1,2,3"], "static weights are per task"),
         (["--validation-fraction", "0"], "the validation fraction is 0"),
         (["--tasks", "y"], "for 2 to 7 tasks; the data has 1"),
+        (["--shards", "0"], "--shards must be between 1 and 4096, got 0"),
+        (["--shard", "0/3", "--shards", "4"], "--shard 0/3 and --shards 4 disagree"),
     ])
     func badOptionsAreRefusedBeforeTraining(options: [String], message: String) throws {
         let fixture = try TabularFixture(rows: 60, thirdTask: true)
@@ -184,6 +189,68 @@ struct GroundTruthCommandTests {
         #expect(noOutput.status != 0 && noOutput.output.contains("--output DIR is needed"), "\(noOutput.output)")
         let evaluate = try MTK.run(["evaluate-groupings", "--groundtruth", fixture.folder.appendingPathComponent("gt").path], in: fixture.folder)
         #expect(evaluate.status != 0 && evaluate.output.contains("groundtruth.json does not exist"), "\(evaluate.output)")
+    }
+}
+
+extension GroundTruthCommandTests {
+    /// Data that would fail some network only when its turn came (a task with one class in the
+    /// training set, no labels in the test set) and outputs that cannot be written are refused
+    /// before the first network trains, and nothing is recorded: the corrected command then runs.
+    @Test func everyNetworksProblemIsFoundFirst() throws {
+        let fixture = try TabularFixture(rows: 120, thirdTask: true)
+        defer { fixture.remove() }
+        let lines = try String(contentsOf: fixture.csv, encoding: .utf8).split(separator: "\n").map(String.init)
+        let single = fixture.folder.appendingPathComponent("single.csv"), unlabelled = fixture.folder.appendingPathComponent("test-unlabelled.csv")
+        // c (a 3-class task) takes one class everywhere; z has no label in the test file.
+        try (([lines[0]] + lines.dropFirst().map { row in var cells = row.split(separator: ",", omittingEmptySubsequences: false); cells[5] = "0"; return cells.joined(separator: ",") })
+            .joined(separator: "\n") + "\n").write(to: single, atomically: true, encoding: .utf8)
+        try (([lines[0]] + lines.dropFirst().prefix(40).map { row in var cells = row.split(separator: ",", omittingEmptySubsequences: false); cells[6] = ""; return cells.joined(separator: ",") })
+            .joined(separator: "\n") + "\n").write(to: unlabelled, atomically: true, encoding: .utf8)
+        let file = fixture.folder.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: file)
+        for (arguments, message) in [
+            (["groundtruth", "--csv", single.path, "-o", fixture.folder.appendingPathComponent("gt1").path], "task 'c' has a single class (0)"),
+            (["groundtruth", "--csv", fixture.csv.path, "--test-csv", unlabelled.path, "-o", fixture.folder.appendingPathComponent("gt2").path], "task 'z' has no labels in the test set"),
+            (["groundtruth", "--csv", fixture.csv.path, "-o", file.path], "it is a file"),
+            (["pairwise", "--csv", fixture.csv.path, "-o", file.appendingPathComponent("sub").path], "it is a file"),
+        ] {
+            let outcome = try MTK.run(arguments + ["--model", fixture.spec.path] + Self.settings, in: fixture.folder)
+            #expect(outcome.status != 0 && outcome.output.contains(message), "\(arguments): \(outcome.output)")
+            #expect(!outcome.output.contains("network 1/"), "training started: \(outcome.output)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: fixture.folder.appendingPathComponent("gt1/groundtruth-settings.json").path))
+        // A bad script request records nothing either.
+        let slurm = try MTK.run(study(fixture, "gt3", ["--time", "soon"]).replacingFirst("groundtruth", with: ["groundtruth", "slurm"]), in: fixture.folder)
+        #expect(slurm.status != 0 && slurm.output.contains("--time 'soon'"), "\(slurm.output)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.folder.appendingPathComponent("gt3/groundtruth-settings.json").path))
+        let cpus = try MTK.run(study(fixture, "gt4", ["--cpus-per-task", "4"]).replacingFirst("groundtruth", with: ["groundtruth", "slurm"]), in: fixture.folder)
+        #expect(cpus.status != 0 && cpus.output.contains("--cpus-per-task 4, but the study trains on 1 threads"), "\(cpus.output)")
+    }
+
+    /// The report never replaces an input, and a bad -o is found before the evaluation runs.
+    @Test func evaluationReportsNeverReplaceInputs() throws {
+        let fixture = try TabularFixture(rows: 120, thirdTask: true)
+        defer { fixture.remove() }
+        let dir = fixture.folder.appendingPathComponent("gt")
+        #expect(try MTK.run(study(fixture, "gt"), in: fixture.folder).status == 0)
+        #expect(try MTK.run(["pairwise", "--csv", fixture.csv.path, "--model", fixture.spec.path, "-o", dir.path] + Self.settings, in: fixture.folder).status == 0)
+        let pairwise = dir.appendingPathComponent("affinity/pairwise.json").path
+        let before = try Data(contentsOf: dir.appendingPathComponent("groundtruth.json"))
+        for (output, message) in [
+            (dir.appendingPathComponent("groundtruth.json").path, "the report is Markdown"),
+            (dir.appendingPathComponent("groundtruth.md").path, "would replace one of the inputs"),
+            (dir.appendingPathComponent("affinity/pairwise.md").path, "would replace one of the inputs"),
+            (fixture.folder.appendingPathComponent("missing/report.md").path, "does not exist"),
+        ] {
+            let outcome = try MTK.run(["evaluate-groupings", "--groundtruth", dir.path, "--estimator", pairwise, "-o", output], in: fixture.folder)
+            #expect(outcome.status != 0 && outcome.output.contains(message), "\(output): \(outcome.output)")
+            #expect(!outcome.output.contains("### At most"), "the evaluation ran: \(outcome.output)")
+        }
+        #expect(try Data(contentsOf: dir.appendingPathComponent("groundtruth.json")) == before)
+        for (name, message) in [("optimum", "is taken by a reference row"), ("a|b", "without '|'")] {
+            let outcome = try MTK.run(["evaluate-groupings", "--groundtruth", dir.path, "--estimator", "\(name)=\(pairwise)"], in: fixture.folder)
+            #expect(outcome.status != 0 && outcome.output.contains(message), "\(outcome.output)")
+        }
     }
 }
 

@@ -59,6 +59,12 @@ public struct AffinityMatrix: Sendable, Equatable, Codable {
         guard values.count == tasks.count, values.allSatisfy({ $0.count == tasks.count }) else {
             throw ConfigurationError("\(source): expected a \(tasks.count)×\(tasks.count) matrix for the tasks \(tasks.joined(separator: ", "))")
         }
+        if let bad = values.joined().first(where: { $0.isInfinite || Swift.abs($0) > 1e100 }) {
+            throw ConfigurationError("\(source): the value \(bad) is out of range (finite numbers up to 1e100 in magnitude, or NaN where there is none)")
+        }
+        if let seconds = computeSeconds, !(seconds.isFinite && seconds >= 0) {
+            throw ConfigurationError("\(source): computeSeconds must be a number of seconds ≥ 0, got \(seconds)")
+        }
     }
 
     // MARK: Files

@@ -69,14 +69,14 @@ public enum PairwiseTraining {
             try TaskSetTraining(data: data, spec: spec, training: $0, initFrom: config.initFrom, strictInit: config.strictInit,
                                 root: directory.appendingPathComponent("networks"), dropUnusedHeads: ModelSpec.builtIn[name] != nil)
         }
+        let folder = directory.appendingPathComponent("affinity")
+        try RunDirectory.makeDirectory(folder)  // before any training: a bad --output is an error now, not after the networks
         var matrices: [AffinityMatrix] = []
         for method in methods.reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
             guard var matrix = try train(method == "esa" ? units[1] : units[0], method: method, onEvent: onEvent, shouldStop: shouldStop, log: log) else { return nil }
             if method == "esa" { matrix.settings["fraction"] = "\(esaFraction)" }
             matrices.append(matrix)
         }
-        let folder = directory.appendingPathComponent("affinity")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for matrix in matrices {
             try matrix.writeJSON(to: folder.appendingPathComponent("\(matrix.method).json"))
             try AtomicWrite.write(Data(matrix.csv.utf8), to: folder.appendingPathComponent("\(matrix.method).csv"))

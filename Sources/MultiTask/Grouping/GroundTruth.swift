@@ -34,6 +34,15 @@ public struct GroundTruth: Sendable, Equatable, Codable {
 
     public enum Split: String, Sendable { case validation, test }
 
+    /// Checks that every loss of `network` is a finite number (a NaN would read as a score).
+    static func checkFinite(_ network: TaskSetResult, file: String) throws {
+        for (split, evaluation) in [("validation", network.validation), ("test", network.test)] {
+            if let bad = evaluation.tasks.first(where: { !$0.loss.isFinite }) {
+                throw RunDirectoryError.corrupt(path: file, reason: "network \(network.tasks.joined(separator: "+")): task '\(bad.task)' has the \(split) loss \(bad.loss), not a finite number")
+            }
+        }
+    }
+
     /// Candidate groups for network selection: each network, each member scored by its loss on
     /// `split` (lower is better), in `networks` order.
     public func candidates(_ split: Split) -> [CandidateGroup] {
@@ -87,29 +96,43 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
         try self.init(index: i, count: n)
     }
 
-    /// The shard a scheduler gave this process: Slurm's `SLURM_ARRAY_TASK_ID` (less
-    /// `SLURM_ARRAY_TASK_MIN`) of `SLURM_ARRAY_TASK_COUNT`, or Kubernetes' `JOB_COMPLETION_INDEX`
-    /// of `count` (which Kubernetes does not export). Nil when neither scheduler set one.
-    public static func fromEnvironment(_ environment: [String: String], count: Int?) throws -> Shard? {
+    /// This process's shard: `option` (`--shard I/N`), else the one a scheduler gave it — Slurm's
+    /// `SLURM_ARRAY_TASK_ID` (less `SLURM_ARRAY_TASK_MIN`) of `SLURM_ARRAY_TASK_COUNT`, or
+    /// Kubernetes' `JOB_COMPLETION_INDEX` of `count` (`--shards`, which Kubernetes does not
+    /// export). Nil: the whole study. `note` says when an explicit shard overrides a scheduler's.
+    public static func resolve(option: String?, count: Int?, environment: [String: String]) throws -> (shard: Shard?, note: String?) {
+        if let count, !(1...4096).contains(count) { throw ConfigurationError("--shards must be between 1 and 4096, got \(count)") }
         func number(_ name: String) throws -> Int? {
             guard let text = environment[name] else { return nil }
             guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else { throw ConfigurationError("\(name) is '\(text)', not a whole number") }
             return value
         }
-        if let id = try number("SLURM_ARRAY_TASK_ID") {
-            guard let total = try number("SLURM_ARRAY_TASK_COUNT") else { throw ConfigurationError("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not: not a Slurm job array?") }
-            let index = id - (try number("SLURM_ARRAY_TASK_MIN") ?? 0)
-            if let count, count != total { throw ConfigurationError("--shards \(count) disagrees with the Slurm array's \(total) tasks (SLURM_ARRAY_TASK_COUNT)") }
-            do { return try Shard(index: index, count: total) } catch {
-                throw ConfigurationError("the Slurm array task \(id) is not one of 0..<\(total) after its minimum: submit the array as --array=0-\(total - 1) (no step, no gaps)")
-            }
+        let slurm = try number("SLURM_ARRAY_TASK_ID"), kubernetes = try number("JOB_COMPLETION_INDEX")
+        if let option {
+            let shard = try Shard(parsing: option)
+            if let count, count != shard.count { throw ConfigurationError("--shard \(option) and --shards \(count) disagree on the number of shards") }
+            let scheduler = slurm != nil ? "the Slurm array task's" : kubernetes != nil ? "JOB_COMPLETION_INDEX's" : nil
+            return (shard, scheduler.map { "--shard \(option) given: \($0) shard is not used" })
         }
-        if let index = try number("JOB_COMPLETION_INDEX") {
+        if slurm != nil && kubernetes != nil { throw ConfigurationError("both SLURM_ARRAY_TASK_ID and JOB_COMPLETION_INDEX are set: give the shard with --shard I/N") }
+        if let id = slurm {
+            guard let total = try number("SLURM_ARRAY_TASK_COUNT") else { throw ConfigurationError("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not: not a Slurm job array?") }
+            guard (1...4096).contains(total) else { throw ConfigurationError("SLURM_ARRAY_TASK_COUNT is \(total): a ground truth has between 1 and 4096 shards") }
+            if let count, count != total { throw ConfigurationError("--shards \(count) disagrees with the Slurm array's \(total) tasks (SLURM_ARRAY_TASK_COUNT)") }
+            let minimum = try number("SLURM_ARRAY_TASK_MIN") ?? 0
+            guard (0..<total).contains(id - minimum) else {
+                throw ConfigurationError("SLURM_ARRAY_TASK_ID \(id) (less SLURM_ARRAY_TASK_MIN \(minimum)) is not one of 0...\(total - 1): submit the array as --array=0-\(total - 1) (no step, no gaps)")
+            }
+            return (try Shard(index: id - minimum, count: total), nil)
+        }
+        if environment["SLURM_ARRAY_TASK_COUNT"] != nil { throw ConfigurationError("SLURM_ARRAY_TASK_COUNT is set but SLURM_ARRAY_TASK_ID is not: give the shard with --shard I/N") }
+        if let index = kubernetes {
             guard let count else { throw ConfigurationError("JOB_COMPLETION_INDEX is set (a Kubernetes indexed job): give the job's completions as --shards N") }
-            return try Shard(index: index, count: count)
+            guard (0..<count).contains(index) else { throw ConfigurationError("JOB_COMPLETION_INDEX \(index) is not one of 0...\(count - 1) for --shards \(count)") }
+            return (try Shard(index: index, count: count), nil)
         }
         if let count, count > 1 { throw ConfigurationError("--shards \(count) without --shard INDEX/COUNT, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX: which shard is this?") }
-        return nil
+        return (nil, nil)
     }
 
     public func owns(_ position: Int) -> Bool { position % count == index }

@@ -85,7 +85,7 @@ public struct GroundTruthStudy {
             }
             return
         }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try RunDirectory.makeDirectory(directory)
         try RunDirectory.writeJSON(settings, to: file)
     }
 
@@ -133,6 +133,10 @@ public struct GroundTruthStudy {
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw ConfigurationError("\(directory.path) holds no ground truth (no \(settingsFile)): run mtk groundtruth --output \(directory.path) first")
         }
+        let networksFolder = directory.appendingPathComponent("networks")
+        if FileManager.default.fileExists(atPath: networksFolder.path) && !RunDirectory.isDirectory(networksFolder) {
+            throw RunDirectoryError.io(path: networksFolder.path, step: "read the networks", reason: "it is not a directory")
+        }
         let settings = try RunDirectory.readJSON(Settings.self, from: file)
         guard settings.format == 1 else { throw RunDirectoryError.corrupt(path: file.path, reason: "has format \(settings.format); this version reads format 1") }
         guard settings.networks.map(\.tasks) == GroundTruth.taskSets(count: settings.tasks.count).map({ $0.map { settings.tasks[$0] } }) else {
@@ -143,9 +147,10 @@ public struct GroundTruthStudy {
             let results = directory.appendingPathComponent(network.directory).appendingPathComponent("results.json")
             guard FileManager.default.fileExists(atPath: results.path) else { missing.append((position, network.tasks)); continue }
             let record = try RunDirectory.readJSON(TaskSetRecord.self, from: results)
-            guard record.key == network.key, record.result.tasks == network.tasks else {
+            guard record.key == network.key, record.settingsKey == settings.settingsKey, record.result.tasks == network.tasks else {
                 throw RunDirectoryError.corrupt(path: results.path, reason: "holds another network than \(network.tasks.joined(separator: "+")) under these settings")
             }
+            try GroundTruth.checkFinite(record.result, file: results.path)
             records.append(record)
         }
         guard missing.isEmpty else {
@@ -175,6 +180,18 @@ public struct GroundTruthStudy {
         public struct Entry: Sendable, Codable { public var tasks: [String]; public var seconds: Double }
         public var networks: [Entry]
         public var total: Double
+
+        /// `timings.json` beside a ground truth (its directory or its file), nil when there is none.
+        public static func beside(_ url: URL) throws -> Timings? {
+            let folder = url.pathExtension == "json" ? url.deletingLastPathComponent() : url
+            let file = folder.appendingPathComponent("timings.json")
+            guard FileManager.default.fileExists(atPath: file.path) else { return nil }
+            let timings = try RunDirectory.readJSON(Timings.self, from: file)
+            guard timings.total.isFinite, timings.total >= 0, timings.networks.allSatisfy({ $0.seconds.isFinite && $0.seconds >= 0 }) else {
+                throw RunDirectoryError.corrupt(path: file.path, reason: "has a negative or non-finite number of seconds")
+            }
+            return timings
+        }
     }
 
     /// Reads `groundtruth.json` (`merge`'s output) from a study directory or the file itself.
@@ -190,6 +207,7 @@ public struct GroundTruthStudy {
               truth.networks.allSatisfy({ n in n.tasks.allSatisfy { n.validation[$0] != nil && n.test[$0] != nil } }) else {
             throw RunDirectoryError.corrupt(path: file.path, reason: "does not hold every task set of \(truth.tasks.joined(separator: ", ")) once, in order, with each member's validation and test results")
         }
+        for network in truth.networks { try GroundTruth.checkFinite(network, file: file.path) }
         return truth
     }
 }

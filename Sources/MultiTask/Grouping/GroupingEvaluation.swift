@@ -66,6 +66,15 @@ public struct GroupingEvaluation: Sendable, Codable {
             }
         }
         if Set(estimators.map(\.name)).count != estimators.count { throw ConfigurationError("estimators: each needs its own name, got \(estimators.map(\.name))") }
+        for (name, _) in estimators {
+            guard !name.isEmpty, !name.contains("|"), !name.unicodeScalars.contains(where: { CharacterSet.controlCharacters.contains($0) }) else {
+                throw ConfigurationError("estimator name '\(name)': must be non-empty, without '|' or control characters (it heads a table row)")
+            }
+            guard !["optimum", "all tasks in one network", "one network per task"].contains(name), !name.hasPrefix("random") else {
+                throw ConfigurationError("estimator name '\(name)' is taken by a reference row; name it NAME=FILE")
+            }
+        }
+        guard Set(maxGroups).count == maxGroups.count else { throw ConfigurationError("budgets: each at most once, got \(maxGroups)") }
         let scorer = Scorer(truth)
         var budgets: [Budget] = []
         var gaps: [String: [Double]] = [:]
@@ -83,7 +92,8 @@ public struct GroupingEvaluation: Sendable, Codable {
                 let candidates = try CandidateTables.fromPairs(matrix, singletons: losses ? .diagonal : .forbidden)
                 let problem = SelectionProblem(tasks: matrix.tasks, candidates: candidates, higherIsBetter: !losses, budget: SelectionBudget(maxGroups: k))
                 let selection = try NetworkSelection.solve(problem)
-                let estimated = row(name, selection.chosen.map { candidates[$0].members.map { matrix.tasks[$0] } })
+                let order = { (task: String) in truth.tasks.firstIndex(of: task)! }  // groups shown in the truth's task order
+                let estimated = row(name, selection.chosen.map { candidates[$0].members.map { matrix.tasks[$0] }.sorted { order($0) < order($1) } })
                 rows.append(estimated)
                 gaps[name, default: []].append(estimated.gapPercent)
             }
@@ -165,8 +175,9 @@ public struct GroupingEvaluation: Sendable, Codable {
     }
 
     /// Spearman's ρ (Pearson's r of the ranks, ties given their mean rank); NaN when either side
-    /// is constant (nothing to correlate).
+    /// is constant (nothing to correlate) or holds a value that is not a finite number.
     static func spearman(_ x: [Double], _ y: [Double]) -> Double {
+        guard x.allSatisfy(\.isFinite), y.allSatisfy(\.isFinite) else { return .nan }  // a 0/0 gain ranks nowhere
         func ranks(_ v: [Double]) -> [Double] {
             let order = v.indices.sorted { v[$0] < v[$1] }
             var r = [Double](repeating: 0, count: v.count)
