@@ -124,7 +124,9 @@ public struct TaskSetTraining {
             try trainer.loadBest()
             let result = TaskSetResult(tasks: names, validation: trainer.model.evaluate(validation), test: trainer.model.evaluate(try data.test.selecting(tasks: names)),
                                        bestEpoch: summary.bestEpoch, epochs: summary.epochs, steps: summary.steps)
-            let record = TaskSetRecord(key: key, settingsKey: settingsKey, result: result, seconds: trainer.state.history.reduce(0) { $0 + $1.seconds })
+            let history = trainer.state.history
+            let record = TaskSetRecord(key: key, settingsKey: settingsKey, result: result, seconds: history.reduce(0) { $0 + $1.seconds },
+                                       cpuSeconds: history.allSatisfy { $0.cpuSeconds != nil } ? history.reduce(0) { $0 + $1.cpuSeconds! } : nil)
             try RunDirectory.writeJSON(record, to: url.appendingPathComponent("results.json"))
             return record
         }
@@ -149,7 +151,9 @@ public struct TaskSetRecord: Sendable, Equatable, Codable {
     public var key: String
     public var settingsKey: String
     public var result: TaskSetResult
+    /// Training time: wall-clock, and CPU (every thread's; nil when not recorded), epochs only.
     public var seconds: Double
+    public var cpuSeconds: Double?
 }
 
 /// A 64-bit fingerprint of texts (FNV-1a over their bytes, each text's length first): names

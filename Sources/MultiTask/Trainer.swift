@@ -162,7 +162,7 @@ public final class Trainer {
         if let directory, try directory.current() == nil { try save() }  // step 0, for a run stopped before its first save
         model.network.train()
         while state.epoch < config.epochs && !state.finished {
-            let started = ContinuousClock.now
+            let started = ContinuousClock.now, cpuStarted = CPUTime.now()
             let epoch = state.epoch
             optimizer.learningRate = schedule.learningRate(at: epoch, base: config.optimizer.learningRate)
             if state.stepInEpoch == 0 { state.epochLossSums = Array(repeating: 0, count: model.tasks.count) }
@@ -183,7 +183,7 @@ public final class Trainer {
                     return summary(stoppedAtStepLimit: false, interrupted: true)
                 }
             }
-            try finishEpoch(steps: steps, seconds: (ContinuousClock.now - started).seconds)
+            try finishEpoch(steps: steps, seconds: (ContinuousClock.now - started).seconds, cpuSeconds: CPUTime.now() - cpuStarted)
         }
         if !state.finished {
             state.finished = true
@@ -258,7 +258,7 @@ public final class Trainer {
             })
     }
 
-    private func finishEpoch(steps: Int, seconds: Double) throws {
+    private func finishEpoch(steps: Int, seconds: Double, cpuSeconds: Double) throws {
         let means = state.epochLossSums.map { $0 / Double(Swift.max(state.stepInEpoch, 1)) }
         let usedWeights = weighting.weights
         weighting.endEpoch(meanLosses: means)
@@ -270,7 +270,7 @@ public final class Trainer {
         let record = EpochRecord(epoch: state.epoch, step: state.globalStep, learningRate: Double(optimizer.learningRate),
                                  trainLoss: Dictionary(uniqueKeysWithValues: zip(model.tasks.map(\.name), means)),
                                  weights: Dictionary(uniqueKeysWithValues: zip(model.tasks.map(\.name), usedWeights)),
-                                 validation: evaluation, selectionValue: value, seconds: seconds)
+                                 validation: evaluation, selectionValue: value, seconds: seconds, cpuSeconds: cpuSeconds)
         state.history.append(record)
         if let value, !value.isNaN, state.bestValue.map({ value < $0 }) ?? true {
             state.bestValue = value

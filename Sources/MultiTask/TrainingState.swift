@@ -64,5 +64,8 @@ public struct EpochRecord: Sendable, Equatable, Codable {
     public var weights: [String: Double]
     public var validation: Evaluation?
     public var selectionValue: Double?
+    /// Wall-clock seconds of the epoch's steps (validation not included).
     public var seconds: Double
+    /// The CPU seconds of the same (every thread's; nil in runs saved before it was recorded).
+    public var cpuSeconds: Double?
 }

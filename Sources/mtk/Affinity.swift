@@ -57,11 +57,13 @@ struct Affinity: ParsableCommand {
         if results.summary.resumable {
             print("stopped after \(results.summary.steps) steps: the matrices cover the steps so far" + (options.output.map { "; continue with: mtk affinity --resume -o \($0)" } ?? ""))
         }
-        try report(estimators, groupEstimator, tasks: tasks, perStep: writeSteps, trainingSeconds: results.summary.history.reduce(0) { $0 + $1.seconds })
+        let history = results.summary.history
+        try report(estimators, groupEstimator, tasks: tasks, perStep: writeSteps,
+                   trainingCPUSeconds: history.allSatisfy { $0.cpuSeconds != nil } ? history.reduce(0) { $0 + $1.cpuSeconds! } : nil)
     }
 
     /// Prints every matrix and, with -o, writes them (and the per-step samples).
-    private func report(_ estimators: [any AffinityEstimator], _ groupEstimator: TAGGroupLookahead?, tasks: [String], perStep: Bool, trainingSeconds: Double) throws {
+    private func report(_ estimators: [any AffinityEstimator], _ groupEstimator: TAGGroupLookahead?, tasks: [String], perStep: Bool, trainingCPUSeconds: Double?) throws {
         let colour = isatty(1) != 0
         if let groupEstimator {
             print("tag groups: row = source group, column = target task; 'members' = the mean over the group's own tasks")
@@ -83,7 +85,8 @@ struct Affinity: ParsableCommand {
         let encoder = RunJSON.encoder()
         for estimator in estimators {
             var matrix = estimator.matrix()
-            matrix.computeSeconds = trainingSeconds + (matrix.steps.isEmpty ? matrix.seconds : 0)  // the run (its observers included), and a probe after it
+            // The run's CPU (its observers' sampling included) and that of a probe after it (Fisher).
+            matrix.computeSeconds = trainingCPUSeconds.map { $0 + (matrix.computeSeconds ?? 0) }
             print(matrix.table(colour: colour))
             print((matrix.steps.isEmpty ? "measured on the trained network" : "sampled at \(matrix.steps.count) steps") + ", \(String(format: "%.1f", matrix.seconds)) s\n")
             guard let folder else { continue }

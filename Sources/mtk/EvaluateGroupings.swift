@@ -38,7 +38,7 @@ struct EvaluateGroupings: ParsableCommand {
             return (name: name ?? matrix.method, matrix: matrix)
         }
         let evaluation = try GroupingEvaluation.evaluate(truth, estimators: estimators, maxGroups: budgets ?? Array(1...truth.tasks.count), randomSamples: random,
-                                                         seed: seed, groundTruthSeconds: try GroundTruthStudy.Timings.beside(url)?.total)
+                                                         seed: seed, groundTruthSeconds: try GroundTruthStudy.Timings.beside(url)?.totalCPUSeconds)
         let encoded = try RunJSON.encoder(pretty: true).encode(evaluation)
         if let reports {
             try AtomicWrite.write(Data(evaluation.markdown.utf8), to: reports.markdown)

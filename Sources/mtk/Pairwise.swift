@@ -25,7 +25,7 @@ struct Pairwise: ParsableCommand {
         }
         for matrix in matrices {
             print(matrix.table(colour: isatty(1) != 0))
-            print("\(String(format: "%.1f", matrix.computeSeconds ?? 0)) s of training\n")
+            print(matrix.computeSeconds.map { String(format: "%.1f CPU seconds of training\n", $0) } ?? "")
         }
     }
 }

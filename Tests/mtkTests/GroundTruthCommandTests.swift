@@ -124,6 +124,10 @@ struct GroundTruthCommandTests {
         }
         let values = matrix["values"] as! [[Double]]
         #expect(matrix["lowerIsBetter"] as? Bool == true)
+        // Compute is recorded in CPU seconds on both sides, so estimators' costs compare.
+        let timings = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("timings.json"))) as! [String: Any]
+        let total = try #require(timings["totalCPUSeconds"] as? Double), pairs = try #require(matrix["computeSeconds"] as? Double)
+        #expect(total > 0 && pairs > 0 && pairs < total)
         #expect(values[0][0] == loss(["y"], "y") && values[1][0] == loss(["y", "c"], "y") && values[0][1] == loss(["y", "c"], "c"))
         #expect(values[2][1] == loss(["c", "z"], "c") && values[1][2] == loss(["c", "z"], "z"))
 

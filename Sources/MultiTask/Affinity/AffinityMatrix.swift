@@ -28,8 +28,8 @@ public struct AffinityMatrix: Sendable, Equatable, Codable {
     public var orientation: Orientation
     /// The values are losses (pairwise training): lower is better. Nil or false: affinities.
     public var lowerIsBetter: Bool?
-    /// Seconds of all the compute behind the matrix, training included (nil: not recorded), to
-    /// compare estimators' costs.
+    /// CPU seconds (every thread's) of all the compute behind the matrix, training included (nil:
+    /// not recorded), to compare estimators' costs whatever else the machine ran.
     public var computeSeconds: Double?
 
     public init(tasks: [String], values: [[Double]], method: String, settings: [String: String] = [:], steps: [Int] = [],

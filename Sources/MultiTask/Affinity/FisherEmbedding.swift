@@ -145,12 +145,12 @@ public enum FisherEmbedding {
 
     /// The similarity of every pair of tasks (symmetric, 1 on the diagonal).
     public static func matrix(model: MultiTaskModel, data: Dataset, settings: Settings = Settings()) throws -> AffinityMatrix {
-        let started = ContinuousClock.now
+        let started = ContinuousClock.now, cpuStarted = CPUTime.now()
         let fishers = try diagonals(model: model, data: data, settings: settings).map { settings.perFilter ? filterMeans($0) : $0 }
         let values = fishers.indices.map { i in fishers.indices.map { j in i == j ? 1 : similarity(fishers[i], fishers[j]) } }
         return AffinityMatrix(tasks: model.tasks.map(\.name), values: values, method: "fisher",
                               settings: ["examples": "\(settings.examples)", "head steps": "\(settings.headSteps)", "per filter": "\(settings.perFilter)", "labels": settings.empirical ? "empirical" : "sampled", "seed": "\(settings.seed)"],
-                              seconds: (ContinuousClock.now - started).seconds)
+                              seconds: (ContinuousClock.now - started).seconds, computeSeconds: CPUTime.now() - cpuStarted)
     }
 }
 

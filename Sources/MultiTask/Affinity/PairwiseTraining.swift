@@ -29,7 +29,7 @@ public enum PairwiseTraining {
         let tasks = units.data.tasks.map(\.name)
         guard tasks.count >= 2 else { throw ConfigurationError("pairwise training needs at least two tasks; the data has \(tasks.joined(separator: ", "))") }
         let sets = GroundTruth.taskSets(count: tasks.count).filter { $0.count <= 2 }
-        var losses: [[Int]: [Double]] = [:], seconds = 0.0
+        var losses: [[Int]: [Double]] = [:], seconds = 0.0, cpu: Double? = 0
         for (k, set) in sets.enumerated() {
             let names = set.map { tasks[$0] }
             let label = "\(method) network \(k + 1)/\(sets.count): \(names.joined(separator: "+"))"
@@ -39,6 +39,7 @@ public enum PairwiseTraining {
             log("\(label): \(cached == nil ? "done" : "done before"), validation losses " + record.result.validation.tasks.map { "\($0.task) \(String(format: "%.4f", $0.loss))" }.joined(separator: ", "))
             losses[set] = names.map { record.result.validation[$0]!.loss }
             seconds += record.seconds
+            cpu = zip2(cpu, record.cpuSeconds).map(+)
         }
         var values = [[Double]](repeating: [Double](repeating: .nan, count: tasks.count), count: tasks.count)
         for a in tasks.indices {
@@ -48,7 +49,7 @@ public enum PairwiseTraining {
         let training = units.training
         return AffinityMatrix(tasks: tasks, values: values, method: method,
                               settings: ["epochs": "\(training.epochs)", "seed": "\(training.seed)", "values": "validation loss of the column task trained with the row task (diagonal: alone)"],
-                              seconds: seconds, lowerIsBetter: true, computeSeconds: seconds)
+                              seconds: seconds, lowerIsBetter: true, computeSeconds: cpu)
     }
 
     /// `mtk pairwise`: the matrices of `methods` (`pairwise`, `esa`) for `config`'s data and model,
@@ -83,4 +84,10 @@ public enum PairwiseTraining {
         }
         return matrices
     }
+}
+
+/// Both values, or nil when either is missing.
+private func zip2(_ a: Double?, _ b: Double?) -> (Double, Double)? {
+    guard let a, let b else { return nil }
+    return (a, b)
 }

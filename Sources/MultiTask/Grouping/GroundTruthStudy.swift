@@ -170,16 +170,22 @@ public struct GroundTruthStudy {
             try AtomicWrite.write(Data(truth.csv(split).utf8), to: directory.appendingPathComponent("groundtruth-\(split.rawValue).csv"))
             try AtomicWrite.write(Data(truth.standley(split).utf8), to: directory.appendingPathComponent(split == .test ? "standley_results_test.txt" : "standley_results.txt"))
         }
-        try RunDirectory.writeJSON(Timings(networks: records.map { .init(tasks: $0.result.tasks, seconds: $0.seconds) }, total: records.reduce(0) { $0 + $1.seconds }),
+        let cpu = records.allSatisfy { $0.cpuSeconds != nil } ? records.reduce(0) { $0 + $1.cpuSeconds! } : nil
+        try RunDirectory.writeJSON(Timings(networks: records.map { .init(tasks: $0.result.tasks, seconds: $0.seconds, cpuSeconds: $0.cpuSeconds) },
+                                           total: records.reduce(0) { $0 + $1.seconds }, totalCPUSeconds: cpu),
                                    to: directory.appendingPathComponent("timings.json"))
         return truth
     }
 
-    /// `timings.json`: the seconds each network trained (apart from the bit-identical results).
+    /// `timings.json`: the seconds each network trained, wall-clock and CPU (apart from the
+    /// bit-identical results).
     public struct Timings: Sendable, Codable {
-        public struct Entry: Sendable, Codable { public var tasks: [String]; public var seconds: Double }
+        public struct Entry: Sendable, Codable { public var tasks: [String]; public var seconds: Double; public var cpuSeconds: Double? }
         public var networks: [Entry]
         public var total: Double
+        /// Every network's CPU seconds, when all were recorded: the compute that estimators' costs
+        /// are compared with.
+        public var totalCPUSeconds: Double?
 
         /// `timings.json` beside a ground truth (its directory or its file), nil when there is none.
         public static func beside(_ url: URL) throws -> Timings? {
@@ -187,7 +193,8 @@ public struct GroundTruthStudy {
             let file = folder.appendingPathComponent("timings.json")
             guard FileManager.default.fileExists(atPath: file.path) else { return nil }
             let timings = try RunDirectory.readJSON(Timings.self, from: file)
-            guard timings.total.isFinite, timings.total >= 0, timings.networks.allSatisfy({ $0.seconds.isFinite && $0.seconds >= 0 }) else {
+            let valid = { (x: Double?) in x.map { $0.isFinite && $0 >= 0 } ?? true }
+            guard valid(timings.total), valid(timings.totalCPUSeconds), timings.networks.allSatisfy({ valid($0.seconds) && valid($0.cpuSeconds) }) else {
                 throw RunDirectoryError.corrupt(path: file.path, reason: "has a negative or non-finite number of seconds")
             }
             return timings

@@ -34,7 +34,7 @@ public struct GroupingEvaluation: Sendable, Codable {
         /// Spearman's ρ between the estimator's pairwise values and pairwise training's relative
         /// gains (L(a) − L(a | b)) / L(a) on validation, over all ordered pairs.
         public var rankCorrelation: Double
-        /// The estimator's compute over the ground truth's, when both were recorded.
+        /// The estimator's compute over the ground truth's (CPU seconds), when both were recorded.
         public var computeFraction: Double?
         /// The mean gap to the optimum over the budgets.
         public var meanGapPercent: Double
@@ -218,7 +218,7 @@ public struct GroupingEvaluation: Sendable, Codable {
         }
         lines += ["", "Groups are chosen by each estimator, then every task is served by its chosen network with the lowest validation loss and scored on test; "
                   + "the optimum selects on the ground truth's validation losses. Random: \(randomSamples) uniformly drawn partitions into exactly k groups (seed \(seed))."
-                  + (groundTruthSeconds.map { " The ground truth trained for \(f($0, "%.1f")) s." } ?? "")]
+                  + (groundTruthSeconds.map { " Compute is in CPU seconds; the ground truth's networks trained for \(f($0, "%.1f")) s." } ?? "")]
         return lines.joined(separator: "\n") + "\n"
     }
 }
