@@ -44,6 +44,6 @@ let package = Package(
         .testTarget(name: "OptimizersTests", dependencies: ["Optimizers", "NN", "Tensors", "TestSupport"]),
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensors", "CZlib", "TestSupport"]),
         .testTarget(name: "MultiTaskTests", dependencies: ["MultiTask", "Files", "Data", "NN", "Optimizers", "Tensors", "TestSupport"]),
-        .testTarget(name: "mtkTests", dependencies: ["mtk"]),
+        .testTarget(name: "mtkTests", dependencies: ["mtk", "TestSupport"]),
     ]
 )

@@ -28,7 +28,7 @@ public enum CandidateTables {
             throw ConfigurationError("groups: \(n) tasks have \(n > 62 ? "too many" : "\((1 << n) - 1)") subsets; give a largest group size (at most 20 tasks without one)")
         }
         let count = (1...largest).reduce(0.0) { $0 + binomial(n, $1) }
-        guard count <= 5_000_000 else { throw ConfigurationError("groups: \(Int(count)) candidate groups of up to \(largest) of \(n) tasks are too many; lower the largest group size") }
+        guard count <= 200_000 else { throw ConfigurationError("groups: \(Int(count)) candidate groups of up to \(largest) of \(n) tasks are too many; lower the largest group size") }
         var onto = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
         for a in 0..<n {
             for b in 0..<n {
@@ -168,7 +168,8 @@ public enum CandidateTables {
             throw ConfigurationError("\(url.path): \(error.missing ? "no such file" : "cannot be read: \(error.reason)")")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw ConfigurationError("\(url.path): not UTF-8 text") }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+        // "\r\n" is one Character in Swift, so split on both forms.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         while lines.last?.isEmpty == true { lines.removeLast() }
         return lines.map { $0.split(separator: separator, omittingEmptySubsequences: false).map(String.init) }
     }

@@ -102,7 +102,8 @@ struct Search {
     /// Candidates that no earlier candidate dominates. Only earlier ones may drop a candidate: a
     /// later one that dominates it could tie with it, and ties go to the earlier candidates.
     static func undominated(_ rows: [[Double]], _ masks: [UInt64], _ costs: [Double], partition: Bool) -> [Int] {
-        rows.indices.filter { c in
+        guard rows.count <= 5000 else { return Array(rows.indices) }
+        return rows.indices.filter { c in
             !(0..<c).contains { d in
                 guard masks[c] & ~masks[d] == 0, costs[d] <= costs[c] else { return false }
                 if partition && masks[c] != masks[d] { return false }
