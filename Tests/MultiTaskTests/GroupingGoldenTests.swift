@@ -14,7 +14,7 @@ struct GroupingGoldenTests {
     static let budgets = stride(from: 1.0, through: 5.0, by: 0.5).map { $0 }
 
     static func standley(_ name: String) throws -> [CandidateGroup] {
-        try CandidateTables.standley(PublishedFixtures.file("standley/\(name).txt"), tasks: standleyTasks)
+        try CandidateTables.standley(PublishedFixtures.file("standley/\(name).txt"), tasks: standleyTasks).candidates
     }
 
     static func problem(_ candidates: [CandidateGroup], budget: Double) -> SelectionProblem {

@@ -1,4 +1,4 @@
-import Files
+import Data
 import Foundation
 
 /// Where candidate groups and their per-task scores come from: a pairwise matrix (every subset,
@@ -37,6 +37,9 @@ public enum CandidateTables {
                 onto[a][b] = v
             }
         }
+        if case .diagonal = singletons, let bad = (0..<n).first(where: { !onto[$0][$0].isFinite }) {
+            throw ConfigurationError("groups: the diagonal value of '\(matrix.tasks[bad])' is \(onto[bad][bad]), not a finite number")
+        }
         var groups: [CandidateGroup] = []
         func extend(_ members: [Int], from next: Int) {
             if !members.isEmpty {
@@ -55,9 +58,6 @@ public enum CandidateTables {
             for t in next..<n { extend(members + [t], from: t + 1) }
         }
         extend([], from: 0)
-        if case .diagonal = singletons, let bad = (0..<n).first(where: { !onto[$0][$0].isFinite }) {
-            throw ConfigurationError("groups: the diagonal value of '\(matrix.tasks[bad])' is \(onto[bad][bad]), not a finite number")
-        }
         return groups
     }
 
@@ -67,12 +67,13 @@ public enum CandidateTables {
 
     /// Standley et al.'s result files: tab-separated, one network per line, an empty cell where
     /// the network does not serve the task; line 1 holds the half-size single-task networks
-    /// (cost 0.5), every other line one full-size network (cost 1). Task names are given (the
-    /// files have no header).
-    public static func standley(_ url: URL, tasks: [String]) throws -> [CandidateGroup] {
+    /// (cost 0.5), every other line one full-size network (cost 1). The files have no header:
+    /// task names are given, or `task1`, `task2`, ... by column.
+    public static func standley(_ url: URL, tasks names: [String]? = nil) throws -> (tasks: [String], candidates: [CandidateGroup]) {
         let rows = try cells(url, separator: "\t")
-        guard !rows.isEmpty else { throw ConfigurationError("\(url.path): no networks (expected Standley's tab-separated losses)") }
-        return try rows.enumerated().map { line, row in
+        guard let width = rows.first?.count else { throw ConfigurationError("\(url.path): no networks (expected Standley's tab-separated losses)") }
+        let tasks = names ?? (1...width).map { "task\($0)" }
+        let candidates = try rows.enumerated().map { line, row in
             guard row.count == tasks.count else {
                 throw ConfigurationError("\(url.path), line \(line + 1): \(row.count) columns, expected \(tasks.count) (\(tasks.joined(separator: ", ")))")
             }
@@ -83,6 +84,7 @@ public enum CandidateTables {
             }
             return [CandidateGroup(members: members, scores: scores)]
         }.flatMap { $0 }
+        return (tasks, candidates)
     }
 
     /// A CSV table: a header of task names (and optionally a `cost` column), then one candidate
@@ -161,23 +163,29 @@ public enum CandidateTables {
 
     // MARK: Reading
 
-    /// The file's lines split into cells (a trailing empty line ignored; CRLF accepted).
-    static func cells(_ url: URL, separator: Character) throws -> [[String]] {
-        let bytes: [UInt8]
-        do { bytes = try FileContents.bytes(url.path, atMost: 1 << 30) } catch {
-            throw ConfigurationError("\(url.path): \(error.missing ? "no such file" : "cannot be read: \(error.reason)")")
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw ConfigurationError("\(url.path): not UTF-8 text") }
-        // "\r\n" is one Character in Swift, so split on both forms.
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+    /// The file as UTF-8 text (read by `FileBytes`, whose errors name the file).
+    static func text(_ url: URL) throws -> String {
+        guard let text = String(validating: try FileBytes.read(url), as: UTF8.self) else { throw ConfigurationError("\(url.path): not UTF-8 text") }
+        return text
+    }
+
+    /// The file's lines, a trailing empty line ignored; "\r\n" is one Character in Swift, so
+    /// both line ends split.
+    static func lines(_ url: URL) throws -> [Substring] {
+        var lines = try text(url).split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         while lines.last?.isEmpty == true { lines.removeLast() }
-        return lines.map { $0.split(separator: separator, omittingEmptySubsequences: false).map(String.init) }
+        return lines
+    }
+
+    /// The file's lines split into cells.
+    static func cells(_ url: URL, separator: Character) throws -> [[String]] {
+        try lines(url).map { $0.split(separator: separator, omittingEmptySubsequences: false).map(String.init) }
     }
 
     /// A grid of numbers separated by commas or white space.
     static func grid(_ url: URL) throws -> [[Double]] {
-        try cells(url, separator: "\n").enumerated().map { line, row in
-            try row[0].split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).enumerated().map { column, cell in
+        try lines(url).enumerated().map { line, text in
+            try text.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).enumerated().map { column, cell in
                 guard let value = Double(cell) else { throw ConfigurationError("\(url.path), line \(line + 1), column \(column + 1): '\(cell)' is not a number") }
                 return value
             }

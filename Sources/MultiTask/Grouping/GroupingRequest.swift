@@ -1,4 +1,3 @@
-import Files
 import Foundation
 
 /// What `mtk group` selects from and how: the source of candidate groups and scores, the budget
@@ -30,7 +29,8 @@ package struct GroupingRequest: Sendable {
 
     package init(source: Source) { self.source = source }
 
-    /// The problem, checked before any search; errors name the file or option.
+    /// The problem, from the options and the source file; errors name the file or option.
+    /// `NetworkSelection.solve` checks the problem itself before any search.
     package func problem() throws -> SelectionProblem {
         guard maxGroups != nil || budget != nil else { throw ConfigurationError("group: give a budget: --max-groups K, --budget B, or both") }
         if let k = maxGroups, k < 1 { throw ConfigurationError("group: --max-groups must be at least 1, got \(k)") }
@@ -41,17 +41,15 @@ package struct GroupingRequest: Sendable {
         let tasks: [String], candidates: [CandidateGroup], higherIsBetter: Bool
         switch source {
         case .affinity(let url):
+            // Both readers check the matrix's shape.
             let matrix = try url.pathExtension.lowercased() == "csv"
-                ? AffinityMatrix.parse(csv: String(decoding: Self.read(url), as: UTF8.self), method: url.deletingPathExtension().lastPathComponent, source: url.path)
+                ? AffinityMatrix.parse(csv: CandidateTables.text(url), method: url.deletingPathExtension().lastPathComponent, source: url.path)
                 : AffinityMatrix.readJSON(from: url)
-            try matrix.validate(source: url.path)
             tasks = matrix.tasks
             candidates = try CandidateTables.fromPairs(matrix, singletons: singletons ?? (lowerIsBetter ? .diagonal : .forbidden), maxSize: largestGroup)
             higherIsBetter = !lowerIsBetter
         case .standley(let url, let names, let hoa):
-            let width = try CandidateTables.cells(url, separator: "\t").first?.count ?? 0
-            let columns = names ?? (1...Swift.max(width, 1)).map { "task\($0)" }
-            let networks = try CandidateTables.standley(url, tasks: columns)
+            let (columns, networks) = try CandidateTables.standley(url, tasks: names)
             tasks = columns
             candidates = hoa ? try CandidateTables.higherOrderApproximation(networks, tasks: columns) : networks
             higherIsBetter = false
@@ -59,16 +57,8 @@ package struct GroupingRequest: Sendable {
             (tasks, candidates) = try CandidateTables.csv(url)
             higherIsBetter = !lowerIsBetter
         }
-        let problem = SelectionProblem(tasks: tasks, candidates: candidates, higherIsBetter: higherIsBetter,
-                                       budget: SelectionBudget(maxGroups: maxGroups, maxCost: budget), aggregate: aggregate, partition: partition)
-        try problem.validate()
-        return problem
-    }
-
-    static func read(_ url: URL) throws -> [UInt8] {
-        do { return try FileContents.bytes(url.path, atMost: 1 << 30) } catch {
-            throw ConfigurationError("\(url.path): \(error.missing ? "no such file" : "cannot be read: \(error.reason)")")
-        }
+        return SelectionProblem(tasks: tasks, candidates: candidates, higherIsBetter: higherIsBetter,
+                                budget: SelectionBudget(maxGroups: maxGroups, maxCost: budget), aggregate: aggregate, partition: partition)
     }
 
     /// The chosen groups, each task's serving group and score, and the objective, as text.
