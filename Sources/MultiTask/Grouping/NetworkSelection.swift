@@ -1,18 +1,25 @@
 import Foundation
 
-/// Exact network selection by branch and bound with Lagrangian bounds.
+/// Exact network selection by branch and bound with Lagrangian bounds, in one pass that also
+/// settles ties.
 ///
-/// Relaxing "each task is served by exactly one chosen group" with a multiplier λₜ per task
-/// (as for facility location) bounds every selection of at most r more groups by
-///
-///   Σₜ μₜ + (sum of the r largest vᶜ),  vᶜ = Σ_{t ∈ c} max(0, sᶜₜ − μₜ),  μₜ = max(λₜ, currentₜ),
-///
-/// for any λ (a fractional knapsack of the vᶜ under a cost budget). The multipliers are tuned once
-/// by subgradient steps against a greedy selection; then the search enumerates sets of
-/// candidates, each node ordering its remaining candidates by vᶜ so that the bound of "the j-th
-/// next" falls with j and the loop stops at the first that cannot win. A candidate that improves
-/// no task is never added, and one that an earlier candidate dominates (a superset, at least as
-/// good on each of its tasks, at no more cost) is dropped first.
+/// The search enumerates sets of candidates: each node orders the candidates it may still add by
+/// their reduced value per cost, vᶜ = Σ_{t ∈ c} max(0, sᶜₜ − μₜ), and its j-th child may add only
+/// those after the j-th, so every set is reached once. Relaxing "each task is served by one
+/// chosen group" with multipliers μ (tuned once by subgradient steps; and, second, the node's
+/// own scores) bounds every completion by Σₜ μₜ plus the r largest vᶜ (r groups left), or their
+/// fractional knapsack within the cost left; each task's best remaining score is a third bound.
+/// Given the best selection so far, a node only continues if it can beat it, or tie with it
+/// and be preferred (fewer groups, or as many and earlier candidates): then a completion loses
+/// at most σ = (per-task bound − target) against the per-task bound, so each task below its
+/// bound minus σ must be raised by an added group. When many selections tie (σ ≈ 0) that leaves
+/// only the groups that give such tasks their best scores, and too few groups or an order past
+/// the last such group ends the branch. A candidate's gain in the objective only falls as groups
+/// are added (a task takes the maximum), so gains at an ancestor skip hopeless candidates before
+/// their scores are read; with one group left every completion is scored exactly. A group that
+/// raises no task, or leaves another raising none, is never added (the set without it ties with
+/// fewer groups), and a candidate that an earlier one dominates (a superset, at least as good
+/// on each of its tasks, at no more cost) is dropped first.
 ///
 /// Ties (objectives equal to 1e-9 relative) go to the selection with fewer groups, then to the
 /// one whose candidates come first in the table, as Standley et al.'s enumeration resolves them.
@@ -39,29 +46,77 @@ public enum NetworkSelection {
     }
 }
 
-/// The search of `NetworkSelection` (values are maximised: losses are negated).
+/// The sum of the k largest of at most `count` values inserted (values are never negative here).
+struct LargestSum {
+    let k: Int
+    let everything: Bool
+    private var top: [Double] = []  // ascending, at most k
+    private(set) var sum = 0.0
+
+    init(_ k: Int, of count: Int) { (self.k, everything) = (Swift.max(0, k), k >= count) }
+
+    mutating func insert(_ v: Double) {
+        guard k > 0 else { return }
+        if everything {
+            sum += v
+        } else if top.count < k {
+            var i = top.count
+            top.append(v)
+            while i > 0 && top[i - 1] > v { top[i] = top[i - 1]; i -= 1 }
+            top[i] = v
+            sum += v
+        } else if v > top[0] {
+            sum += v - top[0]
+            var i = 0
+            while i + 1 < k && top[i + 1] < v { top[i] = top[i + 1]; i += 1 }
+            top[i] = v
+        }
+    }
+}
+
+/// The search of `NetworkSelection` (values are maximised: losses are negated; objectives are
+/// handled as sums over tasks).
 struct Search {
+    /// A candidate that may be added at a node: its reduced values at the tuned multipliers (`v`)
+    /// and at the node's own scores (`own`, its gain there; see `gather`).
+    struct Option {
+        var c: Int
+        var v: Double
+        var own: Double
+    }
+
+    /// What every completion of a node that reaches a target needs: the tasks (`needed`) that
+    /// some added group must raise to a level, which options can (`hits`, one mask per option),
+    /// and how few groups could do it.
+    struct Requirement {
+        var needed: UInt64
+        var hits: [UInt64]
+        var minGroups: Int
+    }
+
     let n: Int
-    let value: [Double]            // value[c * n + t], -inf when c does not serve t
     let count: Int                 // candidates kept
+    let value: [Double]            // value[c * n + t], -inf when c does not serve t
     let members: [[Int]]
     let memberFlat: [Int]          // every candidate's members, one after another
     let memberStart: [Int]         // candidate c's members: memberFlat[memberStart[c]..<memberStart[c + 1]]
     let masks: [UInt64]
     let costs: [Double]
-    let original: [Int]            // candidate index in the problem
+    /// The cheapest costs, summed: cheapest[q] is the least that q groups cost.
+    let cheapest: [Double]
+    let original: [Int]            // candidate index in the problem (increasing)
     let floor: [Double]            // per task: the lowest score any candidate gives it
     let maxGroups: Int, maxCost: Double
     let partition: Bool
     let all: UInt64
+    /// Objectives are compared as sums; a mean's tolerance scales with the task count.
+    let toleranceScale: Double
     var lambda: [Double]
-    var nodes = 0
-    /// While ties with the optimum are sought: the lowest objective that counts as one.
-    var tieFloor: Double?
-    nonisolated(unsafe) static var work = 0
-    var rootBound = 0.0
     private(set) var bestValue = -Double.infinity
     private(set) var bestChosen: [Int]?
+    /// Counts changes of the incumbent (a node re-reads its pruning target when it moves).
+    private var bestVersion = 0
+    private(set) var nodes = 0
     static let slack = 1e-9
 
     init(_ problem: SelectionProblem) {
@@ -82,18 +137,19 @@ struct Search {
         let keptRows = kept.map { rows[$0] }
         value = keptRows.flatMap { $0 }
         count = kept.count
-        let keptMembers = kept.map { problem.candidates[$0].members }
-        memberFlat = keptMembers.flatMap { $0 }
-        memberStart = keptMembers.reduce(into: [0]) { $0.append($0.last! + $1.count) }
         members = kept.map { problem.candidates[$0].members }
+        memberFlat = members.flatMap { $0 }
+        memberStart = members.reduce(into: [0]) { $0.append($0.last! + $1.count) }
         self.masks = kept.map { masks[$0] }
         self.costs = kept.map { costs[$0] }
+        cheapest = self.costs.sorted().reduce(into: [0]) { $0.append($0.last! + $1) }
         original = kept
         floor = (0..<n).map { t in keptRows.map { $0[t] }.filter(\.isFinite).min() ?? -.infinity }
         maxGroups = problem.budget.maxGroups ?? Int.max
         maxCost = problem.budget.maxCost ?? .infinity
         partition = problem.partition
         all = n == 64 ? UInt64.max : (UInt64(1) << UInt64(n)) - 1
+        toleranceScale = problem.aggregate == .mean ? Double(n) : 1
         // Start each multiplier at the task's best score: no candidate looks better than that.
         let tasks = n
         lambda = (0..<tasks).map { t in keptRows.map { $0[t] }.filter(\.isFinite).max() ?? 0 }
@@ -119,44 +175,50 @@ struct Search {
     }
 
     mutating func run() {
-        let t0 = Date()
         greedy()
-        FileHandle.standardError.write("greedy \(bestValue) \(bestChosen ?? []) \(Date().timeIntervalSince(t0))\n".data(using: .utf8)!)
         tuneMultipliers()
-        FileHandle.standardError.write("tune \(Date().timeIntervalSince(t0)) root bound \(rootBound)\n".data(using: .utf8)!)
-        var current = [Double](repeating: -.infinity, count: n)
         var chosen: [Int] = []
-        search(Array(0..<count), chosen: &chosen, current: &current, covered: 0, cost: 0)
-        FileHandle.standardError.write("phase1 \(bestValue) nodes \(nodes) work \(Search.work) \(Date().timeIntervalSince(t0))\n".data(using: .utf8)!)
-        if bestChosen != nil { preferTies() }
-        FileHandle.standardError.write("phase2 \(Date().timeIntervalSince(t0))\n".data(using: .utf8)!)
-        bestChosen = bestChosen.map { $0.map { original[$0] }.sorted() }
+        search(ArraySlice(0..<count), gains: ArraySlice(repeating: .infinity, count: count), chosen: &chosen,
+               current: [Double](repeating: -.infinity, count: n), covered: 0, cost: 0)
+        // `original` is increasing, so the chosen indices stay sorted.
+        bestChosen = bestChosen.map { $0.map { original[$0] } }
     }
 
-    /// Two objectives this close are a tie (sums of the same numbers in another order differ in
-    /// their last bits).
-    private var tolerance: Double { Search.slack * Swift.max(1, abs(bestValue)) }
-
-    /// Records `chosen` (which serves every task) if it beats the best so far, or, when ties are
-    /// sought, if it reaches the optimum and is preferred to the best tie.
-    private mutating func consider(_ chosen: [Int], _ current: [Double]) {
-        let total = current.reduce(0, +), sorted = chosen.sorted()
-        if let floor = tieFloor {
-            if total >= floor, let best = bestChosen, Search.preferred(sorted, over: best) { bestChosen = sorted }
-        } else if bestChosen == nil || total > bestValue + tolerance {
-            (bestValue, bestChosen) = (total, sorted)
+    /// How many more groups the cost left can buy (at most the candidates' count).
+    func affordable(_ costLeft: Double) -> Int {
+        guard costLeft.isFinite else { return count }
+        // The largest q with cheapest[q] <= costLeft (within the slack).
+        var (low, high) = (0, count)
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if cheapest[mid] <= costLeft + Search.slack { low = mid } else { high = mid - 1 }
         }
+        return low
     }
 
-    /// Among the selections that tie with the optimum (within 1e-9 relative), the one with the
-    /// fewest groups and then the earliest candidates: the same search again, now keeping every
-    /// branch that can reach the optimum and no more groups than the best tie so far.
-    private mutating func preferTies() {
-        tieFloor = bestValue - tolerance
-        var current = [Double](repeating: -.infinity, count: n)
-        var chosen: [Int] = []
-        search(Array(0..<count), chosen: &chosen, current: &current, covered: 0, cost: 0)
-        tieFloor = nil
+    /// Two objectives this close to `value` tie with it (1e-9 relative to the objective, as a
+    /// mean or a sum; sums of the same numbers in another order differ in their last bits).
+    private func tolerance(_ value: Double) -> Double { Search.slack * Swift.max(toleranceScale, abs(value)) }
+
+    /// Records `chosen` (which serves every task, with objective `total`) if it beats the best so
+    /// far, or ties with it and is preferred.
+    private mutating func consider(_ chosen: [Int], total: Double) {
+        if let best = bestChosen {
+            let tol = tolerance(bestValue)
+            if total > bestValue + tol {
+                (bestValue, bestChosen) = (total, chosen.sorted())
+            } else if total >= bestValue - tol {
+                let sorted = chosen.sorted()
+                guard Search.preferred(sorted, over: best) else { return }
+                // Keep the larger of the two tied values: pruning targets only ever rise.
+                (bestValue, bestChosen) = (Swift.max(bestValue, total), sorted)
+            } else {
+                return
+            }
+        } else {
+            (bestValue, bestChosen) = (total, chosen.sorted())
+        }
+        bestVersion += 1
     }
 
     /// Between tied selections: fewer groups, then the earlier candidates (lexicographically).
@@ -167,121 +229,362 @@ struct Search {
     /// Candidate `c` added to scores `current`.
     private func adding(_ c: Int, to current: [Double]) -> [Double] {
         var next = current
-        for t in members[c] { next[t] = Swift.max(next[t], value[(c) * n + t]) }
+        for t in members[c] { next[t] = Swift.max(next[t], value[c * n + t]) }
         return next
     }
 
-    /// Whether group `a` of `chosen` serves no task better than the other chosen groups do.
-    private func redundant(_ a: Int, among chosen: [Int], _ current: [Double]) -> Bool {
+    /// Whether group `a` of `chosen` (plus `extra`) serves no task better than the others do:
+    /// then the selection without it has the same scores with fewer groups.
+    private func redundant(_ a: Int, among chosen: [Int], plus extra: Int, _ current: [Double]) -> Bool {
         members[a].allSatisfy { t in
-            value[(a) * n + t] < current[t] || chosen.contains { $0 != a && masks[$0] & (1 << UInt64(t)) != 0 && value[($0) * n + t] >= value[(a) * n + t] }
+            let s = value[a * n + t]
+            if s < current[t] { return true }
+            let bit = UInt64(1) << UInt64(t)
+            if extra != a && masks[extra] & bit != 0 && value[extra * n + t] >= s { return true }
+            return chosen.contains { $0 != a && masks[$0] & bit != 0 && value[$0 * n + t] >= s }
         }
     }
 
-    /// Whether `c` raises some task's score above `current`.
-    private func improves(_ c: Int, _ current: [Double]) -> Bool {
-        members[c].contains { value[(c) * n + $0] > current[$0] }
+    /// Whether adding `c` to `chosen` (giving scores `next`) makes a group redundant, `c` included.
+    private func addingMakesRedundant(_ c: Int, to chosen: [Int], _ next: [Double]) -> Bool {
+        if redundant(c, among: chosen, plus: c, next) { return true }
+        return chosen.contains { redundant($0, among: chosen, plus: c, next) }
     }
 
-    /// The node: `chosen` (serving `current`), and the candidates that may still be added.
-    private mutating func search(_ allowed: [Int], chosen: inout [Int], current: inout [Double], covered: UInt64, cost: Double) {
+    // MARK: The search
+
+    /// The node: `chosen` (serving `current`, covering `covered`, costing `cost`), and the
+    /// candidates that may still be added (`allowed`, in the parent's order), each with a bound
+    /// on what it can add (`gains`: its gain over an ancestor's scores, see `gather`).
+    private mutating func search(_ allowed: ArraySlice<Int>, gains: ArraySlice<Double>, chosen: inout [Int], current: [Double], covered: UInt64, cost: Double) {
         nodes += 1
-        if nodes % 100000 == 0 { FileHandle.standardError.write("nodes \(nodes) best \(bestValue) depth \(chosen.count)\n".data(using: .utf8)!) }
-        if covered == all { consider(chosen, current) }
-        let groupsLeft = maxGroups == Int.max ? Int.max : maxGroups - chosen.count
-        guard groupsLeft > 0, !allowed.isEmpty else { return }
-        let costLeft = maxCost - cost
-        var options = candidates(allowed, current: current, covered: covered, costLeft: costLeft)
-        options.sort { $0.v != $1.v ? $0.v > $1.v : $0.c < $1.c }
-        // Coverage: the unserved tasks need enough of what is left.
-        let unserved = all & ~covered
-        if unserved != 0 && !coverable(unserved, options.map(\.c), groupsLeft: groupsLeft, costLeft: costLeft) { return }
-        let limits = suffixBounds(options, current: current, covered: covered, groupsLeft: groupsLeft, costLeft: costLeft)
-        for j in options.indices {
-            let limit = limits[j]
-            if let floor = tieFloor {
-                if limit < floor || chosen.count + 1 > bestChosen!.count { break }
-            } else if bestChosen != nil && limit <= bestValue + tolerance { break }
-            let c = options[j].c
-            var next = adding(c, to: current)
-            // A group the new one makes redundant (it no longer serves any task better than the
-            // others) leaves only selections that tie with a smaller one: not worth reaching.
-            if chosen.contains(where: { redundant($0, among: chosen + [c], next) }) { continue }
-            chosen.append(c)
-            let rest = options[(j + 1)...].map(\.c)
-            search(rest, chosen: &chosen, current: &next, covered: covered | masks[c], cost: cost + costs[c])
-            chosen.removeLast()
+        var servedSum = 0.0, raised = 0.0
+        for t in 0..<n {
+            if covered & (1 << UInt64(t)) != 0 { servedSum += current[t] }
+            raised += Swift.max(floor[t], current[t])
         }
+        if covered == all { consider(chosen, total: servedSum) }
+        let costLeft = maxCost - cost
+        let groupsLeft = Swift.min(maxGroups == Int.max ? Int.max : maxGroups - chosen.count, affordable(costLeft))
+        guard groupsLeft > 0, !allowed.isEmpty else { return }
+        // A candidate whose gain bound, with the largest bounds of the other groups left, cannot
+        // reach a tie with the best so far is not worth adding.
+        var dropBelow = -Double.infinity
+        if bestChosen != nil {
+            dropBelow = bestValue - tolerance(bestValue) - raised - Search.largest(groupsLeft - 1, of: gains)
+        }
+        if groupsLeft == 1 {
+            leaves(allowed, gains: gains, dropBelow: dropBelow, chosen: &chosen, current: current, covered: covered, cost: cost, servedSum: servedSum)
+            return
+        }
+        var upper = current
+        var options = gather(allowed, gains: gains, dropBelow: dropBelow, current: current, covered: covered, costLeft: costLeft, upper: &upper)
+        guard !options.isEmpty else { return }
+        let upperSum = upper.reduce(0, +)
+        guard upperSum > -.infinity else { return }  // a task no option serves
+        // The search's order: reduced value per cost at the tuned multipliers, largest first.
+        options.sort { a, b in
+            let (x, y) = (a.v * costs[b.c], b.v * costs[a.c])
+            return x != y ? x > y : a.c < b.c
+        }
+
+        // What the completions that matter must reach: a tie with the best so far where they
+        // could be preferred to it, else more than it.
+        var version = bestVersion
+        var (target, strict) = (-Double.infinity, false)
+        var minGroups = 0
+        func retarget(_ search: Search) -> (Double, Bool) {
+            guard let best = search.bestChosen else { return (-.infinity, false) }
+            let tol = search.tolerance(search.bestValue)
+            let tie = search.canTie(best, chosen: chosen, minGroups: minGroups, options: options)
+            return tie ? (search.bestValue - tol, false) : (search.bestValue + tol, true)
+        }
+        var need: Requirement
+        if bestChosen != nil {
+            guard let loose = requirement(options, target: bestValue - tolerance(bestValue), strict: false, upper: upper, upperSum: upperSum,
+                                          current: current, covered: covered, groupsLeft: groupsLeft, costLeft: costLeft) else { return }
+            minGroups = loose.minGroups
+            (target, strict) = retarget(self)
+            if strict {
+                guard let tight = requirement(options, target: target, strict: true, upper: upper, upperSum: upperSum,
+                                              current: current, covered: covered, groupsLeft: groupsLeft, costLeft: costLeft) else { return }
+                need = tight
+            } else {
+                need = loose
+            }
+        } else {
+            guard let first = requirement(options, target: target, strict: false, upper: upper, upperSum: upperSum,
+                                          current: current, covered: covered, groupsLeft: groupsLeft, costLeft: costLeft) else { return }
+            need = first
+        }
+        minGroups = need.minGroups
+        // Every completion adds, for each needed task, an option that hits it: the first option
+        // added comes no later than the last that hits each needed task.
+        var last = options.count - 1
+        if need.needed != 0 {
+            var lastHit = [Int](repeating: -1, count: n)
+            for j in options.indices {
+                var h = need.hits[j]
+                while h != 0 {
+                    lastHit[h.trailingZeroBitCount] = j
+                    h &= h - 1
+                }
+            }
+            var m = need.needed
+            while m != 0 {
+                last = Swift.min(last, lastHit[m.trailingZeroBitCount])
+                m &= m - 1
+            }
+        }
+        let (limits, childLimits) = suffixBounds(options, current: current, covered: covered, groupsLeft: groupsLeft, costLeft: costLeft)
+        let ids = options.map(\.c), owns = options.map(\.own)
+        var j = 0
+        while j <= last {
+            if version != bestVersion {
+                version = bestVersion
+                (target, strict) = retarget(self)
+            }
+            if strict ? limits[j] <= target : limits[j] < target { break }
+            if strict ? childLimits[j] <= target : childLimits[j] < target {
+                j += 1
+                continue
+            }
+            let c = ids[j]
+            let next = adding(c, to: current)
+            if !addingMakesRedundant(c, to: chosen, next) {
+                chosen.append(c)
+                search(ids[(j + 1)...], gains: owns[(j + 1)...], chosen: &chosen, current: next, covered: covered | masks[c], cost: cost + costs[c])
+                chosen.removeLast()
+            }
+            j += 1
+        }
+    }
+
+    /// Whether a selection that adds to `chosen` (at least `minGroups` more, from `options`)
+    /// could be preferred to `best` at an equal objective: fewer groups, or as many and
+    /// lexicographically earlier (the earliest such is `chosen` plus the smallest options).
+    private func canTie(_ best: [Int], chosen: [Int], minGroups: Int, options: [Option]) -> Bool {
+        let fewest = chosen.count + Swift.max(1, minGroups)
+        if fewest != best.count { return fewest < best.count }
+        var smallest: [Int] = []
+        let wanted = best.count - chosen.count
+        for option in options {
+            if smallest.count < wanted {
+                smallest.append(option.c)
+                smallest.sort()
+            } else if option.c < smallest[wanted - 1] {
+                smallest[wanted - 1] = option.c
+                smallest.sort()
+            }
+        }
+        return (chosen + smallest).sorted().lexicographicallyPrecedes(best)
     }
 
     /// The candidates of `allowed` worth adding to `current`: affordable, disjoint from the served
-    /// tasks in a partition, and raising some task's score; with their reduced values vᶜ at the
-    /// tuned multipliers (the search's order).
-    private func candidates(_ allowed: [Int], current: [Double], covered: UInt64, costLeft: Double) -> [(c: Int, v: Double)] {
-        let mu = (0..<n).map { Swift.max(lambda[$0], current[$0]) }
-        Search.work += allowed.count
-        var options: [(c: Int, v: Double)] = []
-        options.reserveCapacity(allowed.count)
+    /// tasks in a partition, with a gain bound of at least `dropBelow`, and raising some task's
+    /// score (a group that raises none would be redundant); `upper` takes each task's best score
+    /// among them.
+    ///
+    /// A candidate's `own` value is its gain in G(S) = Σₜ max(floorₜ, best score of S for t),
+    /// which is the objective for every selection S that serves all tasks. G is submodular (a
+    /// task takes the maximum), so the gain at a node bounds the gain at every descendant.
+    private func gather(_ allowed: ArraySlice<Int>, gains: ArraySlice<Double>, dropBelow: Double, current: [Double], covered: UInt64,
+                        costLeft: Double, upper: inout [Double]) -> [Option] {
         let n = self.n
+        var tuned = [Double](repeating: 0, count: n), own = [Double](repeating: 0, count: n)
+        for t in 0..<n {
+            tuned[t] = Swift.max(lambda[t], current[t])
+            own[t] = covered & (1 << UInt64(t)) != 0 ? current[t] : floor[t]
+        }
+        var options: [Option] = []
+        options.reserveCapacity(allowed.count)
         value.withUnsafeBufferPointer { value in
             memberFlat.withUnsafeBufferPointer { flat in
-                for c in allowed where costs[c] <= costLeft + Search.slack && (!partition || masks[c] & covered == 0) {
-                    var v = 0.0, improves = false
-                    for i in memberStart[c]..<memberStart[c + 1] {
-                        let t = flat[i], s = value[c * n + t]
-                        if s > current[t] { improves = true }
-                        v += Swift.max(0, s - mu[t])
+                current.withUnsafeBufferPointer { current in
+                    upper.withUnsafeMutableBufferPointer { upper in
+                        for (c, bound) in zip(allowed, gains) where bound >= dropBelow && costs[c] <= costLeft + Search.slack
+                            && (!partition || masks[c] & covered == 0) {
+                            var v = 0.0, ownValue = 0.0, improves = false
+                            let row = c * n
+                            for i in memberStart[c]..<memberStart[c + 1] {
+                                let t = flat[i], s = value[row + t]
+                                if s > current[t] { improves = true }
+                                v += Swift.max(0, s - tuned[t])
+                                ownValue += Swift.max(0, s - own[t])
+                            }
+                            guard improves, ownValue >= dropBelow else { continue }
+                            options.append(Option(c: c, v: v, own: ownValue))
+                            for i in memberStart[c]..<memberStart[c + 1] {
+                                let t = flat[i]
+                                upper[t] = Swift.max(upper[t], value[row + t])
+                            }
+                        }
                     }
-                    if improves { options.append((c, v)) }
                 }
             }
         }
         return options
     }
 
-    /// Σ over c's members of max(0, score − reference).
-    @inline(__always)
-    private func reduced(_ c: Int, _ reference: UnsafeBufferPointer<Double>, _ value: UnsafeBufferPointer<Double>, _ flat: UnsafeBufferPointer<Int>) -> Double {
-        var v = 0.0
-        for i in memberStart[c]..<memberStart[c + 1] {
-            let t = flat[i]
-            v += Swift.max(0, value[c * n + t] - reference[t])
+    /// One group left: each candidate's selection is complete, and its objective is known exactly.
+    /// Those that leave a task unserved, or whose gain bound cannot reach the best, are skipped
+    /// before their scores are read.
+    private mutating func leaves(_ allowed: ArraySlice<Int>, gains: ArraySlice<Double>, dropBelow: Double, chosen: inout [Int],
+                                 current: [Double], covered: UInt64, cost: Double, servedSum: Double) {
+        let unserved = all & ~covered, costLeft = maxCost - cost + Search.slack
+        for (c, bound) in zip(allowed, gains) where bound >= dropBelow && masks[c] & unserved == unserved && costs[c] <= costLeft
+            && (!partition || masks[c] & covered == 0) {
+            var total = servedSum
+            for i in memberStart[c]..<memberStart[c + 1] {
+                let t = memberFlat[i], s = value[c * n + t], now = current[t]
+                if !now.isFinite { total += s } else if s > now { total += s - now }
+            }
+            if bestChosen != nil && total < bestValue - tolerance(bestValue) { continue }
+            let next = adding(c, to: current)
+            if addingMakesRedundant(c, to: chosen, next) { continue }
+            chosen.append(c)
+            consider(chosen, total: total)
+            chosen.removeLast()
         }
-        return v
     }
 
-    /// For each j, an upper bound on the objective of every selection that adds options[j] or
-    /// later options to the node: the smaller of the Lagrangian bounds at two multiplier vectors
-    /// — the tuned ones, and the node's own scores (for a task not yet served, the lowest any
-    /// candidate gives it), which sees what each task still lacks. Each is Σₜ μₜ plus the k largest
-    /// reduced values among the options from j on (k groups left), or their fractional knapsack
-    /// within the cost left. Non-increasing in j.
-    private func suffixBounds(_ options: [(c: Int, v: Double)], current: [Double], covered: UInt64, groupsLeft: Int, costLeft: Double) -> [Double] {
-        let tuned = (0..<n).map { Swift.max(lambda[$0], current[$0]) }
-        let own = (0..<n).map { covered & (1 << UInt64($0)) != 0 ? current[$0] : floor[$0] }
-        var limits = [Double](repeating: .infinity, count: options.count)
-        let ownReduced = value.withUnsafeBufferPointer { value in
-            memberFlat.withUnsafeBufferPointer { flat in own.withUnsafeBufferPointer { own in options.map { reduced($0.c, own, value, flat) } } }
+    /// The sum of the `k` largest positive values of `values` (all of them when k is large).
+    static func largest(_ k: Int, of values: ArraySlice<Double>) -> Double {
+        guard k > 0 else { return 0 }
+        if k >= values.count { return values.reduce(0) { $0 + Swift.max(0, $1) } }
+        var top = [Double](repeating: 0, count: k)  // ascending
+        for v in values where v > top[0] {
+            var i = 0
+            while i + 1 < k && top[i + 1] < v { top[i] = top[i + 1]; i += 1 }
+            top[i] = v
         }
-        for (mu, reduced) in [(tuned, options.map(\.v)), (own, ownReduced)] {
-            let base = mu.reduce(0, +)
-            // The k largest reduced values of each suffix (k small: kept in a sorted buffer).
-            var top: [Double] = [], sum = 0.0
-            let k = Swift.min(groupsLeft, options.count)
-            for j in options.indices.reversed() {
-                let v = reduced[j]
-                if k >= options.count { sum += Swift.max(0, v) } else if top.count < k {
-                    top.append(v)
-                    sum += v
-                    top.sort()
-                } else if let smallest = top.first, v > smallest {
-                    sum += v - smallest
-                    top[0] = v
-                    top.sort()
+        return top.reduce(0, +)
+    }
+
+    /// What every completion from `options` whose objective reaches `target` (exceeds it when
+    /// `strict`) needs, or nil if none can. With `upper` each task's best score from the node
+    /// and the options, such a completion loses at most σ = Σ upper − target against `upper`,
+    /// so a task now below upperₜ − σ must be raised to that level by an added option; a task
+    /// not yet served must be served. The options that hit every such task must fit the groups
+    /// and the cost left (by counts: the largest hit counts, or a fractional knapsack of them).
+    private func requirement(_ options: [Option], target: Double, strict: Bool, upper: [Double], upperSum: Double,
+                             current: [Double], covered: UInt64, groupsLeft: Int, costLeft: Double) -> Requirement? {
+        let sigma = upperSum - target
+        guard strict ? sigma > 0 : sigma >= 0 else { return nil }
+        var level = [Double](repeating: -.infinity, count: n)
+        var needed = all & ~covered
+        if sigma.isFinite {
+            for t in 0..<n {
+                level[t] = upper[t] - sigma
+                if current[t] < level[t] { needed |= 1 << UInt64(t) }
+            }
+        }
+        guard needed != 0 else { return Requirement(needed: 0, hits: [], minGroups: 0) }
+        var hits = [UInt64](repeating: 0, count: options.count)
+        var union: UInt64 = 0
+        var sizes = [Int](repeating: 0, count: 65)
+        let n = self.n
+        value.withUnsafeBufferPointer { value in
+            for (j, option) in options.enumerated() {
+                var h: UInt64 = 0, m = masks[option.c] & needed
+                let row = option.c * n
+                while m != 0 {
+                    let t = m.trailingZeroBitCount
+                    if value[row + t] >= level[t] { h |= 1 << UInt64(t) }
+                    m &= m - 1
                 }
-                var limit = base + sum
-                if costLeft.isFinite { limit = Swift.min(limit, base + knapsack(Array(j..<options.count).map { (options[$0].c, reduced[$0]) }, costLeft: costLeft)) }
-                limits[j] = Swift.min(limits[j], limit)
+                hits[j] = h
+                union |= h
+                sizes[h.nonzeroBitCount] += 1
+            }
+        }
+        guard union & needed == needed else { return nil }
+        let total = needed.nonzeroBitCount
+        var minGroups = 0, reached = 0
+        for size in stride(from: 64, through: 1, by: -1) where sizes[size] > 0 && reached < total {
+            let take = Swift.min(sizes[size], (total - reached + size - 1) / size)
+            minGroups += take
+            reached += take * size
+        }
+        guard minGroups <= groupsLeft else { return nil }
+        if costLeft.isFinite {
+            var covers: [(count: Double, cost: Double)] = []
+            for (j, option) in options.enumerated() where hits[j] != 0 { covers.append((Double(hits[j].nonzeroBitCount), costs[option.c])) }
+            covers.sort { $0.count * $1.cost > $1.count * $0.cost }
+            var reachable = 0.0, left = costLeft
+            for cover in covers {
+                if cover.cost <= left { reachable += cover.count; left -= cover.cost } else { reachable += cover.count * Swift.max(0, left) / cover.cost; break }
+            }
+            guard reachable + Search.slack >= Double(total) else { return nil }
+        }
+        return Requirement(needed: needed, hits: hits, minGroups: minGroups)
+    }
+
+    /// Bounds on the objective of the selections that add options[j] or later options to the
+    /// node (`limits`, non-increasing in j: the search stops at the first too low), and of those
+    /// that add options[j] and then only later ones (`children`: that child is skipped).
+    ///
+    /// Each is the smallest of the Lagrangian bounds at two multiplier vectors — the tuned ones,
+    /// and the node's own scores (for a task not yet served, the lowest any candidate gives it),
+    /// which sees what each task still lacks — and each task's best score from the options from
+    /// j on. A Lagrangian bound is Σₜ μₜ plus the r largest reduced values (r groups left), or
+    /// their fractional knapsack within the cost left; the options are in the order of the tuned
+    /// values per cost, so each suffix's knapsack is a run of it (found by bisection).
+    private func suffixBounds(_ options: [Option], current: [Double], covered: UInt64, groupsLeft: Int,
+                              costLeft: Double) -> (limits: [Double], children: [Double]) {
+        let m = options.count
+        var tunedBase = 0.0, ownBase = 0.0
+        for t in 0..<n {
+            tunedBase += Swift.max(lambda[t], current[t])
+            ownBase += covered & (1 << UInt64(t)) != 0 ? current[t] : floor[t]
+        }
+        var limits = [Double](repeating: .infinity, count: m), children = limits
+        let k = Swift.min(groupsLeft, m)
+        for (base, reduced) in [(tunedBase, options.map(\.v)), (ownBase, options.map(\.own))] {
+            // The k largest reduced values of each suffix, and the k - 1 largest after each option.
+            var all = LargestSum(k, of: m), others = LargestSum(k - 1, of: m)
+            for j in stride(from: m - 1, through: 0, by: -1) {
+                children[j] = Swift.min(children[j], base + reduced[j] + others.sum)
+                all.insert(reduced[j])
+                others.insert(reduced[j])
+                limits[j] = Swift.min(limits[j], base + all.sum)
+            }
+        }
+        if costLeft.isFinite {
+            // Tuned values: the options are in knapsack order, so prefix sums give every suffix's.
+            var costSum = [0.0], valueSum = [0.0]
+            var positive = 0
+            while positive < m && options[positive].v > 0 {
+                costSum.append(costSum[positive] + costs[options[positive].c])
+                valueSum.append(valueSum[positive] + options[positive].v)
+                positive += 1
+            }
+            func knapsack(from start: Int, budget: Double) -> Double {
+                guard start < positive, budget > 0 else { return 0 }
+                // The last e with costSum[e] - costSum[start] <= budget: items start..<e fit whole.
+                var (low, high) = (start, positive)
+                while low < high {
+                    let mid = (low + high + 1) / 2
+                    if costSum[mid] - costSum[start] <= budget + Search.slack { low = mid } else { high = mid - 1 }
+                }
+                var total = valueSum[low] - valueSum[start]
+                if low < positive {
+                    let left = budget - (costSum[low] - costSum[start])
+                    total += options[low].v * Swift.max(0, left) / costs[options[low].c]
+                }
+                return total
+            }
+            for j in 0..<m {
+                limits[j] = Swift.min(limits[j], tunedBase + knapsack(from: j, budget: costLeft))
+                children[j] = Swift.min(children[j], tunedBase + options[j].v + knapsack(from: j + 1, budget: costLeft - costs[options[j].c]))
+            }
+            // Own values: each suffix's knapsack where that is cheap, else that of all options.
+            let own = options.map { (c: $0.c, v: $0.own) }
+            if m <= 200 {
+                for j in 0..<m { limits[j] = Swift.min(limits[j], ownBase + fractionalKnapsack(Array(own[j...]), costLeft: costLeft)) }
+            } else {
+                let whole = ownBase + fractionalKnapsack(own, costLeft: costLeft)
+                for j in 0..<m { limits[j] = Swift.min(limits[j], whole) }
             }
         }
         // Each task's best score from the options from j on (or its own): the bound that sees that
@@ -290,7 +593,7 @@ struct Search {
         let n = self.n
         value.withUnsafeBufferPointer { value in
             memberFlat.withUnsafeBufferPointer { flat in
-                for j in options.indices.reversed() {
+                for j in stride(from: m - 1, through: 0, by: -1) {
                     let c = options[j].c
                     for i in memberStart[c]..<memberStart[c + 1] {
                         let t = flat[i], s = value[c * n + t]
@@ -303,13 +606,14 @@ struct Search {
                 }
             }
         }
-        // A later suffix is a subset: keep the sequence non-increasing.
-        for j in options.indices.dropFirst() { limits[j] = Swift.min(limits[j], limits[j - 1]) }
-        return limits
+        // A later suffix is a subset: keep the sequence non-increasing; a child is in its suffix.
+        for j in limits.indices.dropFirst() { limits[j] = Swift.min(limits[j], limits[j - 1]) }
+        for j in limits.indices { children[j] = Swift.min(children[j], limits[j]) }
+        return (limits, children)
     }
 
     /// The fractional-knapsack bound of reduced values within the cost left.
-    private func knapsack(_ options: [(c: Int, v: Double)], costLeft: Double) -> Double {
+    private func fractionalKnapsack(_ options: [(c: Int, v: Double)], costLeft: Double) -> Double {
         var total = 0.0, left = costLeft
         for option in options.sorted(by: { $0.v * costs[$1.c] > $1.v * costs[$0.c] }) where option.v > 0 {
             guard left > Search.slack else { break }
@@ -317,28 +621,6 @@ struct Search {
             if cost <= left { total += option.v; left -= cost } else { total += option.v * left / cost; left = 0 }
         }
         return total
-    }
-
-    /// Whether `candidates` could serve every task in `unserved` within the groups and cost left
-    /// (by counts: the largest coverages, or a fractional knapsack of them).
-    private func coverable(_ unserved: UInt64, _ candidates: [Int], groupsLeft: Int, costLeft: Double) -> Bool {
-        let needed = unserved.nonzeroBitCount
-        var union: UInt64 = 0
-        for c in candidates { union |= masks[c] }
-        guard union & unserved == unserved else { return false }
-        let covers = candidates.map { ((masks[$0] & unserved).nonzeroBitCount, costs[$0]) }.filter { $0.0 > 0 }
-        if groupsLeft < covers.count {
-            let best = covers.map(\.0).sorted(by: >).prefix(groupsLeft).reduce(0, +)
-            if best < needed { return false }
-        }
-        if costLeft.isFinite {
-            var total = 0.0, left = costLeft
-            for (count, cost) in covers.sorted(by: { Double($0.0) * $1.1 > Double($1.0) * $0.1 }) {
-                if cost <= left { total += Double(count); left -= cost } else { total += Double(count) * left / cost; break }
-            }
-            if total + Search.slack < Double(needed) { return false }
-        }
-        return true
     }
 
     // MARK: Root
@@ -353,7 +635,7 @@ struct Search {
             for c in 0..<count where cost + costs[c] <= maxCost + Search.slack && (!partition || masks[c] & covered == 0) {
                 let cover = (masks[c] & ~covered).nonzeroBitCount
                 var gain = 0.0
-                for t in members[c] where current[t].isFinite { gain += Swift.max(0, value[(c) * n + t] - current[t]) }
+                for t in members[c] where current[t].isFinite { gain += Swift.max(0, value[c * n + t] - current[t]) }
                 let better = best == nil || (covered != all ? (cover, gain) > (best!.cover, best!.gain) : gain > best!.gain)
                 if better && (cover > 0 || gain > 0) { best = (c, cover, gain) }
             }
@@ -363,27 +645,27 @@ struct Search {
             covered |= masks[pick.c]
             cost += costs[pick.c]
         }
-        while let a = chosen.first(where: { redundant($0, among: chosen, current) }) { chosen.removeAll { $0 == a } }
         guard covered == all else { return }
-        consider(chosen, current)
         improveBySwaps(chosen)
     }
 
+    /// The objective of `set` if it is a feasible selection.
+    private func evaluate(_ set: [Int]) -> Double? {
+        var scores = [Double](repeating: -.infinity, count: n), used: UInt64 = 0, cost = 0.0
+        for c in set {
+            if partition && masks[c] & used != 0 { return nil }
+            used |= masks[c]
+            cost += costs[c]
+            for t in members[c] { scores[t] = Swift.max(scores[t], value[c * n + t]) }
+        }
+        guard used == all, cost <= maxCost + Search.slack, set.count <= maxGroups else { return nil }
+        return scores.reduce(0, +)
+    }
+
     /// Local search from a selection: replace one group by another (or add one, budget allowing)
-    /// while that raises the objective.
+    /// while that raises the objective; the result is the first incumbent.
     private mutating func improveBySwaps(_ start: [Int]) {
         var chosen = start
-        func evaluate(_ set: [Int]) -> Double? {
-            var scores = [Double](repeating: -.infinity, count: n), used: UInt64 = 0, cost = 0.0
-            for c in set {
-                if partition && masks[c] & used != 0 { return nil }
-                used |= masks[c]
-                cost += costs[c]
-                for t in members[c] { scores[t] = Swift.max(scores[t], value[(c) * n + t]) }
-            }
-            guard used == all, cost <= maxCost + Search.slack, set.count <= maxGroups else { return nil }
-            return scores.reduce(0, +)
-        }
         guard var total = evaluate(chosen) else { return }
         var improved = true
         while improved {
@@ -392,24 +674,26 @@ struct Search {
                 for c in 0..<count where !chosen.contains(c) {
                     var trial = chosen
                     if position == chosen.count { trial.append(c) } else { trial[position] = c }
-                    if let v = evaluate(trial), v > total + Search.slack * Swift.max(1, abs(total)) {
+                    if let v = evaluate(trial), v > total + tolerance(total) {
                         (chosen, total, improved) = (trial, v, true)
                     }
                 }
             }
         }
+        // Drop groups that serve no task better than the others (same scores, fewer groups).
         var current = [Double](repeating: -.infinity, count: n)
         for c in chosen { current = adding(c, to: current) }
-        consider(chosen, current)
+        while let a = chosen.first(where: { a in redundant(a, among: chosen, plus: a, current) }) { chosen.removeAll { $0 == a } }
+        consider(chosen, total: evaluate(chosen) ?? total)
     }
 
     /// Subgradient steps on the multipliers (Polyak step against the best selection known).
     private mutating func tuneMultipliers() {
-        let groups = maxGroups == Int.max ? count : Swift.min(maxGroups, count)
+        let groups = Swift.min(maxGroups, affordable(maxCost), count)
         var bestBound = Double.infinity, bestLambda = lambda
         var theta = 1.0, stall = 0
         for _ in 0..<300 {
-            let reduced = (0..<count).map { c in members[c].reduce(0.0) { $0 + Swift.max(0, value[(c) * n + $1] - lambda[$1]) } }
+            let reduced = (0..<count).map { c in members[c].reduce(0.0) { $0 + Swift.max(0, value[c * n + $1] - lambda[$1]) } }
             // The relaxation's best choice: the cost knapsack where a cost budget binds more than the
             // count (the same relaxation as the search's bound), else the largest reduced values.
             var picked = (0..<count).sorted { reduced[$0] > reduced[$1] }.prefix(groups).filter { reduced[$0] > 0 }.map { (c: $0, share: 1.0) }
@@ -430,7 +714,7 @@ struct Search {
                 if stall >= 10 { theta /= 2; stall = 0 }
             }
             var gradient = [Double](repeating: 1, count: n)
-            for (c, share) in picked { for t in members[c] where value[(c) * n + t] > lambda[t] { gradient[t] -= share } }
+            for (c, share) in picked { for t in members[c] where value[c * n + t] > lambda[t] { gradient[t] -= share } }
             let norm = gradient.reduce(0) { $0 + $1 * $1 }
             guard norm > 0, theta > 1e-6 else { break }
             let target = bestChosen != nil ? bestValue : bound - Swift.max(1, abs(bound)) * 0.05
@@ -438,6 +722,5 @@ struct Search {
             for t in 0..<n { lambda[t] -= step * gradient[t] }
         }
         lambda = bestLambda
-        rootBound = bestBound
     }
 }
