@@ -74,6 +74,33 @@ struct LargestSum {
     }
 }
 
+extension LargestSum {
+    /// The k smallest integers inserted so far, ascending.
+    struct Smallest {
+        let k: Int
+        private(set) var values: [Int] = []
+
+        init(_ k: Int) { self.k = k }
+
+        mutating func insert(_ v: Int) {
+            guard k > 0 else { return }
+            if values.count < k {
+                values.append(v)
+            } else if v < values[k - 1] {
+                values[k - 1] = v
+            } else {
+                return
+            }
+            var i = values.count - 1
+            while i > 0 && values[i - 1] > v {
+                values[i] = values[i - 1]
+                i -= 1
+            }
+            values[i] = v
+        }
+    }
+}
+
 /// The search of `NetworkSelection` (values are maximised: losses are negated; objectives are
 /// handled as sums over tasks).
 struct Search {
@@ -100,12 +127,14 @@ struct Search {
     let members: [[Int]]
     let memberFlat: [Int]          // every candidate's members, one after another
     let memberStart: [Int]         // candidate c's members: memberFlat[memberStart[c]..<memberStart[c + 1]]
+    let scoreFlat: [Double]        // their scores, in the same places
     let masks: [UInt64]
     let costs: [Double]
     /// The cheapest costs, summed: cheapest[q] is the least that q groups cost.
     let cheapest: [Double]
     let original: [Int]            // candidate index in the problem (increasing)
     let floor: [Double]            // per task: the lowest score any candidate gives it
+    let taskBest: [Double]         // per task: the highest
     let maxGroups: Int, maxCost: Double
     let partition: Bool
     let all: UInt64
@@ -116,6 +145,28 @@ struct Search {
     private(set) var bestChosen: [Int]?
     /// Counts changes of the incumbent (a node re-reads its pruning target when it moves).
     private var bestVersion = 0
+    /// A node where only ties with the best were left, kept for when the search is over: its
+    /// candidates (a bit per candidate), and no completion of it exceeds `ceiling`.
+    struct Deferred {
+        var allowed: [UInt64]
+        var limit: Int
+        var chosen: [Int]
+        var current: [Double]
+        var covered: UInt64
+        var cost: Double
+        var ceiling: Double
+    }
+    private var deferred: [Deferred] = []
+    private var deferredBytes = 0
+    /// While probing for a selection that gives every task its best (`probeBestScores`): the
+    /// nodes it may visit, and what it found.
+    private var nodeBudget = Int.max
+    private var probeFound: [Int]?
+    static let probeNodes = 20_000
+    /// Whether the deferred nodes are being searched (then ties are sought at once).
+    private var settling = false
+    /// At most this much memory holds waiting nodes (beyond it, ties are sought at once).
+    static let deferredLimit = 64 << 20
     private(set) var nodes = 0
     static let slack = 1e-9
 
@@ -140,6 +191,7 @@ struct Search {
         members = kept.map { problem.candidates[$0].members }
         memberFlat = members.flatMap { $0 }
         memberStart = members.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+        scoreFlat = zip(kept, members).flatMap { c, list in list.map { rows[c][$0] } }
         self.masks = kept.map { masks[$0] }
         self.costs = kept.map { costs[$0] }
         cheapest = self.costs.sorted().reduce(into: [0]) { $0.append($0.last! + $1) }
@@ -150,9 +202,9 @@ struct Search {
         partition = problem.partition
         all = n == 64 ? UInt64.max : (UInt64(1) << UInt64(n)) - 1
         toleranceScale = problem.aggregate == .mean ? Double(n) : 1
+        taskBest = (0..<n).map { t in keptRows.map { $0[t] }.filter(\.isFinite).max() ?? 0 }
         // Start each multiplier at the task's best score: no candidate looks better than that.
-        let tasks = n
-        lambda = (0..<tasks).map { t in keptRows.map { $0[t] }.filter(\.isFinite).max() ?? 0 }
+        lambda = taskBest
     }
 
     /// Candidates that no earlier candidate dominates. Only earlier ones may drop a candidate: a
@@ -177,11 +229,52 @@ struct Search {
     mutating func run() {
         greedy()
         tuneMultipliers()
+        probeBestScores()
         var chosen: [Int] = []
-        search(ArraySlice(0..<count), gains: ArraySlice(repeating: .infinity, count: count), chosen: &chosen,
+        search(ArraySlice(0..<count), gains: ArraySlice(repeating: .infinity, count: count), limit: maxGroups, chosen: &chosen,
                current: [Double](repeating: -.infinity, count: n), covered: 0, cost: 0)
+        // The optimum is known: the branches that could only tie with the best then.
+        settling = true
+        for node in deferred where bestValue - tolerance(bestValue) <= node.ceiling {
+            var allowed: [Int] = []
+            for (word, bits) in node.allowed.enumerated() {
+                var m = bits
+                while m != 0 {
+                    allowed.append(word << 6 | m.trailingZeroBitCount)
+                    m &= m - 1
+                }
+            }
+            var chosen = node.chosen
+            search(allowed[...], gains: ArraySlice(repeating: .infinity, count: allowed.count), limit: node.limit, chosen: &chosen,
+                   current: node.current, covered: node.covered, cost: node.cost)
+        }
+        (deferred, deferredBytes) = ([], 0)
         // `original` is increasing, so the chosen indices stay sorted.
         bestChosen = bestChosen.map { $0.map { original[$0] } }
+    }
+
+    /// Where the best selection so far falls short of giving every task its best score, looks for
+    /// one that does (it would be optimal): with the best stood in by that value and a selection
+    /// of every candidate, the search is the covering problem that its tie handling solves (the
+    /// needed tasks are all those not at their best). Within a node budget; a selection found
+    /// becomes the best so far.
+    private mutating func probeBestScores() {
+        let ceiling = taskBest.reduce(0, +)
+        if bestChosen != nil && bestValue >= ceiling - tolerance(ceiling) { return }
+        // (The stand-in must not be a selection itself.)
+        guard count > Swift.min(maxGroups, affordable(maxCost)) else { return }
+        let saved = (bestValue, bestChosen)
+        (bestValue, bestChosen, probeFound) = (ceiling, Array(0..<count), nil)
+        bestVersion += 1
+        (settling, nodeBudget) = (true, nodes + Search.probeNodes)
+        var chosen: [Int] = []
+        search(ArraySlice(0..<count), gains: ArraySlice(repeating: .infinity, count: count), limit: maxGroups, chosen: &chosen,
+               current: [Double](repeating: -.infinity, count: n), covered: 0, cost: 0)
+        let found = probeFound
+        (bestValue, bestChosen, probeFound) = (saved.0, saved.1, nil)
+        bestVersion += 1
+        (settling, nodeBudget) = (false, Int.max)
+        if let found, let total = evaluate(found) { consider(found, total: total) }
     }
 
     /// How many more groups the cost left can buy (at most the candidates' count).
@@ -219,6 +312,7 @@ struct Search {
             (bestValue, bestChosen) = (total, chosen.sorted())
         }
         bestVersion += 1
+        if nodeBudget != Int.max { probeFound = bestChosen }
     }
 
     /// Between tied selections: fewer groups, then the earlier candidates (lexicographically).
@@ -255,9 +349,12 @@ struct Search {
 
     /// The node: `chosen` (serving `current`, covering `covered`, costing `cost`), and the
     /// candidates that may still be added (`allowed`, in the parent's order), each with a bound
-    /// on what it can add (`gains`: its gain over an ancestor's scores, see `gather`).
-    private mutating func search(_ allowed: ArraySlice<Int>, gains: ArraySlice<Double>, chosen: inout [Int], current: [Double], covered: UInt64, cost: Double) {
+    /// on what it can add (`gains`: its gain over an ancestor's scores, see `gather`). Only
+    /// selections of at most `limit` groups are sought below it.
+    private mutating func search(_ allowed: ArraySlice<Int>, gains: ArraySlice<Double>, limit: Int, chosen: inout [Int], current: [Double],
+                                 covered: UInt64, cost: Double) {
         nodes += 1
+        guard nodes <= nodeBudget else { return }
         var servedSum = 0.0, raised = 0.0
         for t in 0..<n {
             if covered & (1 << UInt64(t)) != 0 { servedSum += current[t] }
@@ -265,7 +362,7 @@ struct Search {
         }
         if covered == all { consider(chosen, total: servedSum) }
         let costLeft = maxCost - cost
-        let groupsLeft = Swift.min(maxGroups == Int.max ? Int.max : maxGroups - chosen.count, affordable(costLeft))
+        var groupsLeft = Swift.min(limit - chosen.count, affordable(costLeft))
         guard groupsLeft > 0, !allowed.isEmpty else { return }
         // A candidate whose gain bound, with the largest bounds of the other groups left, cannot
         // reach a tie with the best so far is not worth adding.
@@ -282,42 +379,77 @@ struct Search {
         guard !options.isEmpty else { return }
         let upperSum = upper.reduce(0, +)
         guard upperSum > -.infinity else { return }  // a task no option serves
-        // The search's order: reduced value per cost at the tuned multipliers, largest first.
-        options.sort { a, b in
-            let (x, y) = (a.v * costs[b.c], b.v * costs[a.c])
-            return x != y ? x > y : a.c < b.c
-        }
 
-        // What the completions that matter must reach: a tie with the best so far where they
-        // could be preferred to it, else more than it.
-        var version = bestVersion
-        var (target, strict) = (-Double.infinity, false)
-        var minGroups = 0
-        func retarget(_ search: Search) -> (Double, Bool) {
-            guard let best = search.bestChosen else { return (-.infinity, false) }
-            let tol = search.tolerance(search.bestValue)
-            let tie = search.canTie(best, chosen: chosen, minGroups: minGroups, options: options)
-            return tie ? (search.bestValue - tol, false) : (search.bestValue + tol, true)
-        }
+        // What the completions that matter must reach: more than the best so far, or a tie with
+        // it where they could be preferred to it (fewer groups, or as many and earlier ones).
+        var (target, tiesOnly) = (-Double.infinity, false)
         var need: Requirement
-        if bestChosen != nil {
-            guard let loose = requirement(options, target: bestValue - tolerance(bestValue), strict: false, upper: upper, upperSum: upperSum,
+        if let best = bestChosen {
+            let tol = tolerance(bestValue)
+            guard let loose = requirement(options, target: bestValue - tol, strict: false, upper: upper, upperSum: upperSum,
                                           current: current, covered: covered, groupsLeft: groupsLeft, costLeft: costLeft) else { return }
-            minGroups = loose.minGroups
-            (target, strict) = retarget(self)
-            if strict {
-                guard let tight = requirement(options, target: target, strict: true, upper: upper, upperSum: upperSum,
-                                              current: current, covered: covered, groupsLeft: groupsLeft, costLeft: costLeft) else { return }
-                need = tight
+            let better = requirement(options, target: bestValue + tol, strict: true, upper: upper, upperSum: upperSum,
+                                     current: current, covered: covered, groupsLeft: groupsLeft, costLeft: costLeft)
+            let tie = canTie(best, chosen: chosen, minGroups: loose.minGroups, options: options)
+            if let better, !tie {
+                (target, need) = (bestValue + tol, better)
+            } else if tie {
+                (target, need) = (bestValue - tol, loose)
+                // Nothing here beats the best: only ties with no more groups than it matter. Those
+                // are sought once the search is over (the best may not be the optimum yet).
+                tiesOnly = better == nil
+                if tiesOnly && !settling && deferredBytes < Search.deferredLimit {
+                    var set = [UInt64](repeating: 0, count: (count + 63) / 64)
+                    for option in options { set[option.c >> 6] |= 1 << UInt64(option.c & 63) }
+                    deferred.append(Deferred(allowed: set, limit: limit, chosen: chosen, current: current, covered: covered, cost: cost,
+                                             ceiling: bestValue + tol))
+                    deferredBytes += 8 * (set.count + n + chosen.count) + 64
+                    return
+                }
+                if tiesOnly { groupsLeft = Swift.min(groupsLeft, best.count - chosen.count) }
             } else {
-                need = loose
+                return
             }
         } else {
             guard let first = requirement(options, target: target, strict: false, upper: upper, upperSum: upperSum,
                                           current: current, covered: covered, groupsLeft: groupsLeft, costLeft: costLeft) else { return }
             need = first
         }
-        minGroups = need.minGroups
+        let minGroups = need.minGroups
+
+        // The order of the children: reduced value per cost at the tuned multipliers, largest
+        // first (the best selections come early). Where only ties are left, first the options
+        // that hit the needed task that the fewest hit, then the others, each in candidate order:
+        // every completion adds one of the first, so the children are those that add them.
+        let order: [Int]
+        if tiesOnly {
+            var first = UInt64(0)
+            if need.needed != 0 {
+                var hitCount = [Int](repeating: 0, count: n)
+                for h in need.hits {
+                    var m = h
+                    while m != 0 {
+                        hitCount[m.trailingZeroBitCount] += 1
+                        m &= m - 1
+                    }
+                }
+                let task = (0..<n).filter { need.needed & (1 << UInt64($0)) != 0 }.min { hitCount[$0] < hitCount[$1] }!
+                first = 1 << UInt64(task)
+            }
+            order = options.indices.sorted { a, b in
+                let (x, y) = (need.needed != 0 && need.hits[a] & first != 0, need.needed != 0 && need.hits[b] & first != 0)
+                return x != y ? x : options[a].c < options[b].c
+            }
+        } else {
+            order = options.indices.sorted { a, b in
+                let (x, y) = (options[a].v * costs[options[b].c], options[b].v * costs[options[a].c])
+                if x != y { return x > y }
+                let (p, q) = (options[a].own * costs[options[b].c], options[b].own * costs[options[a].c])
+                return p != q ? p > q : options[a].c < options[b].c
+            }
+        }
+        options = order.map { options[$0] }
+        if need.needed != 0 { need.hits = order.map { need.hits[$0] } }
         // Every completion adds, for each needed task, an option that hits it: the first option
         // added comes no later than the last that hits each needed task.
         var last = options.count - 1
@@ -336,27 +468,118 @@ struct Search {
                 m &= m - 1
             }
         }
-        let (limits, childLimits) = suffixBounds(options, current: current, covered: covered, groupsLeft: groupsLeft, costLeft: costLeft)
         let ids = options.map(\.c), owns = options.map(\.own)
+
+        // Where only ties are left, the fewest groups win: look for selections of as few groups
+        // as the needed tasks allow, then one more, ..., up to as many as the best has.
+        var groups = tiesOnly ? Swift.min(groupsLeft, Swift.max(1, minGroups)) : groupsLeft
+        while true {
+            if tiesOnly, let best = bestChosen { groups = Swift.min(groups, best.count - chosen.count) }
+            guard groups >= Swift.max(1, minGroups) else { return }
+            if groups == 1 {
+                leaves(ids[...], gains: owns[...], dropBelow: target - raised, chosen: &chosen, current: current, covered: covered, cost: cost,
+                       servedSum: servedSum)
+            } else {
+                expand(options, ids: ids, owns: owns, need: need, last: last, groupsLeft: groups, tiesOnly: tiesOnly, chosen: &chosen,
+                       current: current, covered: covered, cost: cost)
+            }
+            guard tiesOnly, let best = bestChosen, groups < Swift.min(groupsLeft, best.count - chosen.count) else { return }
+            groups += 1
+        }
+    }
+
+    /// The children of a node: each adds options[j] (`ids[j]`) and may then add only later
+    /// options, with at most `groupsLeft` groups added in all. Stops at the first j whose suffix
+    /// bound cannot reach the target (a tie with the best, or more), skips a child whose own bound
+    /// cannot, or that cannot hit the needed tasks (see `requirement`).
+    private mutating func expand(_ options: [Option], ids: [Int], owns: [Double], need: Requirement, last: Int, groupsLeft: Int, tiesOnly: Bool,
+                                 chosen: inout [Int], current: [Double], covered: UInt64, cost: Double) {
+        let costLeft = maxCost - cost
+        let (limits, childLimits) = suffixBounds(options, knapsackOrder: !tiesOnly, current: current, covered: covered, groupsLeft: groupsLeft,
+                                                 costLeft: costLeft)
+        var version = -1
+        var (target, strict) = (-Double.infinity, false)
+        // Where only ties are left: the smallest candidates after each option (as many as could
+        // join it in a selection of the best's size), for the earliest selection from a child.
+        // (Row j of `smallestAfter`, `joining` wide, padded with Int.max; made when first needed.)
+        var smallestAfter: [Int] = [], joining = -1
+        // The options that hit a needed task, in order.
+        let hitters = need.needed == 0 ? [] : need.hits.indices.filter { need.hits[$0] != 0 }
         var j = 0
         while j <= last {
-            if version != bestVersion {
+            if version != bestVersion, let best = bestChosen {
                 version = bestVersion
-                (target, strict) = retarget(self)
+                let tol = tolerance(bestValue)
+                let tie = canTie(best, chosen: chosen, minGroups: need.minGroups, options: options)
+                if tiesOnly && !tie { return }
+                (target, strict) = tie ? (bestValue - tol, false) : (bestValue + tol, true)
             }
-            if strict ? limits[j] <= target : limits[j] < target { break }
-            if strict ? childLimits[j] <= target : childLimits[j] < target {
-                j += 1
-                continue
+            if strict ? limits[j] <= target : limits[j] < target { return }
+            var hopeless = false
+            if tiesOnly, let best = bestChosen, chosen.count + Swift.max(1, need.minGroups) == best.count {
+                // Every completion that matters has as many groups as the best: the earliest from
+                // child j is `chosen`, its option and the smallest candidates after it.
+                if joining < 0 {
+                    joining = best.count - chosen.count - 1
+                    var smallest = LargestSum.Smallest(joining)
+                    smallestAfter = [Int](repeating: .max, count: ids.count * joining)
+                    for k in ids.indices.reversed() {
+                        for (i, id) in smallest.values.enumerated() { smallestAfter[k * joining + i] = id }
+                        smallest.insert(ids[k])
+                    }
+                }
+                let others = Swift.min(joining, best.count - chosen.count - 1)
+                let earliest = (chosen + [ids[j]] + smallestAfter[(j * joining)..<(j * joining + others)]).sorted()
+                hopeless = !earliest.lexicographicallyPrecedes(best)
             }
+            hopeless = hopeless || (strict ? childLimits[j] <= target : childLimits[j] < target)
+                || (need.needed != 0 && !canHitRest(need, hitters: hitters, after: j, groupsLeft: groupsLeft - 1))
             let c = ids[j]
-            let next = adding(c, to: current)
-            if !addingMakesRedundant(c, to: chosen, next) {
-                chosen.append(c)
-                search(ids[(j + 1)...], gains: owns[(j + 1)...], chosen: &chosen, current: next, covered: covered | masks[c], cost: cost + costs[c])
-                chosen.removeLast()
+            if !hopeless {
+                let next = adding(c, to: current)
+                if !addingMakesRedundant(c, to: chosen, next) {
+                    chosen.append(c)
+                    search(ids[(j + 1)...], gains: owns[(j + 1)...], limit: chosen.count - 1 + groupsLeft, chosen: &chosen, current: next,
+                           covered: covered | masks[c], cost: cost + costs[c])
+                    chosen.removeLast()
+                }
             }
             j += 1
+        }
+    }
+
+    /// Whether the needed tasks that option j does not hit can be hit by at most `groupsLeft`
+    /// options after it (the largest counts of such tasks they hit must add up).
+    private func canHitRest(_ need: Requirement, hitters: [Int], after j: Int, groupsLeft: Int) -> Bool {
+        let rest = need.needed & ~need.hits[j]
+        guard rest != 0 else { return true }
+        guard groupsLeft > 0 else { return false }
+        var union: UInt64 = 0
+        // The first hitter after j.
+        var (low, high) = (0, hitters.count)
+        while low < high {
+            let mid = (low + high) / 2
+            if hitters[mid] <= j { low = mid + 1 } else { high = mid }
+        }
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 65) { sizes in
+            sizes.initialize(repeating: 0)
+            need.hits.withUnsafeBufferPointer { hits in
+                for k in hitters[low...] {
+                    let h = hits[k] & rest
+                    union |= h
+                    sizes[h.nonzeroBitCount] += 1
+                }
+            }
+            guard union == rest else { return false }
+            // The largest counts, as many as there are groups left.
+            var (left, total) = (groupsLeft, 0)
+            for size in stride(from: 64, through: 1, by: -1) where sizes[size] > 0 {
+                let take = Swift.min(left, sizes[size])
+                total += take * size
+                left -= take
+                if left == 0 { break }
+            }
+            return total >= rest.nonzeroBitCount
         }
     }
 
@@ -398,25 +621,27 @@ struct Search {
         }
         var options: [Option] = []
         options.reserveCapacity(allowed.count)
-        value.withUnsafeBufferPointer { value in
+        let costLimit = costLeft + Search.slack
+        scoreFlat.withUnsafeBufferPointer { score in
             memberFlat.withUnsafeBufferPointer { flat in
                 current.withUnsafeBufferPointer { current in
                     upper.withUnsafeMutableBufferPointer { upper in
-                        for (c, bound) in zip(allowed, gains) where bound >= dropBelow && costs[c] <= costLeft + Search.slack
-                            && (!partition || masks[c] & covered == 0) {
-                            var v = 0.0, ownValue = 0.0, improves = false
-                            let row = c * n
-                            for i in memberStart[c]..<memberStart[c + 1] {
-                                let t = flat[i], s = value[row + t]
-                                if s > current[t] { improves = true }
-                                v += Swift.max(0, s - tuned[t])
-                                ownValue += Swift.max(0, s - own[t])
-                            }
-                            guard improves, ownValue >= dropBelow else { continue }
-                            options.append(Option(c: c, v: v, own: ownValue))
-                            for i in memberStart[c]..<memberStart[c + 1] {
-                                let t = flat[i]
-                                upper[t] = Swift.max(upper[t], value[row + t])
+                        tuned.withUnsafeBufferPointer { tuned in
+                            own.withUnsafeBufferPointer { own in
+                                for (c, bound) in zip(allowed, gains) where bound >= dropBelow && costs[c] <= costLimit
+                                    && (!partition || masks[c] & covered == 0) {
+                                    var v = 0.0, ownValue = 0.0, improves = false
+                                    let range = memberStart[c]..<memberStart[c + 1]
+                                    for i in range {
+                                        let t = flat[i], s = score[i]
+                                        if s > current[t] { improves = true }
+                                        v += Swift.max(0, s - tuned[t])
+                                        ownValue += Swift.max(0, s - own[t])
+                                    }
+                                    guard improves, ownValue >= dropBelow else { continue }
+                                    options.append(Option(c: c, v: v, own: ownValue))
+                                    for i in range { upper[flat[i]] = Swift.max(upper[flat[i]], score[i]) }
+                                }
                             }
                         }
                     }
@@ -436,7 +661,7 @@ struct Search {
             && (!partition || masks[c] & covered == 0) {
             var total = servedSum
             for i in memberStart[c]..<memberStart[c + 1] {
-                let t = memberFlat[i], s = value[c * n + t], now = current[t]
+                let s = scoreFlat[i], now = current[memberFlat[i]]
                 if !now.isFinite { total += s } else if s > now { total += s - now }
             }
             if bestChosen != nil && total < bestValue - tolerance(bestValue) { continue }
@@ -530,7 +755,7 @@ struct Search {
     /// j on. A Lagrangian bound is Σₜ μₜ plus the r largest reduced values (r groups left), or
     /// their fractional knapsack within the cost left; the options are in the order of the tuned
     /// values per cost, so each suffix's knapsack is a run of it (found by bisection).
-    private func suffixBounds(_ options: [Option], current: [Double], covered: UInt64, groupsLeft: Int,
+    private func suffixBounds(_ options: [Option], knapsackOrder: Bool, current: [Double], covered: UInt64, groupsLeft: Int,
                               costLeft: Double) -> (limits: [Double], children: [Double]) {
         let m = options.count
         var tunedBase = 0.0, ownBase = 0.0
@@ -550,7 +775,7 @@ struct Search {
                 limits[j] = Swift.min(limits[j], base + all.sum)
             }
         }
-        if costLeft.isFinite {
+        if costLeft.isFinite && knapsackOrder {
             // Tuned values: the options are in knapsack order, so prefix sums give every suffix's.
             var costSum = [0.0], valueSum = [0.0]
             var positive = 0
@@ -578,25 +803,28 @@ struct Search {
                 limits[j] = Swift.min(limits[j], tunedBase + knapsack(from: j, budget: costLeft))
                 children[j] = Swift.min(children[j], tunedBase + options[j].v + knapsack(from: j + 1, budget: costLeft - costs[options[j].c]))
             }
-            // Own values: each suffix's knapsack where that is cheap, else that of all options.
-            let own = options.map { (c: $0.c, v: $0.own) }
-            if m <= 200 {
-                for j in 0..<m { limits[j] = Swift.min(limits[j], ownBase + fractionalKnapsack(Array(own[j...]), costLeft: costLeft)) }
-            } else {
-                let whole = ownBase + fractionalKnapsack(own, costLeft: costLeft)
-                for j in 0..<m { limits[j] = Swift.min(limits[j], whole) }
+        }
+        if costLeft.isFinite {
+            // Otherwise (and for the own values): each suffix's knapsack where that is cheap, else
+            // that of all options.
+            for (base, reduced) in [(ownBase, options.map { (c: $0.c, v: $0.own) })] + (knapsackOrder ? [] : [(tunedBase, options.map { (c: $0.c, v: $0.v) })]) {
+                if m <= 200 {
+                    for j in 0..<m { limits[j] = Swift.min(limits[j], base + fractionalKnapsack(Array(reduced[j...]), costLeft: costLeft)) }
+                } else {
+                    let whole = base + fractionalKnapsack(reduced, costLeft: costLeft)
+                    for j in 0..<m { limits[j] = Swift.min(limits[j], whole) }
+                }
             }
         }
         // Each task's best score from the options from j on (or its own): the bound that sees that
         // a task takes the maximum, not the sum, of what the groups give it.
         var best = current, total = current.reduce(0, +)
-        let n = self.n
-        value.withUnsafeBufferPointer { value in
+        scoreFlat.withUnsafeBufferPointer { score in
             memberFlat.withUnsafeBufferPointer { flat in
                 for j in stride(from: m - 1, through: 0, by: -1) {
                     let c = options[j].c
                     for i in memberStart[c]..<memberStart[c + 1] {
-                        let t = flat[i], s = value[c * n + t]
+                        let t = flat[i], s = score[i]
                         guard s > best[t] else { continue }
                         total += best[t].isFinite ? s - best[t] : .nan
                         best[t] = s
