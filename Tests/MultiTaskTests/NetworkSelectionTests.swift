@@ -161,6 +161,26 @@ struct NetworkSelectionTests {
         }
     }
 
+    /// A large instance whose scores take three values, where from 6 groups on the optimum gives
+    /// every task its best score and a great many selections tie: every budget from 6 groups
+    /// returns the same 6 groups (the fewest, and the same earliest of them), and 5 fall short.
+    @Test(.timeLimit(.minutes(2)))
+    func saturatedTiesAgreeAcrossBudgets() throws {
+        var problem = try SelectionBenchmark.instance(tasks: 25, candidates: 200, sizes: 4...12, maxGroups: 5, seed: 3)
+        problem.candidates = problem.candidates.map { CandidateGroup(members: $0.members, scores: $0.scores.map { ($0 * 3).rounded(.down) / 2 }) }
+        let best = problem.tasks.indices.map { t in problem.candidates.compactMap { $0.score(of: t) }.max()! }
+        let ceiling = best.reduce(0, +) / Double(best.count)
+        #expect(try NetworkSelection.solve(problem).objective < ceiling)
+        var chosen: Set<[Int]> = []
+        for k in [6, 7, 8, 12] {
+            problem.budget = .init(maxGroups: k)
+            let selection = try NetworkSelection.solve(problem)
+            #expect(selection.scores == best, "k = \(k)")
+            chosen.insert(selection.chosen)
+        }
+        #expect(chosen.count == 1 && chosen.first?.count == 6, "\(chosen)")
+    }
+
     @Test func badProblemsAreNamed() {
         let tasks = ["a", "b"]
         func problem(_ candidates: [CandidateGroup], budget: SelectionBudget = .init(maxGroups: 2)) -> SelectionProblem {

@@ -1,28 +1,31 @@
 import Foundation
 
-/// Exact network selection by branch and bound with Lagrangian bounds, in one pass that also
-/// settles ties.
+/// Exact network selection by branch and bound with Lagrangian bounds.
 ///
-/// The search enumerates sets of candidates: each node orders the candidates it may still add by
-/// their reduced value per cost, vᶜ = Σ_{t ∈ c} max(0, sᶜₜ − μₜ), and its j-th child may add only
-/// those after the j-th, so every set is reached once. Relaxing "each task is served by one
-/// chosen group" with multipliers μ (tuned once by subgradient steps; and, second, the node's
-/// own scores) bounds every completion by Σₜ μₜ plus the r largest vᶜ (r groups left), or their
-/// fractional knapsack within the cost left; each task's best remaining score is a third bound.
-/// Given the best selection so far, a node only continues if it can beat it, or tie with it
-/// and be preferred (fewer groups, or as many and earlier candidates): then a completion loses
-/// at most σ = (per-task bound − target) against the per-task bound, so each task below its
-/// bound minus σ must be raised by an added group. When many selections tie (σ ≈ 0) that leaves
-/// only the groups that give such tasks their best scores, and too few groups or an order past
-/// the last such group ends the branch. A candidate's gain in the objective only falls as groups
-/// are added (a task takes the maximum), so gains at an ancestor skip hopeless candidates before
-/// their scores are read; with one group left every completion is scored exactly. A group that
-/// raises no task, or leaves another raising none, is never added (the set without it ties with
-/// fewer groups), and a candidate that an earlier one dominates (a superset, at least as good
-/// on each of its tasks, at no more cost) is dropped first.
+/// The search enumerates sets of candidates: a node orders the candidates it may still add, and
+/// its j-th child may add only those after the j-th, so every set is reached once. Relaxing
+/// "each task is served by one chosen group" with multipliers μ (tuned once by subgradient
+/// steps, and the node's own scores) bounds every completion by Σₜ μₜ plus the r largest
+/// reduced values vᶜ = Σ_{t ∈ c} max(0, sᶜₜ − μₜ) (r groups left), or their fractional knapsack
+/// within the cost left; each task's best remaining score is a third bound. Ordered by vᶜ per
+/// cost, the bound of "the j-th or a later one" falls with j, and the loop stops at the first
+/// that cannot reach the target. A target (beat the best so far, or tie with it where the tie
+/// would be preferred) also says which tasks an added group must raise, and to what: a
+/// completion loses at most (bound − target) against the per-task bound. Where many selections
+/// tie that slack is 0, and those requirements (enough groups to meet them, an order that
+/// reaches them) do the pruning. A candidate's gain only falls as groups are added (a task takes
+/// the maximum), so gains at an ancestor skip candidates unread; with one group left every
+/// completion is scored exactly. Groups that raise no task are never added.
 ///
 /// Ties (objectives equal to 1e-9 relative) go to the selection with fewer groups, then to the
 /// one whose candidates come first in the table, as Standley et al.'s enumeration resolves them.
+/// A node that can only tie with the best waits until the search is over (the best may not be
+/// optimal yet); then it looks for the fewest groups first, branching on the options that meet
+/// the requirement that the fewest options meet, in candidate order. Before the search, where
+/// the greedy selection falls short of every task's best score, a bounded probe looks for a
+/// selection that reaches it (the bounds cannot tell those apart where the LP is degenerate).
+/// A candidate that an earlier one dominates (a superset, at least as good on each of its
+/// tasks, at no more cost) is dropped first.
 public enum NetworkSelection {
     /// The best selection, or an error saying why none exists.
     public static func solve(_ problem: SelectionProblem) throws -> Selection {
@@ -74,30 +77,28 @@ struct LargestSum {
     }
 }
 
-extension LargestSum {
-    /// The k smallest integers inserted so far, ascending.
-    struct Smallest {
-        let k: Int
-        private(set) var values: [Int] = []
+/// The k smallest integers inserted so far, ascending.
+struct SmallestInts {
+    let k: Int
+    private(set) var values: [Int] = []
 
-        init(_ k: Int) { self.k = k }
+    init(_ k: Int) { self.k = k }
 
-        mutating func insert(_ v: Int) {
-            guard k > 0 else { return }
-            if values.count < k {
-                values.append(v)
-            } else if v < values[k - 1] {
-                values[k - 1] = v
-            } else {
-                return
-            }
-            var i = values.count - 1
-            while i > 0 && values[i - 1] > v {
-                values[i] = values[i - 1]
-                i -= 1
-            }
-            values[i] = v
+    mutating func insert(_ v: Int) {
+        guard k > 0 else { return }
+        if values.count < k {
+            values.append(v)
+        } else if v < values[k - 1] {
+            values[k - 1] = v
+        } else {
+            return
         }
+        var i = values.count - 1
+        while i > 0 && values[i - 1] > v {
+            values[i] = values[i - 1]
+            i -= 1
+        }
+        values[i] = v
     }
 }
 
@@ -312,7 +313,10 @@ struct Search {
             (bestValue, bestChosen) = (total, chosen.sorted())
         }
         bestVersion += 1
-        if nodeBudget != Int.max { probeFound = bestChosen }
+        if nodeBudget != Int.max {
+            // The probe has done its part: the search settles ties.
+            (probeFound, nodeBudget) = (bestChosen, nodes)
+        }
     }
 
     /// Between tied selections: fewer groups, then the earlier candidates (lexicographically).
@@ -350,9 +354,10 @@ struct Search {
     /// The node: `chosen` (serving `current`, covering `covered`, costing `cost`), and the
     /// candidates that may still be added (`allowed`, in the parent's order), each with a bound
     /// on what it can add (`gains`: its gain over an ancestor's scores, see `gather`). Only
-    /// selections of at most `limit` groups are sought below it.
-    private mutating func search(_ allowed: ArraySlice<Int>, gains: ArraySlice<Double>, limit: Int, chosen: inout [Int], current: [Double],
-                                 covered: UInt64, cost: Double) {
+    /// selections of at most `limit` groups are sought below it; `exact`: only those of `limit`
+    /// (an ancestor has searched the smaller ones).
+    private mutating func search(_ allowed: ArraySlice<Int>, gains: ArraySlice<Double>, limit: Int, exact: Bool = false, chosen: inout [Int],
+                                 current: [Double], covered: UInt64, cost: Double) {
         nodes += 1
         guard nodes <= nodeBudget else { return }
         var servedSum = 0.0, raised = 0.0
@@ -406,7 +411,10 @@ struct Search {
                     deferredBytes += 8 * (set.count + n + chosen.count) + 64
                     return
                 }
-                if tiesOnly { groupsLeft = Swift.min(groupsLeft, best.count - chosen.count) }
+                if tiesOnly {
+                    if exact && best.count < limit { return }
+                    groupsLeft = Swift.min(groupsLeft, best.count - chosen.count)
+                }
             } else {
                 return
             }
@@ -418,27 +426,35 @@ struct Search {
         let minGroups = need.minGroups
 
         // The order of the children: reduced value per cost at the tuned multipliers, largest
-        // first (the best selections come early). Where only ties are left, first the options
-        // that hit the needed task that the fewest hit, then the others, each in candidate order:
-        // every completion adds one of the first, so the children are those that add them.
-        let order: [Int]
+        // first (the best selections come early). Where only ties are left, in candidate order:
+        // either all of them (the first selection found is then the earliest), or first those
+        // that hit the needed task that the fewest hit, then the others (every completion adds
+        // one of the first, so the children are those that add them) when they are far fewer
+        // than the children in candidate order.
+        var order: [Int]
+        var byIndex = false
         if tiesOnly {
-            var first = UInt64(0)
+            order = options.indices.sorted { options[$0].c < options[$1].c }
             if need.needed != 0 {
-                var hitCount = [Int](repeating: 0, count: n)
-                for h in need.hits {
-                    var m = h
+                var hitCount = [Int](repeating: 0, count: n), lastHit = [Int](repeating: -1, count: n)
+                for (position, j) in order.enumerated() {
+                    var m = need.hits[j]
                     while m != 0 {
-                        hitCount[m.trailingZeroBitCount] += 1
+                        let t = m.trailingZeroBitCount
+                        hitCount[t] += 1
+                        lastHit[t] = position
                         m &= m - 1
                     }
                 }
-                let task = (0..<n).filter { need.needed & (1 << UInt64($0)) != 0 }.min { hitCount[$0] < hitCount[$1] }!
-                first = 1 << UInt64(task)
-            }
-            order = options.indices.sorted { a, b in
-                let (x, y) = (need.needed != 0 && need.hits[a] & first != 0, need.needed != 0 && need.hits[b] & first != 0)
-                return x != y ? x : options[a].c < options[b].c
+                let tasks = (0..<n).filter { need.needed & (1 << UInt64($0)) != 0 }
+                let task = tasks.min { hitCount[$0] < hitCount[$1] }!
+                let children = tasks.map { lastHit[$0] }.min()! + 1
+                // Candidate order pays where the earliest selection of the best's size is sought.
+                byIndex = exact && bestChosen?.count == limit && children <= 10 * hitCount[task]
+                if !byIndex {
+                    let first = UInt64(1) << UInt64(task)
+                    order = order.filter { need.hits[$0] & first != 0 } + order.filter { need.hits[$0] & first == 0 }
+                }
             }
         } else {
             order = options.indices.sorted { a, b in
@@ -471,17 +487,21 @@ struct Search {
         let ids = options.map(\.c), owns = options.map(\.own)
 
         // Where only ties are left, the fewest groups win: look for selections of as few groups
-        // as the needed tasks allow, then one more, ..., up to as many as the best has.
-        var groups = tiesOnly ? Swift.min(groupsLeft, Swift.max(1, minGroups)) : groupsLeft
+        // as the needed tasks allow, then one more, ..., up to as many as the best has (each
+        // pass then seeks only its own size).
+        var groups = tiesOnly && !exact ? Swift.min(groupsLeft, Swift.max(1, minGroups)) : groupsLeft
         while true {
-            if tiesOnly, let best = bestChosen { groups = Swift.min(groups, best.count - chosen.count) }
+            if tiesOnly, let best = bestChosen {
+                groups = Swift.min(groups, best.count - chosen.count)
+                if exact && chosen.count + groups < limit { return }
+            }
             guard groups >= Swift.max(1, minGroups) else { return }
             if groups == 1 {
                 leaves(ids[...], gains: owns[...], dropBelow: target - raised, chosen: &chosen, current: current, covered: covered, cost: cost,
                        servedSum: servedSum)
             } else {
-                expand(options, ids: ids, owns: owns, need: need, last: last, groupsLeft: groups, tiesOnly: tiesOnly, chosen: &chosen,
-                       current: current, covered: covered, cost: cost)
+                expand(options, ids: ids, owns: owns, need: need, last: last, groupsLeft: groups, size: tiesOnly ? chosen.count + groups : nil,
+                       tiesOnly: tiesOnly, byIndex: byIndex, chosen: &chosen, current: current, covered: covered, cost: cost)
             }
             guard tiesOnly, let best = bestChosen, groups < Swift.min(groupsLeft, best.count - chosen.count) else { return }
             groups += 1
@@ -489,11 +509,12 @@ struct Search {
     }
 
     /// The children of a node: each adds options[j] (`ids[j]`) and may then add only later
-    /// options, with at most `groupsLeft` groups added in all. Stops at the first j whose suffix
-    /// bound cannot reach the target (a tie with the best, or more), skips a child whose own bound
-    /// cannot, or that cannot hit the needed tasks (see `requirement`).
-    private mutating func expand(_ options: [Option], ids: [Int], owns: [Double], need: Requirement, last: Int, groupsLeft: Int, tiesOnly: Bool,
-                                 chosen: inout [Int], current: [Double], covered: UInt64, cost: Double) {
+    /// options, with at most `groupsLeft` groups added in all (with a `size`, exactly as many as
+    /// make it). Stops at the first j whose suffix bound cannot reach the target (a tie with the
+    /// best, or more), skips a child whose own bound cannot, that cannot hit the needed tasks
+    /// (see `requirement`), or whose earliest selection of the best's size is not earlier.
+    private mutating func expand(_ options: [Option], ids: [Int], owns: [Double], need: Requirement, last: Int, groupsLeft: Int, size: Int?,
+                                 tiesOnly: Bool, byIndex: Bool, chosen: inout [Int], current: [Double], covered: UInt64, cost: Double) {
         let costLeft = maxCost - cost
         let (limits, childLimits) = suffixBounds(options, knapsackOrder: !tiesOnly, current: current, covered: covered, groupsLeft: groupsLeft,
                                                  costLeft: costLeft)
@@ -516,12 +537,14 @@ struct Search {
             }
             if strict ? limits[j] <= target : limits[j] < target { return }
             var hopeless = false
-            if tiesOnly, let best = bestChosen, chosen.count + Swift.max(1, need.minGroups) == best.count {
-                // Every completion that matters has as many groups as the best: the earliest from
-                // child j is `chosen`, its option and the smallest candidates after it.
+            if let size, let best = bestChosen, best.count <= size {
+                // Every completion sought has `size` groups: none has fewer than the best, and
+                // with as many, the earliest from child j is `chosen`, its option and the smallest
+                // candidates after it.
+                if best.count < size { return }
                 if joining < 0 {
                     joining = best.count - chosen.count - 1
-                    var smallest = LargestSum.Smallest(joining)
+                    var smallest = SmallestInts(joining)
                     smallestAfter = [Int](repeating: .max, count: ids.count * joining)
                     for k in ids.indices.reversed() {
                         for (i, id) in smallest.values.enumerated() { smallestAfter[k * joining + i] = id }
@@ -531,6 +554,8 @@ struct Search {
                 let others = Swift.min(joining, best.count - chosen.count - 1)
                 let earliest = (chosen + [ids[j]] + smallestAfter[(j * joining)..<(j * joining + others)]).sorted()
                 hopeless = !earliest.lexicographicallyPrecedes(best)
+                // In candidate order, later children come later still.
+                if hopeless && byIndex { return }
             }
             hopeless = hopeless || (strict ? childLimits[j] <= target : childLimits[j] < target)
                 || (need.needed != 0 && !canHitRest(need, hitters: hitters, after: j, groupsLeft: groupsLeft - 1))
@@ -539,8 +564,8 @@ struct Search {
                 let next = adding(c, to: current)
                 if !addingMakesRedundant(c, to: chosen, next) {
                     chosen.append(c)
-                    search(ids[(j + 1)...], gains: owns[(j + 1)...], limit: chosen.count - 1 + groupsLeft, chosen: &chosen, current: next,
-                           covered: covered | masks[c], cost: cost + costs[c])
+                    search(ids[(j + 1)...], gains: owns[(j + 1)...], limit: size ?? chosen.count - 1 + groupsLeft, exact: size != nil,
+                           chosen: &chosen, current: next, covered: covered | masks[c], cost: cost + costs[c])
                     chosen.removeLast()
                 }
             }
@@ -731,6 +756,23 @@ struct Search {
             minGroups += take
             reached += take * size
         }
+        // Needed tasks that no option hits together each take a group of their own: picked
+        // greedily, those hit by the fewest options first.
+        var together = [UInt64](repeating: 0, count: n), hitters = [Int](repeating: 0, count: n)
+        for h in hits where h != 0 {
+            var m = h
+            while m != 0 {
+                let t = m.trailingZeroBitCount
+                together[t] |= h
+                hitters[t] += 1
+                m &= m - 1
+            }
+        }
+        var apart: UInt64 = 0
+        for t in (0..<n).filter({ needed & (1 << UInt64($0)) != 0 }).sorted(by: { hitters[$0] < hitters[$1] }) where together[t] & apart == 0 {
+            apart |= 1 << UInt64(t)
+        }
+        minGroups = Swift.max(minGroups, apart.nonzeroBitCount)
         guard minGroups <= groupsLeft else { return nil }
         if costLeft.isFinite {
             var covers: [(count: Double, cost: Double)] = []
