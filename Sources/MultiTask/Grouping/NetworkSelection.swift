@@ -9,21 +9,22 @@ import Foundation
 /// reduced values vᶜ = Σ_{t ∈ c} max(0, sᶜₜ − μₜ) (r groups left), or their fractional knapsack
 /// within the cost left; each task's best remaining score is a third bound. Ordered by vᶜ per
 /// cost, the bound of "the j-th or a later one" falls with j, and the loop stops at the first
-/// that cannot reach the target. A target (beat the best so far, or tie with it where the tie
-/// would be preferred) also says which tasks an added group must raise, and to what: a
-/// completion loses at most (bound − target) against the per-task bound. Where many selections
-/// tie that slack is 0, and those requirements (enough groups to meet them, an order that
-/// reaches them) do the pruning. A candidate's gain only falls as groups are added (a task takes
-/// the maximum), so gains at an ancestor skip candidates unread; with one group left every
+/// that cannot reach the target: beat the best so far, or tie with it where the tie would be
+/// preferred. A completion loses at most (per-task bound − target) against the per-task bound,
+/// so each task further below it must be raised by an added group: where many selections tie
+/// that slack is 0, and these requirements (enough groups to meet them, an order that reaches
+/// them) do the pruning. A candidate's gain only falls as groups are added (a task takes the
+/// maximum), so gains at an ancestor skip candidates unread; with one group left every
 /// completion is scored exactly. Groups that raise no task are never added.
 ///
 /// Ties (objectives equal to 1e-9 relative) go to the selection with fewer groups, then to the
 /// one whose candidates come first in the table, as Standley et al.'s enumeration resolves them.
 /// A node that can only tie with the best waits until the search is over (the best may not be
-/// optimal yet); then it looks for the fewest groups first, branching on the options that meet
-/// the requirement that the fewest options meet, in candidate order. Before the search, where
-/// the greedy selection falls short of every task's best score, a bounded probe looks for a
-/// selection that reaches it (the bounds cannot tell those apart where the LP is degenerate).
+/// optimal yet). Then it seeks selections of as few groups as its requirements allow, then one
+/// more, and so on; its children are the candidates that meet the requirement fewest meet, or
+/// all in table order where that finds the earliest selection first at a similar cost. Before
+/// the search, where the greedy selection falls short of every task's best score, a bounded
+/// probe looks for one that reaches it (where the LP bound is that sum, the bounds cannot).
 /// A candidate that an earlier one dominates (a superset, at least as good on each of its
 /// tasks, at no more cost) is dropped first.
 public enum NetworkSelection {
