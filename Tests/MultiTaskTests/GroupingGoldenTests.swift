@@ -97,4 +97,21 @@ struct GroupingGoldenTests {
             }
         }
     }
+
+    /// Where a budget allows more groups than the optimum needs, every selection that adds groups
+    /// to it ties: in MTG-Net's ETTm1 tables each task's best gain comes from one group only, so
+    /// from 6 groups (test gains) or 5 (validation) on the optimum is those groups and no other.
+    @Test(.timeLimit(.minutes(1)), arguments: [("ETTm1_y", [59, 66, 83, 94, 109, 125]), ("ETTm1_val_y", [30, 37, 59, 94, 121])])
+    func mtgnetTiesBeyondTheOptimum(gains: String, best: [Int]) throws {
+        let (tasks, candidates) = try CandidateTables.membership(PublishedFixtures.file("mtgnet/ETTm1_x.csv"), values: PublishedFixtures.file("mtgnet/\(gains).csv"))
+        let perTaskBest = tasks.indices.map { t in candidates.compactMap { $0.score(of: t) }.max()! }
+        for k in [best.count, best.count + 1, 7, 9, 12, candidates.count] {
+            let problem = SelectionProblem(tasks: tasks, candidates: candidates, higherIsBetter: true, budget: .init(maxGroups: k))
+            let selection = try NetworkSelection.solve(problem)
+            #expect(selection.chosen == best, "\(gains), k = \(k)")
+            #expect(selection.scores == perTaskBest, "\(gains), k = \(k)")
+        }
+        let unlimited = SelectionProblem(tasks: tasks, candidates: candidates, higherIsBetter: true, budget: .init())
+        #expect(try NetworkSelection.solve(unlimited).chosen == best)
+    }
 }

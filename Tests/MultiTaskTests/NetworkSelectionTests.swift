@@ -31,13 +31,58 @@ struct NetworkSelectionTests {
         return best
     }
 
-    static func randomProblem(_ rng: inout RandomGenerator) -> SelectionProblem {
+    /// The best selection among the sets of at most k candidates (the budget's count), visited in
+    /// lexicographic order, by the rule of `bruteForce`: for many candidates and a small k.
+    static func enumerated(_ problem: SelectionProblem) -> Selection? {
+        let k = problem.budget.maxGroups!, count = problem.candidates.count, n = problem.tasks.count
+        let sign = problem.higherIsBetter ? 1.0 : -1.0
+        var score = [[Double]](repeating: [Double](repeating: -.infinity, count: n), count: count)
+        for (c, candidate) in problem.candidates.enumerated() { for (t, s) in zip(candidate.members, candidate.scores) { score[c][t] = sign * s } }
+        var best: (value: Double, chosen: [Int])?
+        var chosen: [Int] = []
+        func visit(from start: Int) {
+            if !chosen.isEmpty {
+                var served = [Double](repeating: -.infinity, count: n), cost = 0.0, members = 0
+                for c in chosen {
+                    for t in 0..<n { served[t] = Swift.max(served[t], score[c][t]) }
+                    cost += problem.candidates[c].cost
+                    members += problem.candidates[c].members.count
+                }
+                let feasible = served.allSatisfy(\.isFinite) && cost <= (problem.budget.maxCost ?? .infinity) + 1e-9 && (!problem.partition || members == n)
+                if feasible {
+                    let total = served.reduce(0, +), value = problem.aggregate == .sum ? total : total / Double(n)
+                    if let incumbent = best {
+                        let tolerance = 1e-9 * Swift.max(1, abs(incumbent.value))
+                        let tieBreak = chosen.count < incumbent.chosen.count
+                            || (chosen.count == incumbent.chosen.count && chosen.lexicographicallyPrecedes(incumbent.chosen))
+                        if value > incumbent.value + tolerance || (value >= incumbent.value - tolerance && tieBreak) { best = (value, chosen) }
+                    } else {
+                        best = (value, chosen)
+                    }
+                }
+            }
+            guard chosen.count < k else { return }
+            for c in start..<count {
+                chosen.append(c)
+                visit(from: c + 1)
+                chosen.removeLast()
+            }
+        }
+        visit(from: 0)
+        return best.flatMap { Selection(chosen: $0.chosen, in: problem) }
+    }
+
+    /// A small random instance; with `levels`, every score is one of that many values (so many
+    /// selections tie).
+    static func randomProblem(_ rng: inout RandomGenerator, levels: Int? = nil) -> SelectionProblem {
         let n = 2 + Int(rng.next() % 5)
         let count = 1 + Int(rng.next() % 12)
         var candidates = (0..<count).map { _ -> CandidateGroup in
             var members = (0..<n).filter { _ in rng.next() % 3 == 0 }
             if members.isEmpty { members = [Int(rng.next() % UInt64(n))] }
-            let scores = members.map { _ in (Double(rng.nextUniform()) * 2 - 0.5).rounded(toPlaces: 2) }
+            let scores = members.map { _ in
+                levels.map { Double(rng.next() % UInt64($0)) / 2 } ?? (Double(rng.nextUniform()) * 2 - 0.5).rounded(toPlaces: 2)
+            }
             return CandidateGroup(members: members, scores: scores, cost: [0.5, 1, 1, 1.5][Int(rng.next() % 4)])
         }
         if rng.next() % 2 == 0 { candidates.append(candidates[Int(rng.next() % UInt64(candidates.count))]) }  // duplicates happen
@@ -72,6 +117,68 @@ struct NetworkSelectionTests {
             }
         }
         #expect(solved > 300 && infeasible > 20, "solved \(solved), infeasible \(infeasible)")
+    }
+
+    /// The same with scores drawn from three values: optima tie often, in value and in size, and
+    /// the preferred one must still be the brute force's.
+    @Test func equalsBruteForceWhereManyTie() throws {
+        var rng = RandomGenerator(seed: 12)
+        var solved = 0, tiedWithMoreGroups = 0
+        for instance in 0..<700 {
+            let problem = Self.randomProblem(&rng, levels: 3)
+            guard (try? problem.validate()) != nil else { continue }
+            let expected = Self.bruteForce(problem)
+            let found = try? NetworkSelection.solve(problem)
+            #expect(found?.objective.rounded(toPlaces: 9) == expected?.objective.rounded(toPlaces: 9), "instance \(instance): \(problem)")
+            #expect(found?.chosen == expected?.chosen, "instance \(instance): chose \(found?.chosen ?? []), brute force \(expected?.chosen ?? [])")
+            guard let expected else { continue }
+            solved += 1
+            // Count the instances where one more group, within the budget, reaches the same objective.
+            if !problem.partition, expected.chosen.count < problem.budget.maxGroups ?? .max, problem.candidates.indices.contains(where: { c in
+                guard !expected.chosen.contains(c), let larger = Selection(chosen: expected.chosen + [c], in: problem) else { return false }
+                return larger.objective == expected.objective && larger.cost <= (problem.budget.maxCost ?? .infinity) + 1e-9
+            }) { tiedWithMoreGroups += 1 }
+        }
+        #expect(solved > 300 && tiedWithMoreGroups > 100, "solved \(solved), tied with more groups \(tiedWithMoreGroups)")
+    }
+
+    /// `mtk bench group`'s random instances, made small enough to enumerate (several tasks per
+    /// group, tens of candidates, up to 4 groups), with their scores as drawn and cut to three
+    /// values: the search returns the enumeration's selection.
+    @Test(arguments: [false, true])
+    func benchmarkInstancesEqualEnumeration(fewValues: Bool) throws {
+        for seed in UInt64(0)..<4 {
+            for k in 2...4 {
+                var problem = try SelectionBenchmark.instance(tasks: 9, candidates: 36, sizes: 2...5, maxGroups: k, seed: seed)
+                if fewValues {
+                    problem.candidates = problem.candidates.map { CandidateGroup(members: $0.members, scores: $0.scores.map { ($0 * 3).rounded(.down) / 2 }) }
+                }
+                let expected = Self.enumerated(problem)
+                let found = try? NetworkSelection.solve(problem)
+                #expect(found?.chosen == expected?.chosen, "seed \(seed), k = \(k): chose \(found?.chosen ?? []), enumeration \(expected?.chosen ?? [])")
+                #expect(found?.objective.rounded(toPlaces: 9) == expected?.objective.rounded(toPlaces: 9))
+            }
+        }
+    }
+
+    /// A large instance whose scores take three values, where from 6 groups on the optimum gives
+    /// every task its best score and a great many selections tie: every budget from 6 groups
+    /// returns the same 6 groups (the fewest, and the same earliest of them), and 5 fall short.
+    @Test(.timeLimit(.minutes(2)))
+    func saturatedTiesAgreeAcrossBudgets() throws {
+        var problem = try SelectionBenchmark.instance(tasks: 25, candidates: 200, sizes: 4...12, maxGroups: 5, seed: 3)
+        problem.candidates = problem.candidates.map { CandidateGroup(members: $0.members, scores: $0.scores.map { ($0 * 3).rounded(.down) / 2 }) }
+        let best = problem.tasks.indices.map { t in problem.candidates.compactMap { $0.score(of: t) }.max()! }
+        let ceiling = best.reduce(0, +) / Double(best.count)
+        #expect(try NetworkSelection.solve(problem).objective < ceiling)
+        var chosen: Set<[Int]> = []
+        for k in [6, 7, 8, 12] {
+            problem.budget = .init(maxGroups: k)
+            let selection = try NetworkSelection.solve(problem)
+            #expect(selection.scores == best, "k = \(k)")
+            chosen.insert(selection.chosen)
+        }
+        #expect(chosen.count == 1 && chosen.first?.count == 6, "\(chosen)")
     }
 
     @Test func badProblemsAreNamed() {
