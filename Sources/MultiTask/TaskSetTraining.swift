@@ -54,6 +54,15 @@ public struct TaskSetTraining {
                                              initFrom ?? "-", strictInit ? "strict" : "-"])
     }
 
+    /// The data, the model and whether its heads are templates (a built-in spec's), for a study
+    /// of networks named by `config` (checked first); `study` names it in errors.
+    package static func inputs(_ config: RunConfig, study: String) throws -> (data: PreparedData, spec: ModelSpec, dropUnusedHeads: Bool) {
+        try config.validate()
+        guard let source = config.data else { throw ConfigurationError("\(study): no data given") }
+        let name = config.model ?? "reference-cnn"
+        return (try PreparedData(source), try ModelSpec.resolve(name), ModelSpec.builtIn[name] != nil)
+    }
+
     /// `tasks` in the data's order; an error names an unknown or repeated task.
     public func canonical(_ tasks: [String]) throws -> [String] {
         let known = data.tasks.map(\.name)
@@ -126,7 +135,7 @@ public struct TaskSetTraining {
                                        bestEpoch: summary.bestEpoch, epochs: summary.epochs, steps: summary.steps)
             let history = trainer.state.history
             let record = TaskSetRecord(key: key, settingsKey: settingsKey, result: result, seconds: history.reduce(0) { $0 + $1.seconds },
-                                       cpuSeconds: history.allSatisfy { $0.cpuSeconds != nil } ? history.reduce(0) { $0 + $1.cpuSeconds! } : nil)
+                                       cpuSeconds: CPUTime.total(history.map(\.cpuSeconds)))
             try RunDirectory.writeJSON(record, to: url.appendingPathComponent("results.json"))
             return record
         }
@@ -154,6 +163,11 @@ public struct TaskSetRecord: Sendable, Equatable, Codable {
     /// Training time: wall-clock, and CPU (every thread's; nil when not recorded), epochs only.
     public var seconds: Double
     public var cpuSeconds: Double?
+
+    /// `validation losses a 0.1234, b 0.5678`, for log lines.
+    package var validationSummary: String {
+        "validation losses " + result.validation.tasks.map { "\($0.task) \(String(format: "%.4f", $0.loss))" }.joined(separator: ", ")
+    }
 }
 
 /// A 64-bit fingerprint of texts (FNV-1a over their bytes, each text's length first): names

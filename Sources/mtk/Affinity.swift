@@ -59,7 +59,7 @@ struct Affinity: ParsableCommand {
         }
         let history = results.summary.history
         try report(estimators, groupEstimator, tasks: tasks, perStep: writeSteps,
-                   trainingCPUSeconds: history.allSatisfy { $0.cpuSeconds != nil } ? history.reduce(0) { $0 + $1.cpuSeconds! } : nil)
+                   trainingCPUSeconds: CPUTime.total(history.map(\.cpuSeconds)))
     }
 
     /// Prints every matrix and, with -o, writes them (and the per-step samples).

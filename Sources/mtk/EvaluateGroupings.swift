@@ -30,7 +30,7 @@ struct EvaluateGroupings: ParsableCommand {
                 return k
             }
         }
-        let truthFile = url.pathExtension == "json" ? url : url.appendingPathComponent("groundtruth.json")
+        let truthFile = GroundTruthStudy.file(url)
         let reports = try output.map { try Self.reportFiles($0, inputs: [truthFile, truthFile.deletingLastPathComponent().appendingPathComponent("timings.json")] + given.map(\.url)) }
         let truth = try GroundTruthStudy.read(url)
         let estimators = try given.map { name, file in

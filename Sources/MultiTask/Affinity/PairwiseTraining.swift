@@ -29,17 +29,16 @@ public enum PairwiseTraining {
         let tasks = units.data.tasks.map(\.name)
         guard tasks.count >= 2 else { throw ConfigurationError("pairwise training needs at least two tasks; the data has \(tasks.joined(separator: ", "))") }
         let sets = GroundTruth.taskSets(count: tasks.count).filter { $0.count <= 2 }
-        var losses: [[Int]: [Double]] = [:], seconds = 0.0, cpu: Double? = 0
+        var losses: [[Int]: [Double]] = [:], records: [TaskSetRecord] = []
         for (k, set) in sets.enumerated() {
             let names = set.map { tasks[$0] }
             let label = "\(method) network \(k + 1)/\(sets.count): \(names.joined(separator: "+"))"
             let cached = try units.cached(names)
             if cached == nil { log("\(label): training") }
             guard let record = try cached ?? units.train(names, onEvent: onEvent, shouldStop: shouldStop) else { return nil }
-            log("\(label): \(cached == nil ? "done" : "done before"), validation losses " + record.result.validation.tasks.map { "\($0.task) \(String(format: "%.4f", $0.loss))" }.joined(separator: ", "))
+            log("\(label): \(cached == nil ? "done" : "done before"), \(record.validationSummary)")
             losses[set] = names.map { record.result.validation[$0]!.loss }
-            seconds += record.seconds
-            cpu = zip2(cpu, record.cpuSeconds).map(+)
+            records.append(record)
         }
         var values = [[Double]](repeating: [Double](repeating: .nan, count: tasks.count), count: tasks.count)
         for a in tasks.indices {
@@ -49,7 +48,7 @@ public enum PairwiseTraining {
         let training = units.training
         return AffinityMatrix(tasks: tasks, values: values, method: method,
                               settings: ["epochs": "\(training.epochs)", "seed": "\(training.seed)", "values": "validation loss of the column task trained with the row task (diagonal: alone)"],
-                              seconds: seconds, lowerIsBetter: true, computeSeconds: cpu)
+                              seconds: records.reduce(0) { $0 + $1.seconds }, lowerIsBetter: true, computeSeconds: CPUTime.total(records.map(\.cpuSeconds)))
     }
 
     /// `mtk pairwise`: the matrices of `methods` (`pairwise`, `esa`) for `config`'s data and model,
@@ -60,15 +59,11 @@ public enum PairwiseTraining {
         if let unknown = methods.first(where: { !PairwiseTraining.methods.contains($0) }) {
             throw ConfigurationError("method: unknown '\(unknown)' (known: \(PairwiseTraining.methods.joined(separator: ", ")))")
         }
-        try config.validate()
-        guard let source = config.data else { throw ConfigurationError("pairwise training: no data given") }
-        let short = try earlyStopped(config.training, fraction: esaFraction)
-        let data = try PreparedData(source)
-        let name = config.model ?? "reference-cnn"
-        let spec = try ModelSpec.resolve(name)
+        let short = try earlyStopped(config.training, fraction: esaFraction)  // before the data is loaded, as every check
+        let (data, spec, dropUnusedHeads) = try TaskSetTraining.inputs(config, study: "pairwise training")
         let units = try [config.training, short].map {
             try TaskSetTraining(data: data, spec: spec, training: $0, initFrom: config.initFrom, strictInit: config.strictInit,
-                                root: directory.appendingPathComponent("networks"), dropUnusedHeads: ModelSpec.builtIn[name] != nil)
+                                root: directory.appendingPathComponent("networks"), dropUnusedHeads: dropUnusedHeads)
         }
         let folder = directory.appendingPathComponent("affinity")
         try RunDirectory.makeDirectory(folder)  // before any training: a bad --output is an error now, not after the networks
@@ -84,10 +79,4 @@ public enum PairwiseTraining {
         }
         return matrices
     }
-}
-
-/// Both values, or nil when either is missing.
-private func zip2(_ a: Double?, _ b: Double?) -> (Double, Double)? {
-    guard let a, let b else { return nil }
-    return (a, b)
 }

@@ -59,11 +59,8 @@ public struct GroundTruthStudy {
     /// The study of `config` (its data loaded, its model resolved: a built-in name or a spec file)
     /// in `directory`.
     package static func prepare(_ config: RunConfig, directory: URL) throws -> GroundTruthStudy {
-        try config.validate()
-        guard let source = config.data else { throw ConfigurationError("ground truth: no data given") }
-        let name = config.model ?? "reference-cnn"
-        return try GroundTruthStudy(config: config, spec: try ModelSpec.resolve(name), data: try PreparedData(source), directory: directory,
-                                    dropUnusedHeads: ModelSpec.builtIn[name] != nil)
+        let (data, spec, dropUnusedHeads) = try TaskSetTraining.inputs(config, study: "ground truth")
+        return try GroundTruthStudy(config: config, spec: spec, data: data, directory: directory, dropUnusedHeads: dropUnusedHeads)
     }
 
     /// The settings a study in `directory` recorded, if it has started.
@@ -118,7 +115,7 @@ public struct GroundTruthStudy {
                 return outcome
             }
             outcome.trained += 1
-            log("\(label): done in \(String(format: "%.1f", record.seconds)) s, validation losses " + record.result.validation.tasks.map { "\($0.task) \(String(format: "%.4f", $0.loss))" }.joined(separator: ", "))
+            log("\(label): done in \(String(format: "%.1f", record.seconds)) s, \(record.validationSummary)")
         }
         outcome.doneInStudy = try settings.networks.filter { try units.cached($0.tasks) != nil }.count
         return outcome
@@ -170,9 +167,8 @@ public struct GroundTruthStudy {
             try AtomicWrite.write(Data(truth.csv(split).utf8), to: directory.appendingPathComponent("groundtruth-\(split.rawValue).csv"))
             try AtomicWrite.write(Data(truth.standley(split).utf8), to: directory.appendingPathComponent(split == .test ? "standley_results_test.txt" : "standley_results.txt"))
         }
-        let cpu = records.allSatisfy { $0.cpuSeconds != nil } ? records.reduce(0) { $0 + $1.cpuSeconds! } : nil
         try RunDirectory.writeJSON(Timings(networks: records.map { .init(tasks: $0.result.tasks, seconds: $0.seconds, cpuSeconds: $0.cpuSeconds) },
-                                           total: records.reduce(0) { $0 + $1.seconds }, totalCPUSeconds: cpu),
+                                           total: records.reduce(0) { $0 + $1.seconds }, totalCPUSeconds: CPUTime.total(records.map(\.cpuSeconds))),
                                    to: directory.appendingPathComponent("timings.json"))
         return truth
     }
@@ -189,8 +185,7 @@ public struct GroundTruthStudy {
 
         /// `timings.json` beside a ground truth (its directory or its file), nil when there is none.
         public static func beside(_ url: URL) throws -> Timings? {
-            let folder = url.pathExtension == "json" ? url.deletingLastPathComponent() : url
-            let file = folder.appendingPathComponent("timings.json")
+            let file = GroundTruthStudy.file(url).deletingLastPathComponent().appendingPathComponent("timings.json")
             guard FileManager.default.fileExists(atPath: file.path) else { return nil }
             let timings = try RunDirectory.readJSON(Timings.self, from: file)
             let valid = { (x: Double?) in x.map { $0.isFinite && $0 >= 0 } ?? true }
@@ -201,9 +196,14 @@ public struct GroundTruthStudy {
         }
     }
 
+    /// `groundtruth.json` of a study directory, or `url` itself when it names the file.
+    package static func file(_ url: URL) -> URL {
+        url.pathExtension == "json" ? url : url.appendingPathComponent("groundtruth.json")
+    }
+
     /// Reads `groundtruth.json` (`merge`'s output) from a study directory or the file itself.
     public static func read(_ url: URL) throws -> GroundTruth {
-        let file = url.pathExtension == "json" ? url : url.appendingPathComponent("groundtruth.json")
+        let file = file(url)
         guard FileManager.default.fileExists(atPath: file.path) else {
             throw ConfigurationError("\(file.path) does not exist: run mtk groundtruth (and mtk groundtruth merge when sharded) first")
         }

@@ -116,7 +116,7 @@ public struct GroupingEvaluation: Sendable, Codable {
         let gains = pairwiseGains(truth)
         let summaries = estimators.map { name, matrix in
             EstimatorSummary(name: name, rankCorrelation: spearman(estimatorValues(matrix, tasks: truth.tasks), gains),
-                             computeFraction: both(matrix.computeSeconds, groundTruthSeconds).flatMap { $1 > 0 ? $0 / $1 : nil },
+                             computeFraction: matrix.computeSeconds.flatMap { seconds in groundTruthSeconds.flatMap { $0 > 0 ? seconds / $0 : nil } },
                              meanGapPercent: gaps[name]!.reduce(0, +) / Double(gaps[name]!.count))
         }
         return GroupingEvaluation(tasks: truth.tasks, budgets: budgets, estimators: summaries, randomSamples: randomSamples, seed: seed, groundTruthSeconds: groundTruthSeconds)
@@ -221,9 +221,4 @@ public struct GroupingEvaluation: Sendable, Codable {
                   + (groundTruthSeconds.map { " Compute is in CPU seconds; the ground truth's networks trained for \(f($0, "%.1f")) s." } ?? "")]
         return lines.joined(separator: "\n") + "\n"
     }
-}
-
-private func both(_ a: Double?, _ b: Double?) -> (Double, Double)? {
-    guard let a, let b else { return nil }
-    return (a, b)
 }
