@@ -5,30 +5,41 @@ extension SafetensorsDType {
     func decode(_ bytes: UnsafeRawBufferPointer) -> [Float] {
         let count = bytes.count / byteSize
         return [Float](unsafeUninitializedCapacity: count) { out, initialized in
-            switch self {
-            case .f32:
+            decode(bytes, into: out)
+            initialized = count
+        }
+    }
+
+    /// `decode(_:)` into `out`, which holds exactly `bytes.count / byteSize` elements.
+    func decode(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<Float>) {
+        let count = bytes.count / byteSize
+        precondition(out.count == count, "decode: \(count) elements into a buffer of \(out.count)")
+        switch self {
+        case .f32:
+            if let source = bytes.baseAddress, let target = out.baseAddress, UInt32(littleEndian: 1) == 1 {
+                UnsafeMutableRawPointer(target).copyMemory(from: source, byteCount: 4 * count)
+            } else {
                 for i in 0..<count {
                     out[i] = Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
                 }
-            case .f16:
-                for i in 0..<count {
-                    out[i] = HalfPrecision.float(fromF16: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-                }
-            case .bf16:
-                for i in 0..<count {
-                    out[i] = HalfPrecision.float(fromBF16: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-                }
-            case .f64:
-                for i in 0..<count {
-                    out[i] = Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
-                }
-            case .i64: for i in 0..<count { out[i] = Float(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))) }
-            case .i32: for i in 0..<count { out[i] = Float(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
-            case .i16: for i in 0..<count { out[i] = Float(Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))) }
-            case .i8: for i in 0..<count { out[i] = Float(bytes.load(fromByteOffset: i, as: Int8.self)) }
-            case .u8, .bool: for i in 0..<count { out[i] = Float(bytes[i]) }
             }
-            initialized = count
+        case .f16:
+            for i in 0..<count {
+                out[i] = HalfPrecision.float(fromF16: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            }
+        case .bf16:
+            for i in 0..<count {
+                out[i] = HalfPrecision.float(fromBF16: UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+            }
+        case .f64:
+            for i in 0..<count {
+                out[i] = Float(Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
+            }
+        case .i64: for i in 0..<count { out[i] = Float(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))) }
+        case .i32: for i in 0..<count { out[i] = Float(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
+        case .i16: for i in 0..<count { out[i] = Float(Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))) }
+        case .i8: for i in 0..<count { out[i] = Float(bytes.load(fromByteOffset: i, as: Int8.self)) }
+        case .u8, .bool: for i in 0..<count { out[i] = Float(bytes[i]) }
         }
     }
 
@@ -37,7 +48,11 @@ extension SafetensorsDType {
     func encode(_ scalars: UnsafeBufferPointer<Float>, into out: UnsafeMutableRawBufferPointer) {
         switch self {
         case .f32:
-            for (i, x) in scalars.enumerated() { out.storeBytes(of: x.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+            if let source = scalars.baseAddress, let target = out.baseAddress, UInt32(littleEndian: 1) == 1 {
+                target.copyMemory(from: source, byteCount: 4 * scalars.count)
+            } else {
+                for (i, x) in scalars.enumerated() { out.storeBytes(of: x.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+            }
         case .f16:
             for (i, x) in scalars.enumerated() { out.storeBytes(of: HalfPrecision.f16Bits(x).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
         case .bf16:

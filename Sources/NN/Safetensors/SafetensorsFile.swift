@@ -76,6 +76,32 @@ public struct SafetensorsFile: Sendable {
         entries.map { ($0.name, decode($0)) }
     }
 
+    /// Elements `elements` of `entry`, converted to Float32 into `out` (of the same count): the
+    /// streaming read of a large tensor, one chunk at a time.
+    package func decode(_ entry: SafetensorsEntry, elements: Range<Int>, into out: UnsafeMutableBufferPointer<Float>) {
+        precondition(elements.lowerBound >= 0 && elements.upperBound <= entry.elementCount && out.count == elements.count, "decode: bad range")
+        let size = entry.dtype.byteSize
+        let begin = dataStart + entry.byteRange.lowerBound + elements.lowerBound * size
+        bytes.withUnsafeBytes { raw in
+            entry.dtype.decode(UnsafeRawBufferPointer(rebasing: raw[begin ..< begin + elements.count * size]), into: out)
+        }
+    }
+
+    /// Tells the kernel that elements `elements` of `entry` will not be read again soon, so their
+    /// pages leave this process's resident set (they stay in the page cache). Keeps a streaming
+    /// pass over files larger than memory at a small footprint; the data stay readable.
+    package func release(_ entry: SafetensorsEntry, elements: Range<Int>) {
+        let size = entry.dtype.byteSize
+        let begin = dataStart + entry.byteRange.lowerBound + elements.lowerBound * size
+        bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
+            let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+            let start = (Int(bitPattern: base) + begin + page - 1) / page * page  // whole pages inside the range only
+            let end = (Int(bitPattern: base) + begin + elements.count * size) / page * page
+            if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, Int32(MADV_DONTNEED)) }
+        }
+    }
+
     private func decode(_ entry: SafetensorsEntry) -> Tensor {
         let scalars = bytes.withUnsafeBytes { raw in
             entry.dtype.decode(UnsafeRawBufferPointer(rebasing: raw[dataStart + entry.byteRange.lowerBound ..< dataStart + entry.byteRange.upperBound]))

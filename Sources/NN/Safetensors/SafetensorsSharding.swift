@@ -11,6 +11,19 @@ extension Safetensors {
         _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
         dtype: SafetensorsDType = .f32, maxShardBytes: Int, to directory: URL, baseName: String = "model"
     ) throws -> URL {
+        try writeShardedStreaming(tensors.map { ($0.name, $0.tensor.shape) }, metadata: metadata, dtype: dtype, maxShardBytes: maxShardBytes,
+                                  to: directory, baseName: baseName) { position, emit in
+            try tensors[position].tensor.withUnsafeBufferPointer { try emit($0) }
+        }
+    }
+
+    /// `writeSharded` for tensors produced one at a time, as in `writeStreaming`: `produce` is
+    /// called once per position, in order.
+    package static func writeShardedStreaming(
+        _ layout: [(name: String, shape: [Int])], metadata: [String: String] = [:], dtype: SafetensorsDType = .f32,
+        maxShardBytes: Int, to directory: URL, baseName: String = "model",
+        produce: (_ position: Int, _ emit: (UnsafeBufferPointer<Float>) throws -> Void) throws -> Void
+    ) throws -> URL {
         let indexURL = directory.appendingPathComponent("\(baseName).safetensors.index.json")
         let path = indexURL.path
         guard maxShardBytes > 0 else { throw SafetensorsError.invalidWriteRequest(path: path, reason: "maxShardBytes must be positive, found \(maxShardBytes)") }
@@ -20,19 +33,22 @@ extension Safetensors {
         guard metadata[totalSizeKey] == nil else {
             throw SafetensorsError.invalidWriteRequest(path: path, reason: "metadata key \"\(totalSizeKey)\" is reserved for the index")
         }
-        try checkNames(tensors.map(\.name), path: path)
+        try checkNames(layout.map(\.name), path: path)
 
-        let groups = shardGroups(tensors.map { $0.tensor.count * dtype.byteSize }, maxShardBytes: maxShardBytes)
+        let sizes = layout.map { $0.shape.reduce(1, *) * dtype.byteSize }
+        let groups = shardGroups(sizes, maxShardBytes: maxShardBytes)
         let shardNames = groups.indices.map { shardFileName(baseName, $0 + 1, of: groups.count) }
         var weightMap: [JSONMember] = []
-        for (group, shardName) in zip(groups, shardNames) {
-            let shard = group.map { tensors[$0] }
-            try write(shard, metadata: metadata, dtype: dtype, to: directory.appendingPathComponent(shardName))
-            weightMap += shard.map { JSONMember(key: $0.name, value: .string(shardName)) }
+        try withoutActuallyEscaping(produce) { produce in
+            for (group, shardName) in zip(groups, shardNames) {
+                try writeStreaming(group.map { layout[$0] }, metadata: metadata, dtype: dtype, to: directory.appendingPathComponent(shardName)) { local, emit in
+                    try produce(group[local], emit)
+                }
+                weightMap += group.map { JSONMember(key: layout[$0].name, value: .string(shardName)) }
+            }
         }
-        let totalSize = tensors.reduce(0) { $0 + $1.tensor.count * dtype.byteSize }
         var indexMetadata = metadata.map { JSONMember(key: $0.key, value: .string($0.value)) }
-        indexMetadata.append(JSONMember(key: totalSizeKey, value: .integer(totalSize)))
+        indexMetadata.append(JSONMember(key: totalSizeKey, value: .integer(sizes.reduce(0, +))))
         indexMetadata.sort { codePointOrder($0.key, $1.key) }
         weightMap.sort { codePointOrder($0.key, $1.key) }
         let index = JSONValue.object([

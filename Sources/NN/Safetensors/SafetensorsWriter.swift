@@ -10,11 +10,41 @@ extension Safetensors {
         _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
         dtype: SafetensorsDType = .f32, to url: URL
     ) throws {
-        try checkNames(tensors.map(\.name), path: url.path)
-        let header = encodedHeader(tensors, metadata: metadata, dtype: dtype)
+        try writeStreaming(tensors.map { ($0.name, $0.tensor.shape) }, metadata: metadata, dtype: dtype, to: url) { position, emit in
+            try tensors[position].tensor.withUnsafeBufferPointer { try emit($0) }
+        }
+    }
+
+    /// Writes one file whose tensors (`layout`: names and shapes, in data order) are produced one
+    /// at a time: `produce(position, emit)` must emit exactly the tensor's elements, in order, in
+    /// chunks of any size. The header is known from the layout, so no tensor is held whole.
+    /// Atomic like `write`; an error thrown by `produce` leaves no file.
+    package static func writeStreaming(
+        _ layout: [(name: String, shape: [Int])], metadata: [String: String] = [:], dtype: SafetensorsDType = .f32, to url: URL,
+        produce: (_ position: Int, _ emit: (UnsafeBufferPointer<Float>) throws -> Void) throws -> Void
+    ) throws {
+        try checkNames(layout.map(\.name), path: url.path)
+        let header = encodedHeader(layout, metadata: metadata, dtype: dtype)
         try AtomicWrite.write(to: url) { sink in
             try sink.write(header)
-            for (_, tensor) in tensors { try writeData(tensor, dtype: dtype, to: sink) }
+            var buffer = [UInt8](repeating: 0, count: chunkElements * dtype.byteSize)
+            for (position, entry) in layout.enumerated() {
+                let expected = entry.shape.reduce(1, *)
+                var written = 0
+                try produce(position) { scalars in
+                    written += scalars.count
+                    precondition(written <= expected, "writeStreaming: '\(entry.name)' got more than its \(expected) elements")
+                    for start in stride(from: 0, to: scalars.count, by: chunkElements) {
+                        let chunk = UnsafeBufferPointer(rebasing: scalars[start ..< min(start + chunkElements, scalars.count)])
+                        let byteCount = chunk.count * dtype.byteSize
+                        try buffer.withUnsafeMutableBytes { raw in
+                            dtype.encode(chunk, into: UnsafeMutableRawBufferPointer(rebasing: raw[..<byteCount]))
+                            try sink.write(UnsafeRawBufferPointer(rebasing: raw[..<byteCount]))
+                        }
+                    }
+                }
+                precondition(written == expected, "writeStreaming: '\(entry.name)' got \(written) of its \(expected) elements")
+            }
         }
     }
 
@@ -31,14 +61,14 @@ extension Safetensors {
     }
 
     /// The 8-byte length followed by the JSON header, padded with spaces to a multiple of 8 bytes.
-    static func encodedHeader(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String], dtype: SafetensorsDType) -> [UInt8] {
+    static func encodedHeader(_ layout: [(name: String, shape: [Int])], metadata: [String: String], dtype: SafetensorsDType) -> [UInt8] {
         var members: [JSONMember] = []
         var offset = 0
-        for (name, tensor) in tensors {
-            let end = offset + tensor.count * dtype.byteSize
+        for (name, shape) in layout {
+            let end = offset + shape.reduce(1, *) * dtype.byteSize
             let entry = JSONValue.object([
                 JSONMember(key: "dtype", value: .string(dtype.rawValue)),
-                JSONMember(key: "shape", value: .array(tensor.shape.map { .integer($0) })),
+                JSONMember(key: "shape", value: .array(shape.map { .integer($0) })),
                 JSONMember(key: "data_offsets", value: .array([.integer(offset), .integer(end)])),
             ])
             members.append(JSONMember(key: name, value: entry))
@@ -55,19 +85,5 @@ extension Safetensors {
     }
 
     /// Elements converted per chunk, bounding the extra memory a write needs.
-    private static let chunkElements = 1 << 20
-
-    private static func writeData(_ tensor: Tensor, dtype: SafetensorsDType, to sink: AtomicWrite.Sink) throws {
-        try tensor.withUnsafeBufferPointer { scalars in
-            var buffer = [UInt8](repeating: 0, count: min(scalars.count, chunkElements) * dtype.byteSize)
-            for start in stride(from: 0, to: scalars.count, by: chunkElements) {
-                let chunk = UnsafeBufferPointer(rebasing: scalars[start ..< min(start + chunkElements, scalars.count)])
-                let byteCount = chunk.count * dtype.byteSize
-                try buffer.withUnsafeMutableBytes { raw in
-                    dtype.encode(chunk, into: raw)
-                    try sink.write(UnsafeRawBufferPointer(rebasing: raw[..<byteCount]))
-                }
-            }
-        }
-    }
+    static let chunkElements = 1 << 16
 }
