@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "Data", dependencies: ["Tensors", "Files", "CZlib"], swiftSettings: optimize),
         .target(name: "NN", dependencies: ["Tensors", "Files", "Yams"], swiftSettings: optimize),
         .target(name: "Optimizers", dependencies: ["Tensors", "NN"], swiftSettings: optimize),
-        .target(name: "MultiTask", dependencies: ["Tensors", "Files", "NN", "Optimizers", "Data"], swiftSettings: optimize),
+        .target(name: "MultiTask", dependencies: ["Tensors", "Files", "NN", "Optimizers", "Data", "Yams"], swiftSettings: optimize),
         .executableTarget(
             name: "mtk",
             dependencies: ["Tensors", "Files", "NN", "Optimizers", "Data", "MultiTask", .product(name: "ArgumentParser", package: "swift-argument-parser")],

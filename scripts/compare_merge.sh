@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Model-merge benchmark: mergekit's `mergekit-yaml` (and, once it exists, our `mtk merge`) doing
+# Model-merge benchmark: mergekit's `mergekit-yaml` and our `mtk merge` doing
 # task arithmetic over three ~1 GB F32 checkpoints (base + ft1 + ft2, made by
 # make_merge_bench_models.py), from a warm page cache. Prints one JSON line per run on stdout:
 #   {"tool":"mergekit","run":1,"wall_s":...,"max_rss_mb":...,"input_gb":...,"rc":0}
@@ -103,14 +103,10 @@ run_mergekit() {
     --no-copy-tokenizer --no-write-model-card --quiet ${MERGEKIT_ARGS:-}
 }
 
-# ---------------------------------------------------------------------------------------------
-# PLACEHOLDER: the mtk side. `mtk merge` does not exist yet; adjust the command line here once
-# it does (it reads $WORK/mtk.yaml, written above in mergekit's vocabulary). Runs only when MTK
-# is set.
+# The mtk side: the same merge from $WORK/mtk.yaml (mergekit's vocabulary). Runs only when MTK is set.
 run_mtk() {
   timed mtk "$1" "$WORK/out-mtk" "$MTK" merge "$WORK/mtk.yaml" -o "$WORK/out-mtk"
 }
-# ---------------------------------------------------------------------------------------------
 
 for run in $(seq "$runs"); do
   run_mergekit "$run"

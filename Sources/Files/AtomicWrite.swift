@@ -85,7 +85,7 @@ public enum AtomicWrite {
 
     /// Makes the rename itself durable. Best effort: the new file is already in place, so a
     /// directory that cannot be opened or synced is not a failure of the write.
-    private static func syncDirectory(_ directory: String) {
+    package static func syncDirectory(_ directory: String) {
         let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { return }
         _ = fsync(descriptor)

@@ -359,7 +359,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
 }
 
 extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+    package var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }
 
 /// The loader's batches, each gathered on a background thread while the previous one trains

@@ -6,10 +6,10 @@
 /// only on the seed, the tensor's name, the model's position and the entry's index, so a merge
 /// is the same however it is chunked or ordered.
 enum DAREMerge {
-    static func run(_ chunk: MergeChunk, inputs: [MergeInput], normalize: Bool, lambda: Double, ties: Bool, key: UInt64) {
+    static func run(_ chunk: MergeChunk, inputs: [MergeInput], normalize: Bool, lambda: Double, ties: Bool, rescale: Bool, key: UInt64) {
         let base = chunk.base!
         let weights = inputs.map(\.weight)
-        let scales = inputs.map { $0.weight / $0.density }
+        let scales = inputs.map { rescale ? $0.weight / $0.density : $0.weight }
         let divisor = MergeArithmetic.divisor(weights, normalize: normalize)
         withUnsafeTemporaryAllocation(of: Double.self, capacity: chunk.models.count) { values in
             for j in 0..<chunk.count {

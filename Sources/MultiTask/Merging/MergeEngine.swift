@@ -109,7 +109,8 @@ struct MergeEngine {
                 case .taskArithmetic: TaskArithmetic.run(chunk, weights: weights, normalize: settings.normalize, lambda: settings.lambda)
                 case .ties: TIESMerge.run(chunk, weights: weights, normalize: settings.normalize, lambda: settings.lambda, cuts: &cuts)
                 case .dareLinear, .dareTies:
-                    DAREMerge.run(chunk, inputs: inputs, normalize: settings.normalize, lambda: settings.lambda, ties: settings.method == .dareTies, key: key)
+                    DAREMerge.run(chunk, inputs: inputs, normalize: settings.normalize, lambda: settings.lambda, ties: settings.method == .dareTies,
+                                   rescale: settings.rescale, key: key)
                 case .fisher: FisherMerge.run(chunk, scales: prepared.fisherScales!, floor: settings.fisherFloor, favorFirst: settings.favorFirst)
                 }
                 try emit(UnsafeBufferPointer(target))

@@ -42,6 +42,8 @@ public struct MergeSettings: Sendable, Equatable {
     public var trimScope: TrimScope = .perTensor
     /// DARE's drops depend only on this, the tensor's name, the model's position and the entry.
     public var seed: UInt64 = 0
+    /// DARE: rescale the kept entries by 1/density (`rescale`, on by default).
+    public var rescale = true
     /// Fisher merging: each Fisher is raised to at least this (`fisher_floor`, 1e-6 as in Matena & Raffel's code).
     public var fisherFloor: Double = 1e-6
     /// Fisher merging: divide each model's weight by its Fisher's L2 norm over the merged tensors.

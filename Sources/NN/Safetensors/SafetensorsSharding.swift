@@ -11,7 +11,7 @@ extension Safetensors {
         _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
         dtype: SafetensorsDType = .f32, maxShardBytes: Int, to directory: URL, baseName: String = "model"
     ) throws -> URL {
-        try writeShardedStreaming(tensors.map { ($0.name, $0.tensor.shape) }, metadata: metadata, dtype: dtype, maxShardBytes: maxShardBytes,
+        try writeShardedStreaming(tensors.map { ($0.name, $0.tensor.shape, dtype) }, metadata: metadata, maxShardBytes: maxShardBytes,
                                   to: directory, baseName: baseName) { position, emit in
             try tensors[position].tensor.withUnsafeBufferPointer { try emit($0) }
         }
@@ -20,7 +20,7 @@ extension Safetensors {
     /// `writeSharded` for tensors produced one at a time, as in `writeStreaming`: `produce` is
     /// called once per position, in order.
     package static func writeShardedStreaming(
-        _ layout: [(name: String, shape: [Int])], metadata: [String: String] = [:], dtype: SafetensorsDType = .f32,
+        _ layout: [(name: String, shape: [Int], dtype: SafetensorsDType)], metadata: [String: String] = [:],
         maxShardBytes: Int, to directory: URL, baseName: String = "model",
         produce: (_ position: Int, _ emit: (UnsafeBufferPointer<Float>) throws -> Void) throws -> Void
     ) throws -> URL {
@@ -35,13 +35,13 @@ extension Safetensors {
         }
         try checkNames(layout.map(\.name), path: path)
 
-        let sizes = layout.map { $0.shape.reduce(1, *) * dtype.byteSize }
+        let sizes = layout.map { $0.shape.reduce(1, *) * $0.dtype.byteSize }
         let groups = shardGroups(sizes, maxShardBytes: maxShardBytes)
         let shardNames = groups.indices.map { shardFileName(baseName, $0 + 1, of: groups.count) }
         var weightMap: [JSONMember] = []
         try withoutActuallyEscaping(produce) { produce in
             for (group, shardName) in zip(groups, shardNames) {
-                try writeStreaming(group.map { layout[$0] }, metadata: metadata, dtype: dtype, to: directory.appendingPathComponent(shardName)) { local, emit in
+                try writeStreaming(group.map { layout[$0] }, metadata: metadata, to: directory.appendingPathComponent(shardName)) { local, emit in
                     try produce(group[local], emit)
                 }
                 weightMap += group.map { JSONMember(key: layout[$0].name, value: .string(shardName)) }

@@ -10,25 +10,26 @@ extension Safetensors {
         _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
         dtype: SafetensorsDType = .f32, to url: URL
     ) throws {
-        try writeStreaming(tensors.map { ($0.name, $0.tensor.shape) }, metadata: metadata, dtype: dtype, to: url) { position, emit in
+        try writeStreaming(tensors.map { ($0.name, $0.tensor.shape, dtype) }, metadata: metadata, to: url) { position, emit in
             try tensors[position].tensor.withUnsafeBufferPointer { try emit($0) }
         }
     }
 
-    /// Writes one file whose tensors (`layout`: names and shapes, in data order) are produced one
-    /// at a time: `produce(position, emit)` must emit exactly the tensor's elements, in order, in
+    /// Writes one file whose tensors (`layout`: names, shapes and stored dtypes, in data order) are
+    /// produced one at a time: `produce(position, emit)` must emit exactly the tensor's elements, in order, in
     /// chunks of any size. The header is known from the layout, so no tensor is held whole.
     /// Atomic like `write`; an error thrown by `produce` leaves no file.
     package static func writeStreaming(
-        _ layout: [(name: String, shape: [Int])], metadata: [String: String] = [:], dtype: SafetensorsDType = .f32, to url: URL,
+        _ layout: [(name: String, shape: [Int], dtype: SafetensorsDType)], metadata: [String: String] = [:], to url: URL,
         produce: (_ position: Int, _ emit: (UnsafeBufferPointer<Float>) throws -> Void) throws -> Void
     ) throws {
         try checkNames(layout.map(\.name), path: url.path)
-        let header = encodedHeader(layout, metadata: metadata, dtype: dtype)
+        let header = encodedHeader(layout, metadata: metadata)
         try AtomicWrite.write(to: url) { sink in
             try sink.write(header)
-            var buffer = [UInt8](repeating: 0, count: chunkElements * dtype.byteSize)
+            var buffer = [UInt8](repeating: 0, count: chunkElements * 8)
             for (position, entry) in layout.enumerated() {
+                let dtype = entry.dtype
                 let expected = entry.shape.reduce(1, *)
                 var written = 0
                 try produce(position) { scalars in
@@ -61,10 +62,10 @@ extension Safetensors {
     }
 
     /// The 8-byte length followed by the JSON header, padded with spaces to a multiple of 8 bytes.
-    static func encodedHeader(_ layout: [(name: String, shape: [Int])], metadata: [String: String], dtype: SafetensorsDType) -> [UInt8] {
+    static func encodedHeader(_ layout: [(name: String, shape: [Int], dtype: SafetensorsDType)], metadata: [String: String]) -> [UInt8] {
         var members: [JSONMember] = []
         var offset = 0
-        for (name, shape) in layout {
+        for (name, shape, dtype) in layout {
             let end = offset + shape.reduce(1, *) * dtype.byteSize
             let entry = JSONValue.object([
                 JSONMember(key: "dtype", value: .string(dtype.rawValue)),

@@ -1,0 +1,187 @@
+import Files
+import Foundation
+import NN
+
+/// A merge of checkpoints on disk (`mtk merge`): every input opened, memory-mapped and checked
+/// against the others — names, shapes, dtypes, name filters — before any output exists; then
+/// streamed tensor by tensor into a fresh output directory that appears whole or not at all.
+public struct CheckpointMerge {
+    /// One output tensor: merged, or copied from `source`.
+    struct Planned {
+        var name: String
+        var shape: [Int]
+        var dtype: SafetensorsDType
+        var source: MergeRole?
+    }
+
+    public let config: MergeConfig
+    let checkpoints: [MergeRole: SafetensorsCheckpoint]
+    let layout: [Planned]
+    /// What the plan decided that a user should know (tensors copied rather than merged).
+    public private(set) var notes: [String] = []
+
+    /// Bytes of input the merge reads once (every input's share of the output tensors).
+    public var inputBytes: Int {
+        layout.reduce(0) { total, tensor in
+            let roles = tensor.source.map { [$0] } ?? Array(checkpoints.keys)
+            return total + roles.reduce(0) { $0 + (checkpoints[$1]!.entry(tensor.name)?.byteRange.count ?? 0) }
+        }
+    }
+    /// Bytes of tensor data written.
+    public var outputBytes: Int { layout.reduce(0) { $0 + $1.shape.reduce(1, *) * $1.dtype.byteSize } }
+    /// How many tensors are merged (the rest are copied).
+    public var mergedCount: Int { layout.filter { $0.source == nil }.count }
+
+    /// Opens and checks every input of `config`; errors name the config key and the file.
+    public init(_ config: MergeConfig) throws {
+        self.config = config
+        func fail(_ key: String, _ message: String) -> MergeConfigError { MergeConfigError(source: config.source, key: key, message: message) }
+        func open(_ path: String, _ key: String) throws -> SafetensorsCheckpoint {
+            do { return try SafetensorsCheckpoint(path: path) } catch { throw fail(key, "\(error)") }
+        }
+        var checkpoints: [MergeRole: SafetensorsCheckpoint] = [:]
+        var keys: [MergeRole: String] = [:]
+        if let base = config.base { (checkpoints[.base], keys[.base]) = (try open(base, "base_model"), "base_model") }
+        for (i, model) in config.models.enumerated() {
+            (checkpoints[.model(i)], keys[.model(i)]) = (try open(model.path, "models[\(i)].model"), "models[\(i)].model")
+            if let fisher = model.fisher {
+                (checkpoints[.fisher(i)], keys[.fisher(i)]) = (try open(fisher, "models[\(i)].parameters.fisher"), "models[\(i)].parameters.fisher")
+            }
+        }
+        let referenceRole: MergeRole = config.base == nil ? .model(0) : .base
+        let reference = checkpoints[referenceRole]!
+        let referenceKey = keys[referenceRole]!
+
+        for (i, pattern) in config.include.enumerated() where !reference.names.contains(where: { MergeConfig.matches($0, pattern) }) {
+            throw fail("include[\(i)]", "'\(pattern)' matches no tensor of \(referenceKey) (it has \(reference.names.prefix(4).joined(separator: ", "))\(reference.names.count > 4 ? ", ..." : ""))")
+        }
+        for (i, pattern) in config.exclude.enumerated() where !reference.names.contains(where: { MergeConfig.matches($0, pattern) }) {
+            throw fail("exclude[\(i)]", "'\(pattern)' matches no tensor of \(referenceKey)")
+        }
+        let floats: Set<SafetensorsDType> = [.f32, .f16, .bf16, .f64]
+        var layout: [Planned] = []
+        var copiedIntegers: [String] = []
+        for tensor in reference.tensors {
+            let entry = tensor.entry
+            let merged = config.merges(entry.name) && floats.contains(entry.dtype)
+            if config.merges(entry.name) && !merged { copiedIntegers.append(entry.name) }
+            let dtype = floats.contains(entry.dtype) ? (config.dtype ?? entry.dtype) : entry.dtype
+            layout.append(Planned(name: entry.name, shape: entry.shape, dtype: dtype, source: merged ? nil : referenceRole))
+        }
+        guard layout.contains(where: { $0.source == nil }) else { throw fail("include", "no floating-point tensor is left to merge") }
+        let mergedNames = Set(layout.filter { $0.source == nil }.map(\.name))
+        let allNames = Set(reference.names)
+        for (role, checkpoint) in checkpoints.sorted(by: { keys[$0.key]! < keys[$1.key]! }) where role != referenceRole {
+            let key = keys[role]!
+            let required: Set<String>
+            if case .fisher = role { required = mergedNames } else { required = allNames }
+            let have = Set(checkpoint.names)
+            let missing = required.subtracting(have).sorted(), extra = role.isFisher ? [] : have.subtracting(required).sorted()
+            if !missing.isEmpty {
+                let hint = role.isFisher ? " (exclude tensors that have no Fisher, such as buffers, with 'exclude')" : ""
+                throw fail(key, "\(checkpoint.path) lacks \(missing.count) tensor(s) of \(referenceKey): \(missing.prefix(5).joined(separator: ", "))\(hint)")
+            }
+            if !extra.isEmpty { throw fail(key, "\(checkpoint.path) has \(extra.count) tensor(s) that \(referenceKey) lacks: \(extra.prefix(5).joined(separator: ", "))") }
+            for tensor in layout where required.contains(tensor.name) {
+                let entry = checkpoint.entry(tensor.name)!
+                guard entry.shape == tensor.shape else {
+                    throw fail(key, "tensor '\(tensor.name)' has shape \(entry.shape) in \(checkpoint.path) but \(tensor.shape) in \(referenceKey)")
+                }
+                if tensor.source == nil && !floats.contains(entry.dtype) {
+                    throw fail(key, "tensor '\(tensor.name)' is \(entry.dtype.rawValue) in \(checkpoint.path); a merged tensor must be a floating-point type (F32, F16, BF16, F64)")
+                }
+            }
+        }
+        self.checkpoints = checkpoints
+        self.layout = layout
+        if !copiedIntegers.isEmpty {
+            notes.append("\(copiedIntegers.count) integer tensor(s) copied from \(referenceKey), not merged: \(copiedIntegers.prefix(3).joined(separator: ", "))\(copiedIntegers.count > 3 ? ", ..." : "")")
+        }
+        let excluded = layout.filter { $0.source != nil }.count - copiedIntegers.count
+        if excluded > 0 { notes.append("\(excluded) tensor(s) left out by include/exclude, copied from \(referenceKey)") }
+    }
+
+    /// The files a finished merge holds, besides the weights.
+    static let configFile = "mergekit_config.yml"
+
+    /// Writes the merged checkpoint into the directory `url` (created whole, or replaced with
+    /// `overwrite` when it holds an earlier merge's output and nothing else): `model.safetensors`,
+    /// or shards of at most `maxShardBytes` and their index, plus the config as `mergekit_config.yml`.
+    /// `progress(bytesRead, inputBytes)` is called as the inputs are streamed.
+    public func write(to url: URL, maxShardBytes: Int, overwrite: Bool = false, progress: (Int, Int) -> Void = { _, _ in }) throws -> [String] {
+        guard maxShardBytes > 0 else { throw ConfigurationError("merge: the shard size must be positive, got \(maxShardBytes)") }
+        try checkOutput(url, overwrite: overwrite)
+        let names = layout.map(\.name)
+        let engine = MergeEngine(
+            settings: config.settings, inputs: config.models.map(\.input),
+            tensors: layout.map { MergeEngine.Tensor(name: $0.name, count: $0.shape.reduce(1, *), source: $0.source) },
+            read: { role, position, range, buffer in checkpoints[role]!.decode(names[position], elements: range, into: buffer) },
+            release: { role, position, range in checkpoints[role]!.release(names[position], elements: range) },
+            describe: { role in checkpoints[role].map { "\(role) (\($0.path))" } ?? role.description })
+        let total = inputBytes
+        var done = 0
+        var files: [String] = []
+        try AtomicDirectory.write(to: url, replace: overwrite ? { try Self.checkReplaceable($0) } : nil) { staging in
+            var prepared = try engine.prepare()
+            let layout = self.layout.map { ($0.name, $0.shape, $0.dtype) }
+            let produce = { (position: Int, emit: (UnsafeBufferPointer<Float>) throws -> Void) throws in
+                try engine.produce(position, prepared: &prepared, emit: emit)
+                let tensor = self.layout[position]
+                let roles = tensor.source.map { [$0] } ?? Array(checkpoints.keys)
+                done += roles.reduce(0) { $0 + (checkpoints[$1]!.entry(tensor.name)?.byteRange.count ?? 0) }
+                progress(done, total)
+            }
+            let metadata = ["format": "pt"]
+            if outputBytes <= maxShardBytes {
+                try Safetensors.writeStreaming(layout, metadata: metadata, to: staging.appendingPathComponent("model.safetensors"), produce: produce)
+            } else {
+                _ = try Safetensors.writeShardedStreaming(layout, metadata: metadata, maxShardBytes: maxShardBytes, to: staging, produce: produce)
+            }
+            try AtomicWrite.write(Data(config.text.utf8), to: staging.appendingPathComponent(Self.configFile))
+            files = try FileManager.default.contentsOfDirectory(atPath: staging.path).sorted()
+        }
+        return files
+    }
+
+    /// Refuses an output that would overwrite or contain an input, or that does not fit on its disk.
+    private func checkOutput(_ url: URL, overwrite: Bool) throws {
+        let output = url.standardizedFileURL.resolvingSymlinksInPath().path
+        for checkpoint in checkpoints.values {
+            for file in checkpoint.files {
+                let input = file.url.standardizedFileURL.resolvingSymlinksInPath().path
+                if input == output || input.hasPrefix(output + "/") {
+                    throw ConfigurationError("merge: the output \(url.path) holds the input \(file.url.path); write somewhere else")
+                }
+            }
+        }
+        if FileManager.default.fileExists(atPath: url.path) && !overwrite {
+            throw ConfigurationError("merge: the output \(url.path) exists; add --overwrite to replace an earlier merge's output")
+        }
+        var stats = statvfs()
+        let parent = url.deletingLastPathComponent().path
+        if statvfs(parent, &stats) == 0 {
+            let free = Int(stats.f_bavail) * Int(stats.f_frsize)
+            if free < outputBytes + (1 << 20) {
+                throw ConfigurationError("merge: \(parent) has \(free >> 20) MiB free, and the merged checkpoint needs \(outputBytes >> 20) MiB")
+            }
+        }
+    }
+
+    /// An existing output may be replaced only when it holds a merge's files and nothing else.
+    static func checkReplaceable(_ url: URL) throws {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        var isDirectory: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
+        let foreign = entries.filter { name in
+            !(name == configFile || name == "model.safetensors" || name == "model.safetensors.index.json" ||
+              (name.hasPrefix("model-") && name.hasSuffix(".safetensors")))
+        }
+        guard isDirectory.boolValue, foreign.isEmpty, entries.contains(configFile) else {
+            throw ConfigurationError("merge: \(url.path) is not an earlier merge's output (\(isDirectory.boolValue ? "it holds \(foreign.prefix(3).joined(separator: ", "))\(entries.contains(configFile) ? "" : " and no \(configFile)")" : "not a directory")); not replaced")
+        }
+    }
+}
+
+extension MergeRole {
+    var isFisher: Bool { if case .fisher = self { true } else { false } }
+}

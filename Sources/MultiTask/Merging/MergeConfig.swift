@@ -1,0 +1,204 @@
+import Files
+import Foundation
+import NN
+import Yams
+
+/// A merge as mergekit users write it (`mtk merge CONFIG.yaml`): `merge_method`, `base_model`,
+/// `models: [{model: PATH, parameters: {weight, density}}]`, global `parameters` (`lambda`,
+/// `normalize`, `density`, `weight`, `rescale`; ours: `trim_scope`, `seed`, `fisher_floor`,
+/// `normalize_fishers`, `favor_target_model`), `dtype`/`out_dtype`, and our name filters
+/// `include`/`exclude` (shell patterns; tensors left out are copied from the base model). A model's
+/// own parameters override the global ones. Paths are relative to the working directory, as in
+/// mergekit. Reading checks every key and value; nothing is opened yet (see `CheckpointMerge`).
+public struct MergeConfig: Sendable {
+    public struct Model: Sendable {
+        public var path: String
+        public var input: MergeInput
+        /// Fisher merging: the model's diagonal Fisher (a checkpoint with the same tensor names).
+        public var fisher: String?
+    }
+
+    public var settings: MergeSettings
+    public var base: String?
+    public var models: [Model]
+    /// The output's element type; nil keeps each tensor's input dtype (the base's, else the first model's).
+    public var dtype: SafetensorsDType?
+    public var include: [String]
+    public var exclude: [String]
+    /// The YAML as given, kept beside the output (`mergekit_config.yml`).
+    public var text: String
+    /// Where the config came from, for messages.
+    public var source: String
+
+    /// Reads and checks the config at `path`.
+    public static func load(_ path: String) throws -> MergeConfig {
+        let bytes: [UInt8]
+        do { bytes = try FileContents.bytes(path, atMost: 1 << 20) } catch {
+            throw MergeConfigError(source: path, key: "", message: error.missing ? "no such file" : error.tooLarge != nil ? "larger than 1 MiB; expected a merge config" : "cannot read the file: \(error.reason)")
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw MergeConfigError(source: path, key: "", message: "not UTF-8 text; expected a YAML merge config") }
+        return try parse(yaml: text, source: path)
+    }
+
+    static let topKeys = ["merge_method", "base_model", "models", "parameters", "dtype", "out_dtype", "include", "exclude"]
+    static let globalKeys = ["lambda", "normalize", "density", "weight", "rescale", "trim_scope", "seed", "fisher_floor", "normalize_fishers", "favor_target_model"]
+    static let modelKeys = ["weight", "density", "fisher"]
+    /// mergekit keys we know but do not do, with what to do instead.
+    static let unsupported = [
+        "slices": "layer slicing (slices/sources) is not supported: list whole models under 'models'",
+        "tokenizer_source": "tokenizers are not handled: mtk merge writes tensors only", "tokenizer": "tokenizers are not handled: mtk merge writes tensors only",
+        "chat_template": "chat templates are not handled: mtk merge writes tensors only", "modules": "per-module merges are not supported: use include/exclude",
+    ]
+
+    /// Parses `yaml`; `source` names it in errors.
+    public static func parse(yaml: String, source: String = "merge config") throws -> MergeConfig {
+        let reader = MergeConfigReader(source: source)
+        let root: Node?
+        do { root = try Yams.compose(yaml: yaml) } catch { throw reader.error("", "not valid YAML: \(error)") }
+        guard let top = root?.mapping else { throw reader.error("", "expected a mapping with merge_method, models and (for most methods) base_model") }
+        for (key, _) in top {
+            let name = key.string ?? "?"
+            if let why = unsupported[name] { throw reader.error(name, why) }
+            guard topKeys.contains(name) else { throw reader.error(name, "unknown key (expected one of: \(topKeys.joined(separator: ", ")))") }
+        }
+        guard let methodNode = top["merge_method"] else {
+            throw reader.error("merge_method", "missing (one of: \(MergeMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let methodName = try reader.string(methodNode, "merge_method")
+        guard let method = MergeMethod(rawValue: methodName) else {
+            throw reader.error("merge_method", "unknown method '\(methodName)' (expected one of: \(MergeMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        var settings = MergeSettings(method: method)
+        let global = try top["parameters"].map { try reader.mapping($0, "parameters", allowed: globalKeys) } ?? [:]
+        var defaultWeight: Double?, defaultDensity = 1.0
+        var rescale = true
+        for (key, node) in global {
+            let path = "parameters.\(key)"
+            switch key {
+            case "lambda": settings.lambda = try reader.number(node, path)
+            case "normalize": settings.normalize = try reader.bool(node, path)
+            case "density": defaultDensity = try reader.number(node, path)
+            case "weight": defaultWeight = try reader.number(node, path)
+            case "rescale": rescale = try reader.bool(node, path)
+            case "trim_scope":
+                let text = try reader.string(node, path)
+                guard let scope = TrimScope(rawValue: text) else { throw reader.error(path, "expected per_tensor or global, found '\(text)'") }
+                settings.trimScope = scope
+            case "seed": settings.seed = UInt64(try reader.integer(node, path))
+            case "fisher_floor": settings.fisherFloor = try reader.number(node, path)
+            case "normalize_fishers": settings.normalizeFishers = try reader.bool(node, path)
+            default: settings.favorFirst = try reader.bool(node, path)
+            }
+        }
+        settings.rescale = rescale
+        let base = try top["base_model"].map { try reader.string($0, "base_model") }
+        if method.needsBase && base == nil { throw reader.error("base_model", "missing: \(method.rawValue) merges differences from a base model") }
+        if !method.needsBase, base != nil {
+            throw reader.error("base_model", "\(method.rawValue) does not use a base model; remove it (or list it under 'models' to average it in)")
+        }
+        guard let list = top["models"]?.sequence, !list.isEmpty else { throw reader.error("models", "missing or empty: expected a list of {model: PATH, parameters: {...}}") }
+        var models: [Model] = []
+        for (i, node) in list.enumerated() {
+            let path = "models[\(i)]"
+            let entry = try reader.mapping(node, path, allowed: ["model", "parameters"])
+            guard let modelNode = entry["model"] else { throw reader.error("\(path).model", "missing: the path of a checkpoint") }
+            let modelPath = try reader.string(modelNode, "\(path).model")
+            let parameters = try entry["parameters"].map { try reader.mapping($0, "\(path).parameters", allowed: modelKeys) } ?? [:]
+            let weight = try parameters["weight"].map { try reader.number($0, "\(path).parameters.weight") } ?? defaultWeight
+            guard let weight else { throw reader.error("\(path).parameters.weight", "missing (mergekit requires a weight for every model; or set parameters.weight for all)") }
+            let density = try parameters["density"].map { try reader.number($0, "\(path).parameters.density") } ?? defaultDensity
+            guard density > 0, density <= 1 else { throw reader.error("\(path).parameters.density", "expected a number in (0, 1] (the fraction of entries kept), found \(density)") }
+            let fisher = try parameters["fisher"].map { try reader.string($0, "\(path).parameters.fisher") }
+            if method == .fisher && fisher == nil { throw reader.error("\(path).parameters.fisher", "missing: fisher merging needs each model's diagonal Fisher (from mtk fisher)") }
+            if method != .fisher && fisher != nil { throw reader.error("\(path).parameters.fisher", "only fisher merging uses a Fisher") }
+            if !method.usesDensity && density != 1 { throw reader.error("\(path).parameters.density", "\(method.rawValue) does not trim or drop; density means nothing here") }
+            models.append(Model(path: modelPath, input: MergeInput(weight: weight, density: density), fisher: fisher))
+        }
+        if let base, method.needsBase, models.contains(where: { $0.path == base }) {
+            throw reader.error("models", "the base model '\(base)' is also listed as a model; its task vector is zero, so remove it (its weight would still count when normalising)")
+        }
+        do { try settings.check(models.map(\.input)) } catch let error as ConfigurationError {
+            throw reader.error("", error.message.replacingOccurrences(of: "merge: ", with: ""))
+        }
+        let dtype = try (top["out_dtype"] ?? top["dtype"]).map { node -> SafetensorsDType in
+            let key = top["out_dtype"] != nil ? "out_dtype" : "dtype"
+            let text = try reader.string(node, key)
+            let known: [String: SafetensorsDType] = ["float32": .f32, "float16": .f16, "bfloat16": .bf16]
+            guard let dtype = known[text] else { throw reader.error(key, "expected float32, float16 or bfloat16, found '\(text)'") }
+            return dtype
+        }
+        let include = try top["include"].map { try reader.strings($0, "include") } ?? []
+        let exclude = try top["exclude"].map { try reader.strings($0, "exclude") } ?? []
+        return MergeConfig(settings: settings, base: base, models: models, dtype: dtype, include: include, exclude: exclude, text: yaml, source: source)
+    }
+
+    /// Whether tensor `name` is merged: it matches an `include` pattern (or there are none) and no `exclude` pattern.
+    public func merges(_ name: String) -> Bool {
+        (include.isEmpty || include.contains { Self.matches(name, $0) }) && !exclude.contains { Self.matches(name, $0) }
+    }
+
+    /// Shell-style matching (`*`, `?`, `[...]`), `*` crossing dots.
+    static func matches(_ name: String, _ pattern: String) -> Bool { fnmatch(pattern, name, 0) == 0 }
+}
+
+/// A merge config that breaks a rule; names the file and the key.
+public struct MergeConfigError: Error, CustomStringConvertible, Equatable {
+    public let source: String
+    public let key: String
+    public let message: String
+    public var description: String { key.isEmpty ? "\(source): \(message)" : "\(source): \(key): \(message)" }
+}
+
+/// Typed reads of YAML nodes whose errors name the key.
+private struct MergeConfigReader {
+    let source: String
+
+    func error(_ key: String, _ message: String) -> MergeConfigError { MergeConfigError(source: source, key: key, message: message) }
+
+    func mapping(_ node: Node, _ key: String, allowed: [String]) throws -> [String: Node] {
+        guard let mapping = node.mapping else { throw error(key, "expected a mapping") }
+        var result: [String: Node] = [:]
+        for (k, value) in mapping {
+            guard let name = k.string, allowed.contains(name) else {
+                throw error("\(key).\(k.string ?? "?")", "unknown key (expected one of: \(allowed.joined(separator: ", ")))")
+            }
+            result[name] = value
+        }
+        return result
+    }
+
+    func string(_ node: Node, _ key: String) throws -> String {
+        guard let text = node.scalar?.string, !text.isEmpty else { throw error(key, "expected a non-empty string") }
+        return text
+    }
+
+    func strings(_ node: Node, _ key: String) throws -> [String] {
+        if node.scalar != nil { return [try string(node, key)] }
+        guard let list = node.sequence else { throw error(key, "expected a pattern or a list of patterns") }
+        return try list.enumerated().map { try string($1, "\(key)[\($0)]") }
+    }
+
+    /// A finite number; lists and conditional mappings (mergekit's gradients and filters) are refused by name.
+    func number(_ node: Node, _ key: String) throws -> Double {
+        if node.sequence != nil || node.mapping != nil {
+            throw error(key, "expected a number (mergekit's per-layer gradients and filtered values are not supported)")
+        }
+        let text = node.scalar?.string ?? ""
+        guard let value = Double(text), value.isFinite else { throw error(key, "expected a finite number, found '\(text)'") }
+        return value
+    }
+
+    func integer(_ node: Node, _ key: String) throws -> Int {
+        let text = node.scalar?.string ?? ""
+        guard let value = Int(text), value >= 0 else { throw error(key, "expected an integer ≥ 0, found '\(text)'") }
+        return value
+    }
+
+    func bool(_ node: Node, _ key: String) throws -> Bool {
+        switch node.scalar?.string.lowercased() {
+        case "true": return true
+        case "false": return false
+        default: throw error(key, "expected true or false, found '\(node.scalar?.string ?? "a collection")'")
+        }
+    }
+}
