@@ -101,7 +101,7 @@ public enum FisherEmbedding {
 
     /// A label drawn from the head's prediction: a class from the softmax (or the sigmoid for
     /// one logit), or the prediction plus unit Gaussian noise for regression.
-    private static func sample(_ task: TaskSpec, _ output: [Float], using rng: inout RandomGenerator) -> Float {
+    static func sample(_ task: TaskSpec, _ output: [Float], using rng: inout RandomGenerator) -> Float {
         switch task.kind {
         case .regression: return output[0] + rng.nextNormal()
         case .multiclass, .binary:
