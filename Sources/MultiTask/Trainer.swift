@@ -264,13 +264,14 @@ public final class Trainer {
         weighting.endEpoch(meanLosses: means)
         for observer in observers { observer.endEpoch(state.epoch) }
         let evaluation = validation.map { model.evaluate($0) }
-        let value = evaluation.map(selectionValue)
+        let fisherLogTrace = config.selection == "fisher" ? try trainingFisherLogTrace() : nil
+        let value = config.selection == "last" ? -Double(state.epoch + 1) : fisherLogTrace.map { -$0 } ?? evaluation.map(selectionValue)
         state.epoch += 1
         state.stepInEpoch = 0
         let record = EpochRecord(epoch: state.epoch, step: state.globalStep, learningRate: Double(optimizer.learningRate),
                                  trainLoss: Dictionary(uniqueKeysWithValues: zip(model.tasks.map(\.name), means)),
                                  weights: Dictionary(uniqueKeysWithValues: zip(model.tasks.map(\.name), usedWeights)),
-                                 validation: evaluation, selectionValue: value, seconds: seconds, cpuSeconds: cpuSeconds)
+                                 validation: evaluation, selectionValue: value, seconds: seconds, cpuSeconds: cpuSeconds, fisherLogTrace: fisherLogTrace)
         state.history.append(record)
         if let value, !value.isNaN, state.bestValue.map({ value < $0 }) ?? true {
             state.bestValue = value
@@ -287,6 +288,14 @@ public final class Trainer {
         if state.epoch >= config.epochs { state.finished = true }
         onEvent?(.epoch(record))
         try save()
+    }
+
+    /// log tr F of the model on its training set, for `selection: fisher` (the same examples every epoch).
+    private func trainingFisherLogTrace() throws -> Double {
+        var settings = FisherInformation.Settings()
+        settings.examples = config.fisherExamples ?? 256
+        settings.seed = config.seed
+        return FisherInformation.logTrace(try FisherInformation.diagonal(model: model, data: train, settings: settings))
     }
 
     /// Lower is better: the summed validation loss, or the negated metric when higher is better.

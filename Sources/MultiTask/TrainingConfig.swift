@@ -20,8 +20,13 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var maxSteps: Int?
     /// Early stopping: stop after this many epochs without a better validation value.
     public var patience: Int?
-    /// Model selection on validation: `loss` (sum of task losses) or `task.metric` (e.g. `class.accuracy`).
+    /// Model selection on validation: `loss` (sum of task losses) or `task.metric` (e.g. `class.accuracy`);
+    /// `fisher`, the epoch of highest Fisher log-trace on the training set (`FisherInformation`,
+    /// labels sampled from the model, `fisherExamples` examples chosen by the seed); or `last`,
+    /// the last epoch (the "best" weights are then always the latest).
     public var selection = "loss"
+    /// Examples the `fisher` selection's Fisher is averaged over (nil: 256).
+    public var fisherExamples: Int?
     /// A gradient method on the shared parameters (`GradientMethods.names`), or nil for the
     /// weighted loss's own gradient.
     public var gradientMethod: String?
@@ -43,15 +48,16 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if let maxSteps { try require(maxSteps >= 1, "max-steps", "at least 1", maxSteps) }
         if let patience { try require(patience >= 1, "patience", "at least 1 epoch", patience) }
         if let threads { try require(threads >= 1 && threads <= 1024, "threads", "between 1 and 1024", threads) }
+        if let fisherExamples { try require(fisherExamples >= 1 && fisherExamples <= 1 << 24, "fisher examples", "between 1 and 16777216", fisherExamples) }
         try optimizer.validate()
         try schedule.validate(epochs: epochs)
         if let tasks {
             _ = try Weightings.make(weighting, tasks: tasks.count, seed: seed)
             if let gradientMethod { _ = try GradientMethods.make(gradientMethod, tasks: tasks.count, seed: seed) }
-            if selection != "loss" {
+            if !["loss", "fisher", "last"].contains(selection) {
                 let parts = selection.split(separator: ".", maxSplits: 1).map(String.init)
                 guard parts.count == 2, let task = tasks.first(where: { $0.name == parts[0] }) else {
-                    throw ConfigurationError("selection '\(selection)': expected 'loss' or TASK.METRIC with one of the tasks \(tasks.map(\.name).joined(separator: ", "))")
+                    throw ConfigurationError("selection '\(selection)': expected 'loss', 'fisher', 'last' or TASK.METRIC with one of the tasks \(tasks.map(\.name).joined(separator: ", "))")
                 }
                 let names = Metrics.names(task.kind)
                 guard names.contains(parts[1]) || parts[1] == "loss" else {

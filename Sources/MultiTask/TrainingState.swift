@@ -68,4 +68,6 @@ public struct EpochRecord: Sendable, Equatable, Codable {
     public var seconds: Double
     /// The CPU seconds of the same (every thread's; nil in runs saved before it was recorded).
     public var cpuSeconds: Double?
+    /// log tr F on the training set after the epoch, when the run selects by it (`selection: fisher`).
+    public var fisherLogTrace: Double?
 }

@@ -28,7 +28,8 @@ struct TrainingOptions: ParsableArguments {
     @Flag(help: "Take CSV features as they are (default: standardised with the training split's statistics).") var rawFeatures = false
     @Option(parsing: .unconditional, help: "Stop (resumably) after this many steps in all.") var maxSteps: Int?
     @Option(parsing: .unconditional, help: "Early stopping patience in epochs.") var patience: Int?
-    @Option(help: "Model selection on validation: loss [default] or TASK.METRIC (TASK.loss too).") var selection: String?
+    @Option(help: "Model selection: loss [default] or TASK.METRIC (TASK.loss too) on validation, or fisher (highest Fisher log-trace on the training set).") var selection: String?
+    @Option(parsing: .unconditional, help: "Examples the fisher selection's Fisher is averaged over [256].") var fisherExamples: Int?
 
 
     /// The given options applied to `base`: the defaults for a new run, the saved run on resume.
@@ -54,6 +55,7 @@ struct TrainingOptions: ParsableArguments {
         if let maxSteps { training.maxSteps = maxSteps }
         if let patience { training.patience = patience }
         if let selection { training.selection = selection }
+        if let fisherExamples { training.fisherExamples = fisherExamples }
         config.training = training
         if let initFrom { config.initFrom = URL(fileURLWithPath: initFrom).standardizedFileURL.path }
         if strict { config.strictInit = true }
