@@ -10,6 +10,28 @@ public enum Evaluator {
     /// weights, else its last). `source` is the data (for a run directory, `runDataSource` gives
     /// the run's own, to adjust). `dropUnusedHeads` as in `MultiTaskModel` (for a built-in spec).
     public static func evaluate(checkpoint: URL, spec specName: String?, source: DataSource?, dropUnusedHeads: Bool = false) throws -> RunResults {
+        let loaded = try load(checkpoint: checkpoint, spec: specName, source: source, dropUnusedHeads: dropUnusedHeads)
+        let (file, metadata) = (loaded.file, loaded.metadata)
+        try loaded.model.checkData(loaded.data.test, role: "test set")
+        let test = loaded.model.evaluate(loaded.data.test)
+        var results = RunResults(test: test, bestEpoch: metadata["epoch"].flatMap(Int.init), baselines: nil, deltaM: nil,
+                                 summary: TrainingSummary(epochs: 0, steps: 0, bestEpoch: nil, bestValue: nil, stoppedAtStepLimit: false, stoppedEarly: false, interrupted: false, history: []))
+        results.weights = "\(file.path)" + (metadata["epoch"].map { " (epoch \($0)" + (metadata["step"].map { ", step \($0))" } ?? ")") } ?? "")
+        return results
+    }
+
+    /// A saved checkpoint's model with its weights, and the data it is measured on.
+    public struct Loaded {
+        public let model: MultiTaskModel
+        public let data: PreparedData
+        /// The weights file read, and its metadata.
+        public let file: URL
+        public let metadata: [String: String]
+    }
+
+    /// Loads `checkpoint` (a file or a run directory, as in `evaluate`) into its model and prepares
+    /// `source`'s data, all of it for training (no validation split).
+    public static func load(checkpoint: URL, spec specName: String?, source: DataSource?, dropUnusedHeads: Bool = false) throws -> Loaded {
         var file = checkpoint
         guard FileManager.default.fileExists(atPath: checkpoint.path) else { throw RunDirectoryError.notARun(path: checkpoint.path) }
         if RunDirectory.isDirectory(checkpoint) {
@@ -19,7 +41,7 @@ public enum Evaluator {
         }
         let metadata = try SafetensorsFile(contentsOf: file).metadata  // a file that is no checkpoint fails here, first
         guard var source else {
-            throw ConfigurationError("\(checkpoint.path): say which data to evaluate it on (--suite or --csv)")
+            throw ConfigurationError("\(checkpoint.path): say which data to use (--suite or --csv)")
         }
         let spec: ModelSpec
         if let specName {
@@ -34,16 +56,11 @@ public enum Evaluator {
         let data = try PreparedData(source)
         // Heads for tasks not evaluated (`--tasks` chose fewer) are left out, with their weights.
         let model = try MultiTaskModel(spec: spec, tasks: data.tasks, seed: 0, dropUnusedHeads: dropUnusedHeads || specName == nil)
-        try model.checkData(data.test, role: "test set")
         let report = try InitCheckpoint.load(file, into: model, strict: false)
         guard report.missing.isEmpty else {
             throw CheckpointError(path: file.path, reason: "lacks weights the model needs: \(report.missing.prefix(6).joined(separator: ", "))")
         }
-        let test = model.evaluate(data.test)
-        var results = RunResults(test: test, bestEpoch: metadata["epoch"].flatMap(Int.init), baselines: nil, deltaM: nil,
-                                 summary: TrainingSummary(epochs: 0, steps: 0, bestEpoch: nil, bestValue: nil, stoppedAtStepLimit: false, stoppedEarly: false, interrupted: false, history: []))
-        results.weights = "\(file.path)" + (metadata["epoch"].map { " (epoch \($0)" + (metadata["step"].map { ", step \($0))" } ?? ")") } ?? "")
-        return results
+        return Loaded(model: model, data: data, file: file, metadata: metadata)
     }
 
     /// The data source a run directory was trained on (nil for a file, or a run from code).

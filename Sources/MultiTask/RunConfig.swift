@@ -34,7 +34,7 @@ public struct RunConfig: Sendable, Equatable, Codable {
         try affinity?.validate()
         if strictInit && initFrom == nil { throw ConfigurationError("--strict applies to a checkpoint to start from (--init), and none is given") }
         if let data, data.validationFraction == 0 {
-            if training.selection != "loss" { throw ConfigurationError("selection '\(training.selection)' needs a validation split, but the validation fraction is 0") }
+            if !["loss", "fisher", "last"].contains(training.selection) { throw ConfigurationError("selection '\(training.selection)' needs a validation split, but the validation fraction is 0") }
             if let patience = training.patience { throw ConfigurationError("patience \(patience) (early stopping) needs a validation split, but the validation fraction is 0") }
         }
     }

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import MultiTask
+import NN
+import Tensors
+
+/// `mtk fisher`: a checkpoint's diagonal Fisher and its log-trace (complexity).
+struct FisherCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fisher",
+        abstract: "A checkpoint's diagonal Fisher information on its data and the log of its trace (a complexity measure); the Fisher file feeds fisher merging.",
+        discussion: "Per-example gradients of log p(y|x) over N training examples (seeded), with y drawn from the model's own prediction (sampled), summed over labels at their probabilities (expected), or from the data (empirical).")
+
+    @OptionGroup var data: DataOptions
+    @Argument(help: "A run directory (its current best weights, else last; its data by default) or a checkpoint file.") var checkpoint: String
+    @Option(help: "Model spec (default: the one stored in the checkpoint).") var model: String?
+    @Option(parsing: .unconditional, help: "Examples N [256].") var examples = 256
+    @Option(help: "Labels: sampled, expected or empirical [sampled].") var labels = "sampled"
+    @Option(parsing: .unconditional, help: "Seed of the examples and sampled labels [0].") var seed: UInt64 = 0
+    @Option(help: "Tasks whose log-likelihoods are summed, comma-separated [all of the model's].") var fisherTasks: String?
+    @Option(name: .shortAndLong, help: "Write the diagonal Fisher to FILE.safetensors (the parameters' names).") var output: String?
+    @Option(parsing: .unconditional, help: "Threads [all cores, or MTK_THREADS].") var threads: Int?
+
+    func run() throws {
+        if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
+        guard let kind = FisherInformation.Labels(rawValue: labels) else { throw ValidationError("--labels: expected sampled, expected or empirical, got '\(labels)'") }
+        if let output, !output.hasSuffix(".safetensors") { throw ValidationError("-o \(output): the Fisher is written as FILE.safetensors") }
+        var settings = FisherInformation.Settings()
+        (settings.examples, settings.labels, settings.seed) = (examples, kind, seed)
+        settings.tasks = fisherTasks.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let url = URL(fileURLWithPath: checkpoint)
+        let base = try Evaluator.runDataSource(url)
+        let source = data.isEmpty ? base : data.apply(to: base, seed: nil)
+        let (fisher, file) = try ComputeThreads.with(threads ?? ComputeThreads.processDefault) {
+            let loaded = try Evaluator.load(checkpoint: url, spec: model, source: source, dropUnusedHeads: model.map { ModelSpec.builtIn[$0] != nil } ?? false)
+            return (try FisherInformation.diagonal(model: loaded.model, data: loaded.data.train, settings: settings), loaded.file)
+        }
+        let logTrace = FisherInformation.logTrace(fisher)
+        print("fisher: \(file.path): log tr F = \(String(format: "%.4f", logTrace)) (trace \(String(format: "%.6g", Foundation.exp(logTrace)))) over \(examples) example(s), labels \(kind.rawValue), seed \(seed)")
+        if let output {
+            try Safetensors.write(Array(fisher), metadata: ["log_trace": "\(logTrace)", "labels": kind.rawValue, "examples": "\(examples)", "seed": "\(seed)", "of": file.path],
+                                  to: URL(fileURLWithPath: output))
+            print("wrote \(output)")
+        }
+    }
+}
