@@ -16,16 +16,16 @@ extension TaskVectorStudy.Result {
         out += "\n## α sweeps: θ_pre + α·τ_row's task, normalised test metric on every task\n"
         for (t, sweep) in sweeps.enumerated() {
             out += "\n### τ_\(tasks[t])\n\n| α | " + tasks.joined(separator: " | ") + " | mean |\n|" + String(repeating: "---|", count: tasks.count + 2) + "\n"
-            for point in sweep { out += "| \("\(point.alpha)") | " + point.test.map { number($0.normalized) }.joined(separator: " | ") + " | \(number(point.testMean)) |\n" }
+            for point in sweep { out += "| \(point.alpha) | " + point.test.map { number($0.normalized) }.joined(separator: " | ") + " | \(number(point.testMean)) |\n" }
         }
-        out += "\n## Task addition: θ_pre + α·Σ τ (α chosen on validation: \("\(chosenAlpha)"))\n\n"
+        out += "\n## Task addition: θ_pre + α·Σ τ (α chosen on validation: \(chosenAlpha))\n\n"
         out += "| α | validation mean | " + tasks.map { "\($0) (test)" }.joined(separator: " | ") + " | test mean |\n|" + String(repeating: "---|", count: tasks.count + 3) + "\n"
         for point in addition {
             let mark = point.alpha == chosenAlpha ? " **←**" : ""
-            out += "| \("\(point.alpha)")\(mark) | \(number(point.validationMean)) | " + point.test.map { number($0.normalized) }.joined(separator: " | ") + " | \(number(point.testMean)) |\n"
+            out += "| \(point.alpha)\(mark) | \(number(point.validationMean)) | " + point.test.map { number($0.normalized) }.joined(separator: " | ") + " | \(number(point.testMean)) |\n"
         }
         if let chosen = addition.first(where: { $0.alpha == chosenAlpha }) {
-            out += "\nAt α = \("\(chosenAlpha)"), absolute test metrics: " + zip(tasks, chosen.test).map { "\($0) \(number($1.value, 4))" }.joined(separator: ", ") + "; normalised mean \(number(chosen.testMean)).\n"
+            out += "\nAt α = \(chosenAlpha), absolute test metrics: " + zip(tasks, chosen.test).map { "\($0) \(number($1.value, 4))" }.joined(separator: ", ") + "; normalised mean \(number(chosen.testMean)).\n"
         }
         return out
     }
