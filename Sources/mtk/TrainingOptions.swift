@@ -29,7 +29,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Stop (resumably) after this many steps in all.") var maxSteps: Int?
     @Option(parsing: .unconditional, help: "Early stopping patience in epochs.") var patience: Int?
     @Option(help: "Model selection: loss [default] or TASK.METRIC (TASK.loss too) on validation, or fisher (highest Fisher log-trace on the training set).") var selection: String?
-    @Option(parsing: .unconditional, help: "Examples the fisher selection's Fisher is averaged over [256].") var fisherExamples: Int?
+    @Option(parsing: .unconditional, help: "Examples the Fisher of --selection fisher (and mtk finetune's log-traces) is averaged over [256].") var selectionFisherExamples: Int?
 
 
     /// The given options applied to `base`: the defaults for a new run, the saved run on resume.
@@ -55,7 +55,7 @@ struct TrainingOptions: ParsableArguments {
         if let maxSteps { training.maxSteps = maxSteps }
         if let patience { training.patience = patience }
         if let selection { training.selection = selection }
-        if let fisherExamples { training.fisherExamples = fisherExamples }
+        if let selectionFisherExamples { training.fisherExamples = selectionFisherExamples }
         config.training = training
         if let initFrom { config.initFrom = URL(fileURLWithPath: initFrom).standardizedFileURL.path }
         if strict { config.strictInit = true }
