@@ -1,9 +1,15 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Creates a directory of outputs all-or-nothing: the files are written into a hidden staging
-/// directory beside the target (`.<name>.<uuid>.tmp`), which is renamed into place only when
-/// every file is complete. A kill leaves the old target (or none) and a staging directory that
-/// the next write for the same target removes.
+/// directory beside the target (`.<name>.<UUID>.tmp`), which is renamed into place only when
+/// every file is complete. The writer holds an `flock` on its staging directory, so a staging
+/// directory left by a killed writer (unlocked) is removed by the next write to the same target,
+/// while one that is still being written (locked) is never touched; nothing else is removed.
 public enum AtomicDirectory {
     /// Fills a fresh directory with `body(staging)` and moves it to `url`. An existing `url` is an
     /// error unless `replace` is given and says it may go (it is then swapped out and removed).
@@ -19,30 +25,51 @@ public enum AtomicDirectory {
             guard let replace else { throw AtomicWriteError.failed(path: url.path, step: "create the output", reason: "it already exists") }
             try replace(url)
         }
-        // Staging directories of earlier writes to this target that were killed.
-        for entry in (try? manager.contentsOfDirectory(atPath: parent.path)) ?? []
-        where entry.hasPrefix(".\(name).") && entry.hasSuffix(AtomicWrite.temporarySuffix) {
-            try? manager.removeItem(at: parent.appendingPathComponent(entry))
-        }
+        removeAbandoned(name, in: parent)
         let staging = parent.appendingPathComponent(".\(name).\(UUID().uuidString)\(AtomicWrite.temporarySuffix)")
+        guard mkdir(staging.path, 0o777) == 0 else {
+            throw AtomicWriteError.failed(path: url.path, step: "create the staging directory \(staging.path)", reason: String(cString: strerror(errno)))
+        }
+        let lock = open(staging.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if lock >= 0 { _ = flock(lock, LOCK_EX | LOCK_NB) }
+        defer { if lock >= 0 { close(lock) } }
         do {
-            try manager.createDirectory(at: staging, withIntermediateDirectories: false)
             try body(staging)
             AtomicWrite.syncDirectory(staging.path)
             if exists {
-                let old = parent.appendingPathComponent(".\(name).\(UUID().uuidString).old\(AtomicWrite.temporarySuffix)")
+                let old = parent.appendingPathComponent(".\(name).\(UUID().uuidString)\(AtomicWrite.temporarySuffix)")
                 try manager.moveItem(at: url, to: old)
                 try manager.moveItem(at: staging, to: url)
                 try? manager.removeItem(at: old)
             } else {
                 guard rename(staging.path, url.path) == 0 else {
-                    throw AtomicWriteError.failed(path: url.path, step: "rename the staging directory into place", reason: String(cString: strerror(errno)))
+                    let reason = errno == ENOTEMPTY || errno == EEXIST ? "another process created it meanwhile" : String(cString: strerror(errno))
+                    throw AtomicWriteError.failed(path: url.path, step: "rename the staging directory into place", reason: reason)
                 }
             }
             AtomicWrite.syncDirectory(parent.path)
         } catch {
             try? manager.removeItem(at: staging)
             throw error
+        }
+    }
+
+    /// Removes `.<name>.<UUID>.tmp` directories in `parent` that no live writer holds locked (and
+    /// that are a few seconds old, so one created an instant ago, not yet locked, is left alone).
+    static func removeAbandoned(_ name: String, in parent: URL) {
+        let prefix = ".\(name).", suffix = AtomicWrite.temporarySuffix
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: parent.path)) ?? []
+        where entry.hasPrefix(prefix) && entry.hasSuffix(suffix) && entry.count == prefix.count + 36 + suffix.count {
+            let middle = String(entry.dropFirst(prefix.count).dropLast(suffix.count))
+            guard UUID(uuidString: middle) != nil else { continue }
+            let path = parent.appendingPathComponent(entry).path
+            let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard descriptor >= 0 else { continue }
+            var info = stat()
+            let old = fstat(descriptor, &info) == 0 && time(nil) - info.st_mtim.tv_sec > 5
+            let free = old && flock(descriptor, LOCK_EX | LOCK_NB) == 0
+            close(descriptor)
+            if free { try? FileManager.default.removeItem(atPath: path) }
         }
     }
 }

@@ -17,7 +17,7 @@ public struct InitCheckpoint: Sendable, Equatable, CustomStringConvertible {
     /// also forbids extra ones). Shapes must match. Errors name the file.
     @discardableResult
     public static func load(_ url: URL, into model: MultiTaskModel, strict: Bool) throws -> InitCheckpoint {
-        let (tensors, _) = try Safetensors.load(url)
+        let tensors = Array(try weights(url))
         let own = model.network.stateDict().names, given = tensors.map(\.name)
         let ownSet = Set(own), givenSet = Set(given)
         let report = InitCheckpoint(path: url.path, matched: own.filter(givenSet.contains), missing: own.filter { !givenSet.contains($0) },
@@ -34,6 +34,16 @@ public struct InitCheckpoint: Sendable, Equatable, CustomStringConvertible {
         }
         try model.network.load(from: url, strict: false)
         return report
+    }
+
+    /// Every tensor of the checkpoint at `url` (a file or a sharded index), refusing a file that
+    /// holds a Fisher diagonal rather than weights.
+    public static func weights(_ url: URL) throws -> ParameterSet {
+        let (tensors, metadata) = try Safetensors.load(url)
+        if metadata[FisherInformation.contentKey] == FisherInformation.contentValue {
+            throw CheckpointError(path: url.path, reason: "is a Fisher diagonal (written by mtk fisher), not a model's weights")
+        }
+        return ParameterSet(tensors.map { ($0.name, $0.tensor) })
     }
 
     public var description: String {

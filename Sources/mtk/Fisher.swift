@@ -14,7 +14,7 @@ struct FisherCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
     @Argument(help: "A run directory (its current best weights, else last; its data by default) or a checkpoint file.") var checkpoint: String
     @Option(help: "Model spec (default: the one stored in the checkpoint).") var model: String?
-    @Option(parsing: .unconditional, help: "Examples N [256].") var examples = 256
+    @Option(parsing: .unconditional, help: "Examples N [256; all of the training data when it has fewer].") var examples = 256
     @Option(help: "Labels: sampled, expected or empirical [sampled].") var labels = "sampled"
     @Option(parsing: .unconditional, help: "Seed of the examples and sampled labels [0].") var seed: UInt64 = 0
     @Option(help: "Tasks whose log-likelihoods are summed, comma-separated [all of the model's].") var fisherTasks: String?
@@ -29,16 +29,27 @@ struct FisherCommand: ParsableCommand {
         (settings.examples, settings.labels, settings.seed) = (examples, kind, seed)
         settings.tasks = fisherTasks.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         let url = URL(fileURLWithPath: checkpoint)
+        if let output {
+            let target = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath().path
+            let input = url.standardizedFileURL.resolvingSymlinksInPath().path
+            if target == input || target.hasPrefix(input + "/") {
+                throw ValidationError("-o \(output): that would overwrite the checkpoint (or write into the run directory) being measured; write the Fisher elsewhere")
+            }
+        }
         let base = try Evaluator.runDataSource(url)
         let source = data.isEmpty ? base : data.apply(to: base, seed: nil)
-        let (fisher, file) = try ComputeThreads.with(threads ?? ComputeThreads.processDefault) {
+        let (fisher, file, used) = try ComputeThreads.with(threads ?? ComputeThreads.processDefault) {
             let loaded = try Evaluator.load(checkpoint: url, spec: model, source: source, dropUnusedHeads: model.map { ModelSpec.builtIn[$0] != nil } ?? false)
-            return (try FisherInformation.diagonal(model: loaded.model, data: loaded.data.train, settings: settings), loaded.file)
+            if let output, URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath().path == loaded.file.standardizedFileURL.resolvingSymlinksInPath().path {
+                throw ValidationError("-o \(output): that is the checkpoint being measured; write the Fisher elsewhere")
+            }
+            return (try FisherInformation.diagonal(model: loaded.model, data: loaded.data.train, settings: settings), loaded.file, Swift.min(examples, loaded.data.train.count))
         }
         let logTrace = FisherInformation.logTrace(fisher)
-        print("fisher: \(file.path): log tr F = \(String(format: "%.4f", logTrace)) (trace \(String(format: "%.6g", Foundation.exp(logTrace)))) over \(examples) example(s), labels \(kind.rawValue), seed \(seed)")
+        print("fisher: \(file.path): log tr F = \(String(format: "%.4f", logTrace)) (trace \(String(format: "%.6g", Foundation.exp(logTrace)))) over \(used) example(s), labels \(kind.rawValue), seed \(seed)")
         if let output {
-            try Safetensors.write(Array(fisher), metadata: ["log_trace": "\(logTrace)", "labels": kind.rawValue, "examples": "\(examples)", "seed": "\(seed)", "of": file.path],
+            try Safetensors.write(Array(fisher), metadata: [FisherInformation.contentKey: FisherInformation.contentValue, "log_trace": "\(logTrace)", "labels": kind.rawValue,
+                                                            "examples": "\(used)", "seed": "\(seed)", "of": file.path],
                                   to: URL(fileURLWithPath: output))
             print("wrote \(output)")
         }

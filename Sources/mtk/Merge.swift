@@ -22,18 +22,29 @@ struct Merge: ParsableCommand {
 
     func run() throws {
         let shardBytes = try Self.byteCount(outShardSize)
+        guard !output.isEmpty else { throw ValidationError("-o: the output needs a directory name") }
         let plan = try CheckpointMerge(try MergeConfig.load(config))
         let inputBytes = plan.inputBytes
         logLine("merge: \(plan.config.settings.method.rawValue) of \(plan.config.models.count) model(s), \(plan.mergedCount) tensor(s) merged; reading \(Self.gigabytes(inputBytes)), writing \(Self.gigabytes(plan.outputBytes))")
         for note in plan.notes { logLine("merge: note: \(note)") }
         let started = ContinuousClock.now
         var reported = 0
-        let files = try plan.write(to: URL(fileURLWithPath: output), maxShardBytes: shardBytes, overwrite: overwrite) { done, total in
-            let tenth = total == 0 ? 10 : done * 10 / total
-            guard tenth > reported else { return }
-            reported = tenth
-            let seconds = (ContinuousClock.now - started).seconds
-            logLine("merge: \(tenth * 10)% (\(Self.gigabytes(done)) read, \(Self.gigabytes(Int(Double(done) / Swift.max(seconds, 1e-9))))/s)")
+        // Ctrl-C or SIGTERM: the merge stops at its next chunk and removes what it staged.
+        Interruption.install()
+        Interruption.setSaving(true)
+        defer { Interruption.setSaving(false) }
+        let files: [String]
+        do {
+            files = try plan.write(to: URL(fileURLWithPath: output), maxShardBytes: shardBytes, overwrite: overwrite, progress: { done, total in
+                let tenth = total == 0 ? 10 : done * 10 / total
+                guard tenth > reported else { return }
+                reported = tenth
+                let seconds = (ContinuousClock.now - started).seconds
+                logLine("merge: \(tenth * 10)% (\(Self.gigabytes(done)) read, \(Self.gigabytes(Int(Double(done) / Swift.max(seconds, 1e-9))))/s)")
+            }, shouldStop: { Interruption.requested })
+        } catch let stop as MergeInterrupted {
+            logLine(stop.description)
+            throw ExitCode(Interruption.exitStatus)
         }
         let seconds = (ContinuousClock.now - started).seconds
         logLine("merge: wrote \(output): \(files.joined(separator: ", ")) in \(String(format: "%.2f", seconds)) s (\(Self.gigabytes(Int(Double(inputBytes) / Swift.max(seconds, 1e-9))))/s of input)")
@@ -44,9 +55,11 @@ struct Merge: ParsableCommand {
         let units: [Character: Int] = ["K": 1_000, "M": 1_000_000, "B": 1_000_000_000, "G": 1_000_000_000]
         let upper = text.uppercased()
         let (digits, unit) = upper.last.flatMap { units[$0] }.map { (String(upper.dropLast()), $0) } ?? (upper, 1)
-        guard let value = Double(digits), value.isFinite, value >= 1, value * Double(unit) < 1e18 else {
+        let decimal = !digits.isEmpty && digits.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") } && digits.filter { $0 == "." }.count <= 1
+        guard decimal, let value = Double(digits), value * Double(unit) >= 1 else {
             throw ValidationError("--out-shard-size: expected a positive size such as 5B, 500M or 1000000, found '\(text)'")
         }
+        guard value * Double(unit) < 1e18 else { throw ValidationError("--out-shard-size: '\(text)' is too large (at most 1e18 bytes)") }
         return Int(value * Double(unit))
     }
 

@@ -31,7 +31,7 @@ struct TaskVectorsCommand: ParsableCommand {
         let result = try ComputeThreads.with(threads ?? ComputeThreads.processDefault) { () throws -> TaskVectorStudy.Result in
             let data = try PreparedData(source)
             let spec = try MultiTaskModel.spec(for: try ModelSpec.resolve(modelName), tasks: data.tasks, dropUnusedHeads: ModelSpec.builtIn[modelName] != nil)
-            let load = { (url: URL) in ParameterSet(try Safetensors.load(url).tensors.map { ($0.name, $0.tensor) }) }
+            let load = InitCheckpoint.weights
             let study = try TaskVectorStudy(spec: spec, tasks: data.tasks, pretrained: try load(URL(fileURLWithPath: record.pretrained)),
                                             finetuned: try record.models.map { try load(root.appendingPathComponent($0.file)) }, settings: settings)
             return try study.run(data) { logLine("task-vectors: \($0)") }

@@ -164,6 +164,11 @@ struct CheckpointMergeTests {
         ("merge_method: ties\nbase_model: b\nparameters: {trim_scope: everywhere}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.trim_scope"),
         ("merge_method: task_arithmetic\nbase_model: b\nparameters: {lambda: .nan}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.lambda"),
         ("- just\n- a list", ""),
+        ("merge_method: linear\nparameters: {density: 0.3}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.density"),
+        ("merge_method: linear\nparameters: {lambda: 2}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.lambda"),
+        ("merge_method: task_arithmetic\nbase_model: b\nparameters: {seed: 3}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.seed"),
+        ("merge_method: dare_ties\nbase_model: b\nparameters: {seed: 18446744073709551616}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.seed"),
+        ("merge_method: fisher\nmodels: [{model: a, parameters: {weight: 0, fisher: f}}]", ""),
     ])
     func refusesBadConfigs(yaml: String, key: String) throws {
         do {
@@ -210,5 +215,39 @@ struct CheckpointMergeTests {
         #expect(FileManager.default.fileExists(atPath: directory.file("mine/notes.txt").path))
         // Writing over an input's directory is refused.
         #expect(throws: ConfigurationError.self) { _ = try merge(config(directory.file("out/model.safetensors").path), in: directory, out: "out", overwrite: true) }
+        // Results that overflow: λ = 1e308 in Float32, 1e5 in F16. Refused, nothing written.
+        #expect { _ = try merge(config(directory.file("ft.safetensors").path, extra: "parameters: {lambda: 1e308}"), in: directory, out: "big") } throws: { "\($0)".contains("overflow") }
+        #expect { _ = try merge(config(directory.file("ft.safetensors").path, extra: "parameters: {lambda: 1e5}\ndtype: float16"), in: directory, out: "f16") } throws: { "\($0)".contains("does not fit in F16") }
+        #expect(!FileManager.default.fileExists(atPath: directory.file("big").path) && !FileManager.default.fileExists(atPath: directory.file("f16").path))
+        // A Fisher file given as a model is refused.
+        try Safetensors.write(Array(good), metadata: [FisherInformation.contentKey: FisherInformation.contentValue], to: directory.file("fisher.safetensors"))
+        #expect { _ = try merge(config(directory.file("fisher.safetensors").path), in: directory, out: "f") } throws: { "\($0)".contains("Fisher diagonal") }
+        // A TIES trim that keeps nothing of a tensor is refused before any output, naming the key.
+        let ties = "merge_method: ties\nbase_model: \(directory.file("base.safetensors").path)\nmodels: [{model: \(directory.file("ft.safetensors").path), parameters: {weight: 1, density: 0.5}}]\n"
+        #expect { _ = try merge(ties, in: directory, out: "t") } throws: { "\($0)".contains("models[0].parameters.density") && "\($0)".contains("'v'") }
+        #expect(!FileManager.default.fileExists(atPath: directory.file("t").path))
+        // Excluded tensors come from the base, so other models may lack them and have their own (other heads).
+        try Safetensors.write([("w", Tensor([1, 2])), ("heads.a.w", Tensor([3]))], to: directory.file("base-a.safetensors"))
+        try Safetensors.write([("w", Tensor([5, 6])), ("heads.b.w", Tensor([1]))], to: directory.file("ft-b.safetensors"))
+        let heads = "merge_method: task_arithmetic\nbase_model: \(directory.file("base-a.safetensors").path)\nmodels: [{model: \(directory.file("ft-b.safetensors").path), parameters: {weight: 1}}]\n"
+        let merged = try merge(heads + "exclude: [\"heads.*\"]", in: directory, out: "heads")
+        #expect(merged["w"]!.scalars == [5, 6] && merged["heads.a.w"]!.scalars == [3] && merged.count == 2)
+        #expect { _ = try merge(heads, in: directory, out: "heads2") } throws: { "\($0)".contains("lacks 1 tensor") }
+    }
+
+    /// A stop request (Ctrl-C) ends the merge at its next chunk with nothing written and no
+    /// staging directory left.
+    @Test func stopsCleanly() throws {
+        let directory = try TemporaryDirectory()
+        let big = ParameterSet([("w", Tensor(shape: [300_000], scalars: [Float](repeating: 1, count: 300_000)))])
+        try Safetensors.write(Array(big), to: directory.file("a.safetensors"))
+        try Safetensors.write(Array(big * 2), to: directory.file("b.safetensors"))
+        let config = try directory.write(Array("merge_method: linear\nmodels: [{model: \(directory.file("a.safetensors").path), parameters: {weight: 1}}, {model: \(directory.file("b.safetensors").path), parameters: {weight: 1}}]\n".utf8), to: "m.yaml")
+        let plan = try CheckpointMerge(try MergeConfig.load(config.path))
+        var calls = 0
+        #expect(throws: MergeInterrupted.self) {
+            _ = try plan.write(to: directory.file("out"), maxShardBytes: 1 << 30, shouldStop: { calls += 1; return calls > 2 })
+        }
+        #expect(try directory.contents() == ["a.safetensors", "b.safetensors", "m.yaml"])
     }
 }

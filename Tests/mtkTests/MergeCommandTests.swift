@@ -79,6 +79,12 @@ struct MergeCommandTests {
             let fisher = try MTK.run(["fisher", weights, "--csv", fixture.csv.path, "--tasks", "c", "--examples", "50", "-o", fisherFile], in: folder)
             #expect(fisher.status == 0 && fisher.output.contains("log tr F ="), "\(fisher.output)")
             files += [weights, fisherFile]
+            let over = try MTK.run(["fisher", weights, "--csv", fixture.csv.path, "--tasks", "c", "-o", weights], in: folder)
+            #expect(over.status != 0 && over.output.contains("overwrite"), "\(over.output)")
+            let twice = try MTK.run(["fisher", weights, "--csv", fixture.csv.path, "--tasks", "c", "--fisher-tasks", "c,c"], in: folder)
+            #expect(twice.status != 0 && twice.output.contains("twice"), "\(twice.output)")
+            let asWeights = try MTK.run(["eval", fisherFile, "--csv", fixture.csv.path, "--tasks", "c", "--model", fixture.spec.path], in: folder)
+            #expect(asWeights.status != 0 && asWeights.output.contains("Fisher diagonal"), "\(asWeights.output)")
         }
         let config = folder.appendingPathComponent("fisher.yaml")
         try """

@@ -68,27 +68,43 @@ public struct CheckpointMerge {
             let dtype = floats.contains(entry.dtype) ? (config.dtype ?? entry.dtype) : entry.dtype
             layout.append(Planned(name: entry.name, shape: entry.shape, dtype: dtype, source: merged ? nil : referenceRole))
         }
-        guard layout.contains(where: { $0.source == nil }) else { throw fail("include", "no floating-point tensor is left to merge") }
+        guard layout.contains(where: { $0.source == nil }) else {
+            throw fail(config.exclude.isEmpty ? "include" : "exclude", "no floating-point tensor of \(referenceKey) is left to merge")
+        }
         let mergedNames = Set(layout.filter { $0.source == nil }.map(\.name))
         let allNames = Set(reference.names)
-        for (role, checkpoint) in checkpoints.sorted(by: { keys[$0.key]! < keys[$1.key]! }) where role != referenceRole {
+        for (role, checkpoint) in checkpoints.sorted(by: { keys[$0.key]! < keys[$1.key]! }) {
             let key = keys[role]!
-            let required: Set<String>
-            if case .fisher = role { required = mergedNames } else { required = allNames }
-            let have = Set(checkpoint.names)
-            let missing = required.subtracting(have).sorted(), extra = role.isFisher ? [] : have.subtracting(required).sorted()
-            if !missing.isEmpty {
-                let hint = role.isFisher ? " (exclude tensors that have no Fisher, such as buffers, with 'exclude')" : ""
-                throw fail(key, "\(checkpoint.path) lacks \(missing.count) tensor(s) of \(referenceKey): \(missing.prefix(5).joined(separator: ", "))\(hint)")
+            if !role.isFisher, checkpoint.files.contains(where: { $0.metadata[FisherInformation.contentKey] == FisherInformation.contentValue }) {
+                throw fail(key, "\(checkpoint.path) is a Fisher diagonal (written by mtk fisher), not a model's weights")
             }
+            guard role != referenceRole else { continue }
+            // Merged tensors must be everywhere; tensors copied from the reference need not be.
+            let have = Set(checkpoint.names)
+            let missing = mergedNames.subtracting(have).sorted()
+            if !missing.isEmpty {
+                let hint = role.isFisher ? " (leave tensors that have no Fisher, such as buffers, out with 'exclude')" : " (leave them out with 'exclude' to copy them from \(referenceKey))"
+                throw fail(key, "\(checkpoint.path) lacks \(missing.count) tensor(s) of \(referenceKey) that would be merged: \(missing.prefix(5).joined(separator: ", "))\(hint)")
+            }
+            let extra = role.isFisher ? [] : have.subtracting(allNames).filter(config.merges).sorted()
             if !extra.isEmpty { throw fail(key, "\(checkpoint.path) has \(extra.count) tensor(s) that \(referenceKey) lacks: \(extra.prefix(5).joined(separator: ", "))") }
-            for tensor in layout where required.contains(tensor.name) {
+            for tensor in layout where tensor.source == nil {
                 let entry = checkpoint.entry(tensor.name)!
                 guard entry.shape == tensor.shape else {
                     throw fail(key, "tensor '\(tensor.name)' has shape \(entry.shape) in \(checkpoint.path) but \(tensor.shape) in \(referenceKey)")
                 }
-                if tensor.source == nil && !floats.contains(entry.dtype) {
+                guard floats.contains(entry.dtype) else {
                     throw fail(key, "tensor '\(tensor.name)' is \(entry.dtype.rawValue) in \(checkpoint.path); a merged tensor must be a floating-point type (F32, F16, BF16, F64)")
+                }
+            }
+        }
+        // TIES's trim must keep at least one entry of each tensor (or of the model).
+        if config.settings.method == .ties {
+            for (i, model) in config.models.enumerated() where model.input.density < 1 {
+                let counts = config.settings.trimScope == .global ? [("the merged tensors", layout.filter { $0.source == nil }.reduce(0) { $0 + $1.shape.reduce(1, *) })]
+                    : layout.filter { $0.source == nil }.map { ("'\($0.name)'", $0.shape.reduce(1, *)) }
+                if let (what, n) = counts.first(where: { Int(model.input.density * Double($0.1)) == 0 && $0.1 > 0 }) {
+                    throw fail("models[\(i)].parameters.density", "\(model.input.density) keeps no entry of \(what) (\(n) entries; k = ⌊density · n⌋ = 0): raise the density, use trim_scope: global, or leave the tensor out with 'exclude'")
                 }
             }
         }
@@ -108,16 +124,18 @@ public struct CheckpointMerge {
     /// `overwrite` when it holds an earlier merge's output and nothing else): `model.safetensors`,
     /// or shards of at most `maxShardBytes` and their index, plus the config as `mergekit_config.yml`.
     /// `progress(bytesRead, inputBytes)` is called as the inputs are streamed.
-    public func write(to url: URL, maxShardBytes: Int, overwrite: Bool = false, progress: (Int, Int) -> Void = { _, _ in }) throws -> [String] {
+    public func write(to url: URL, maxShardBytes: Int, overwrite: Bool = false, progress: (Int, Int) -> Void = { _, _ in },
+                      shouldStop: @escaping () -> Bool = { false }) throws -> [String] {
         guard maxShardBytes > 0 else { throw ConfigurationError("merge: the shard size must be positive, got \(maxShardBytes)") }
         try checkOutput(url, overwrite: overwrite)
         let names = layout.map(\.name)
-        let engine = MergeEngine(
+        var engine = MergeEngine(
             settings: config.settings, inputs: config.models.map(\.input),
             tensors: layout.map { MergeEngine.Tensor(name: $0.name, count: $0.shape.reduce(1, *), source: $0.source) },
             read: { role, position, range, buffer in checkpoints[role]!.decode(names[position], elements: range, into: buffer) },
             release: { role, position, range in checkpoints[role]!.release(names[position], elements: range) },
             describe: { role in checkpoints[role].map { "\(role) (\($0.path))" } ?? role.description })
+        engine.shouldStop = shouldStop
         let total = inputBytes
         var done = 0
         var files: [String] = []
@@ -125,12 +143,16 @@ public struct CheckpointMerge {
             var prepared = try engine.prepare()
             let layout = self.layout.map { ($0.name, $0.shape, $0.dtype) }
             let produce = { (position: Int, emit: (UnsafeBufferPointer<Float>) throws -> Void) throws in
-                try engine.produce(position, prepared: &prepared, emit: emit)
                 let tensor = self.layout[position]
+                try engine.produce(position, prepared: &prepared) { chunk in
+                    try Self.checkRange(chunk, dtype: tensor.dtype, tensor: tensor.name)
+                    try emit(chunk)
+                }
                 let roles = tensor.source.map { [$0] } ?? Array(checkpoints.keys)
                 done += roles.reduce(0) { $0 + (checkpoints[$1]!.entry(tensor.name)?.byteRange.count ?? 0) }
                 progress(done, total)
             }
+
             let metadata = ["format": "pt"]
             if outputBytes <= maxShardBytes {
                 try Safetensors.writeStreaming(layout, metadata: metadata, to: staging.appendingPathComponent("model.safetensors"), produce: produce)
@@ -143,8 +165,25 @@ public struct CheckpointMerge {
         return files
     }
 
+    /// Values that the output dtype cannot hold (F16 above 65504, say) are an error, not infinities.
+    static func checkRange(_ values: UnsafeBufferPointer<Float>, dtype: SafetensorsDType, tensor: String) throws {
+        let limit: Float
+        switch dtype {
+        case .f16: limit = 65519.996  // rounds to 65504; from 65520 on, to infinity
+        case .bf16: limit = Float(bitPattern: 0x7F7F_7FFF)  // rounds to bfloat16's largest; above, to infinity
+        default: return
+        }
+        if let value = values.first(where: { Swift.abs($0) > limit }) {
+            throw ConfigurationError("merge: tensor '\(tensor)': the merged value \(value) does not fit in \(dtype.rawValue) (it would be stored as infinity); choose another dtype")
+        }
+    }
+
     /// Refuses an output that would overwrite or contain an input, or that does not fit on its disk.
     private func checkOutput(_ url: URL, overwrite: Bool) throws {
+        guard !url.path.isEmpty, url.lastPathComponent != "", url.lastPathComponent != "." else { throw ConfigurationError("merge: the output needs a directory name") }
+        if (try? FileManager.default.destinationOfSymbolicLink(atPath: url.path)) != nil {
+            throw ConfigurationError("merge: the output \(url.path) is a symbolic link; give the directory it points to")
+        }
         let output = url.standardizedFileURL.resolvingSymlinksInPath().path
         for checkpoint in checkpoints.values {
             for file in checkpoint.files {
@@ -162,7 +201,7 @@ public struct CheckpointMerge {
         if statvfs(parent, &stats) == 0 {
             let free = Int(stats.f_bavail) * Int(stats.f_frsize)
             if free < outputBytes + (1 << 20) {
-                throw ConfigurationError("merge: \(parent) has \(free >> 20) MiB free, and the merged checkpoint needs \(outputBytes >> 20) MiB")
+                throw ConfigurationError("merge: \(parent) has \(free) bytes free, and the merged checkpoint needs \(outputBytes) bytes (and 1 MiB to spare)")
             }
         }
     }

@@ -35,9 +35,17 @@ public enum FisherInformation {
         public init() {}
     }
 
+    /// The metadata that marks a safetensors file as a Fisher diagonal (`mtk fisher -o`), so that
+    /// it is never loaded as a model's weights.
+    public static let contentKey = "content", contentValue = "fisher-diagonal"
+
     /// The diagonal Fisher of every parameter of `model` (trunk and heads), in state_dict order.
     public static func diagonal(model: MultiTaskModel, data: Dataset, settings: Settings = Settings()) throws -> ParameterSet {
         guard settings.examples >= 1 else { throw ConfigurationError("fisher: examples must be at least 1, got \(settings.examples)") }
+        if let names = settings.tasks {
+            guard !names.isEmpty, !names.contains(where: \.isEmpty) else { throw ConfigurationError("fisher: the task list is empty or has an empty name") }
+            guard Set(names).count == names.count else { throw ConfigurationError("fisher: the task list names a task twice: \(names.joined(separator: ","))") }
+        }
         guard data.count > 0 else { throw ConfigurationError("fisher: the data set '\(data.name)' is empty") }
         let tasks = try settings.tasks.map { names in
             try names.map { name in

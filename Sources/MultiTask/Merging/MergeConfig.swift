@@ -43,6 +43,17 @@ public struct MergeConfig: Sendable {
     static let topKeys = ["merge_method", "base_model", "models", "parameters", "dtype", "out_dtype", "include", "exclude"]
     static let globalKeys = ["lambda", "normalize", "density", "weight", "rescale", "trim_scope", "seed", "fisher_floor", "normalize_fishers", "favor_target_model"]
     static let modelKeys = ["weight", "density", "fisher"]
+    /// The methods each global parameter applies to (the others apply to all); a parameter given
+    /// to a method that ignores it is an error, not a silent no-op.
+    static let applicable: [String: Set<MergeMethod>] = [
+        "lambda": [.taskArithmetic, .ties, .dareLinear, .dareTies],
+        "normalize": [.linear, .taskArithmetic, .ties, .dareLinear, .dareTies],
+        "density": [.ties, .dareLinear, .dareTies],
+        "rescale": [.dareLinear, .dareTies],
+        "trim_scope": [.ties],
+        "seed": [.dareLinear, .dareTies],
+        "fisher_floor": [.fisher], "normalize_fishers": [.fisher], "favor_target_model": [.fisher],
+    ]
     /// mergekit keys we know but do not do, with what to do instead.
     static let unsupported = [
         "slices": "layer slicing (slices/sources) is not supported: list whole models under 'models'",
@@ -74,17 +85,22 @@ public struct MergeConfig: Sendable {
         var rescale = true
         for (key, node) in global {
             let path = "parameters.\(key)"
+            if let methods = applicable[key], !methods.contains(method) {
+                throw reader.error(path, "\(method.rawValue) does not use it (it applies to \(methods.map(\.rawValue).sorted().joined(separator: ", ")))")
+            }
             switch key {
             case "lambda": settings.lambda = try reader.number(node, path)
             case "normalize": settings.normalize = try reader.bool(node, path)
-            case "density": defaultDensity = try reader.number(node, path)
+            case "density":
+                defaultDensity = try reader.number(node, path)
+                guard defaultDensity > 0, defaultDensity <= 1 else { throw reader.error(path, "expected a number in (0, 1] (the fraction of entries kept), found \(defaultDensity)") }
             case "weight": defaultWeight = try reader.number(node, path)
             case "rescale": rescale = try reader.bool(node, path)
             case "trim_scope":
                 let text = try reader.string(node, path)
                 guard let scope = TrimScope(rawValue: text) else { throw reader.error(path, "expected per_tensor or global, found '\(text)'") }
                 settings.trimScope = scope
-            case "seed": settings.seed = UInt64(try reader.integer(node, path))
+            case "seed": settings.seed = try reader.seed(node, path)
             case "fisher_floor": settings.fisherFloor = try reader.number(node, path)
             case "normalize_fishers": settings.normalizeFishers = try reader.bool(node, path)
             default: settings.favorFirst = try reader.bool(node, path)
@@ -188,9 +204,11 @@ private struct MergeConfigReader {
         return value
     }
 
-    func integer(_ node: Node, _ key: String) throws -> Int {
+    func seed(_ node: Node, _ key: String) throws -> UInt64 {
         let text = node.scalar?.string ?? ""
-        guard let value = Int(text), value >= 0 else { throw error(key, "expected an integer ≥ 0, found '\(text)'") }
+        guard let value = UInt64(text) else {
+            throw error(key, "expected an integer from 0 to 18446744073709551615, found '\(text)'" + (text.allSatisfy(\.isNumber) && !text.isEmpty ? " (too large)" : ""))
+        }
         return value
     }
 

@@ -2,11 +2,12 @@
 enum MergeRole: Hashable, Sendable, CustomStringConvertible {
     case base, model(Int), fisher(Int)
 
+    /// Named as in a merge config: `base_model`, `models[0]`, `models[0].parameters.fisher`.
     var description: String {
         switch self {
-        case .base: "the base model"
-        case .model(let i): "model \(i + 1)"
-        case .fisher(let i): "model \(i + 1)'s Fisher"
+        case .base: "base_model"
+        case .model(let i): "models[\(i)]"
+        case .fisher(let i): "models[\(i)].parameters.fisher"
         }
     }
 }
@@ -35,6 +36,8 @@ struct MergeEngine {
     let read: Read
     var release: Release = { _, _, _ in }
     var describe: Describe = \.description
+    /// Checked before every chunk; true stops the merge with `MergeInterrupted`.
+    var shouldStop: () -> Bool = { false }
 
     /// Entries per chunk: 256 KiB of Float per input, small enough to stay in cache.
     static let chunk = 1 << 16
@@ -64,7 +67,7 @@ struct MergeEngine {
                 guard settings.normalizeFishers else { return inputs[i].weight }
                 var squares = 0.0
                 for t in merged {
-                    try chunks(of: t, roles: [.fisher(i)]) { _, buffers in
+                    try chunks(of: t, roles: [.fisher(i)], check: true) { _, buffers in
                         for f in buffers[0] { squares += Double(f) * Double(f) }
                     }
                 }
@@ -113,6 +116,12 @@ struct MergeEngine {
                                    rescale: settings.rescale, key: key)
                 case .fisher: FisherMerge.run(chunk, scales: prepared.fisherScales!, floor: settings.fisherFloor, favorFirst: settings.favorFirst)
                 }
+                var probe: Float = 0
+                for x in target { probe += x * 0 }
+                if probe.isNaN {
+                    let culprit = target.first { !$0.isFinite }!
+                    throw ConfigurationError("merge: tensor '\(tensor.name)': the merged values overflow Float32 (\(culprit)); lambda or the weights are too large")
+                }
                 try emit(UnsafeBufferPointer(target))
             }
         }
@@ -121,7 +130,7 @@ struct MergeEngine {
 
     /// Visits model i's task-vector entries δ = θᵢ − θ_b of tensor `position` (in Float, as TIES ranks them).
     private func deltas(model i: Int, tensor position: Int, _ visit: (UnsafeBufferPointer<Float>) -> Void) throws {
-        try chunks(of: position, roles: [.base, .model(i)]) { _, buffers in
+        try chunks(of: position, roles: [.base, .model(i)], check: true) { _, buffers in
             let (base, model) = (buffers[0], buffers[1])
             for j in model.indices { model[j] -= base[j] }
             visit(UnsafeBufferPointer(model))
@@ -138,6 +147,7 @@ struct MergeEngine {
         let storage = UnsafeMutablePointer<Float>.allocate(capacity: size * roles.count)
         defer { storage.deallocate() }
         for start in stride(from: 0, to: count, by: size) {
+            if shouldStop() { throw MergeInterrupted() }
             let range = start ..< Swift.min(start + size, count)
             let buffers = roles.indices.map { UnsafeMutableBufferPointer(start: storage + $0 * size, count: range.count) }
             for (role, buffer) in zip(roles, buffers) {
@@ -155,8 +165,13 @@ struct MergeEngine {
         if probe.isNaN {
             throw ConfigurationError("merge: \(describe(role)): tensor '\(tensors[position].name)' holds NaN or infinite values")
         }
-        if case .fisher = role, values.contains(where: { $0 < 0 }) {
+        if role.isFisher, values.contains(where: { $0 < 0 }) {
             throw ConfigurationError("merge: \(describe(role)): tensor '\(tensors[position].name)' holds negative values, which no Fisher diagonal has")
         }
     }
+}
+
+/// A merge stopped by its caller (Ctrl-C); nothing was written.
+public struct MergeInterrupted: Error, CustomStringConvertible {
+    public var description: String { "merge: stopped before the end; nothing was written" }
 }

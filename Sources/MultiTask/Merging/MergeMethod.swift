@@ -59,12 +59,12 @@ public struct MergeSettings: Sendable, Equatable {
         guard !inputs.isEmpty else { throw ConfigurationError("merge: no models to merge") }
         guard lambda.isFinite else { throw ConfigurationError("merge: parameter 'lambda' must be a finite number, got \(lambda)") }
         for (i, input) in inputs.enumerated() {
-            guard input.weight.isFinite else { throw ConfigurationError("merge: model \(i + 1): parameter 'weight' must be a finite number, got \(input.weight)") }
+            guard input.weight.isFinite else { throw ConfigurationError("merge: models[\(i)].parameters.weight must be a finite number, got \(input.weight)") }
             guard input.density > 0, input.density <= 1 else {
-                throw ConfigurationError("merge: model \(i + 1): parameter 'density' must be in (0, 1], got \(input.density)")
+                throw ConfigurationError("merge: models[\(i)].parameters.density must be in (0, 1], got \(input.density)")
             }
             if method == .fisher && input.weight <= 0 {
-                throw ConfigurationError("merge: model \(i + 1): fisher merging needs positive weights, got \(input.weight)")
+                throw ConfigurationError("merge: models[\(i)].parameters.weight: fisher merging needs positive weights, got \(input.weight)")
             }
         }
         let total = inputs.reduce(0) { $0 + $1.weight }

@@ -16,14 +16,24 @@ public struct SafetensorsCheckpoint: Sendable {
 
     public init(path: String) throws {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw SafetensorsError.fileNotFound(path: path) }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            if (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
+                throw SafetensorsError.unreadableFile(path: path, reason: "a symbolic link that leads nowhere (a missing target, or a loop)")
+            }
+            throw SafetensorsError.fileNotFound(path: path)
+        }
         var target = URL(fileURLWithPath: path)
         if isDirectory.boolValue {
-            let candidates = ["model.safetensors.index.json", "model.safetensors"].map { target.appendingPathComponent($0) }
-            guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
-                throw SafetensorsError.unreadableFile(path: path, reason: "a directory without model.safetensors or model.safetensors.index.json")
+            let exists = { (name: String) in FileManager.default.fileExists(atPath: target.appendingPathComponent(name).path) }
+            switch (exists("model.safetensors.index.json"), exists("model.safetensors")) {
+            case (true, true):
+                throw SafetensorsError.unreadableFile(path: path, reason: "holds both model.safetensors and model.safetensors.index.json; name the one to use")
+            case (true, false): target = target.appendingPathComponent("model.safetensors.index.json")
+            case (false, true): target = target.appendingPathComponent("model.safetensors")
+            case (false, false):
+                let hint = exists("best.safetensors") ? " (an mtk run directory: name its best.safetensors or last.safetensors)" : ""
+                throw SafetensorsError.unreadableFile(path: path, reason: "a directory without model.safetensors or model.safetensors.index.json\(hint)")
             }
-            target = found
         }
         let files = target.pathExtension == "json" ? try SafetensorsIndex(contentsOf: target).openShards() : [try SafetensorsFile(contentsOf: target)]
         let tensors = files.enumerated().flatMap { position, file in file.entries.map { ($0, position) } }

@@ -1,0 +1,56 @@
+import Files
+import Foundation
+import TestSupport
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The staged directory write: whole or nothing, and the cleanup of killed writers' staging
+/// directories touches nothing else.
+@Suite("Atomic directories")
+struct AtomicDirectoryTests {
+    /// Makes `name` in `directory` with its modification time `age` seconds ago.
+    func make(_ name: String, in directory: TemporaryDirectory, age: Int) throws -> URL {
+        let url = directory.file(name)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
+        _ = try directory.write([1], to: "\(name)/part")
+        var times = [timespec(tv_sec: time(nil) - age, tv_nsec: 0), timespec(tv_sec: time(nil) - age, tv_nsec: 0)]
+        _ = utimensat(AT_FDCWD, url.path, &times, 0)
+        return url
+    }
+
+    @Test func cleansOnlyAbandonedStagingDirectories() throws {
+        let directory = try TemporaryDirectory()
+        let abandoned = try make(".out.\(UUID().uuidString).tmp", in: directory, age: 60)
+        let fresh = try make(".out.\(UUID().uuidString).tmp", in: directory, age: 0)
+        let locked = try make(".out.\(UUID().uuidString).tmp", in: directory, age: 60)
+        let foreign = try make(".out.important.tmp", in: directory, age: 60)
+        let otherTarget = try make(".out.v2.\(UUID().uuidString).tmp", in: directory, age: 60)
+        let holder = open(locked.path, O_RDONLY | O_DIRECTORY)
+        #expect(flock(holder, LOCK_EX) == 0)
+        defer { close(holder) }
+        try AtomicDirectory.write(to: directory.file("out")) { staging in
+            _ = try Data([7]).write(to: staging.appendingPathComponent("file"))
+        }
+        #expect(try Data(contentsOf: directory.file("out/file")) == Data([7]))
+        #expect(!FileManager.default.fileExists(atPath: abandoned.path), "a killed writer's staging directory is removed")
+        for kept in [fresh, locked, foreign, otherTarget] {
+            #expect(FileManager.default.fileExists(atPath: kept.path), "\(kept.lastPathComponent) is not ours to remove")
+        }
+    }
+
+    @Test func failureLeavesNothing() throws {
+        let directory = try TemporaryDirectory()
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try AtomicDirectory.write(to: directory.file("out")) { staging in
+                _ = try Data([1]).write(to: staging.appendingPathComponent("half"))
+                throw Boom()
+            }
+        }
+        #expect(try directory.contents().isEmpty)
+        try AtomicDirectory.write(to: directory.file("out")) { _ in }
+        #expect(throws: AtomicWriteError.self) { try AtomicDirectory.write(to: directory.file("out")) { _ in } }
+    }
+}
