@@ -35,6 +35,7 @@ for balanced in no yes; do
   for keep in last best fisher; do
     dir="$out/study2-$balanced-$keep"
     flags=(--tasks class,footwear,upper,long_sleeves --epochs 5 --keep "$keep")
+    [[ $keep == best ]] && flags+=(--selection accuracy)   # each model's own validation accuracy
     [[ $balanced == yes ]] && flags+=(--balanced)
     "$mtk" finetune "${common[@]}" --init "$pre" "${flags[@]}" -o "$dir" > "$dir.log"
     "$mtk" task-vectors "$dir" --threads 1 > /dev/null

@@ -48,6 +48,7 @@ struct TaskVectorsCommand: ParsableCommand {
         guard parts.count == 3, let from = parts[0], let to = parts[1], let step = parts[2], from.isFinite, to.isFinite, step > 0, to >= from, (to - from) / step <= 10_000 else {
             throw ValidationError("--alphas: expected FROM:TO:STEP with FROM ≤ TO and STEP > 0 (at most 10,000 points), got '\(text)'")
         }
-        return (0...Int(((to - from) / step + 1e-9).rounded(.down))).map { from + Double($0) * step }
+        // Rounded to 9 decimals, so 0.1 · 3 reads 0.3, not 0.30000000000000004.
+        return (0...Int(((to - from) / step + 1e-9).rounded(.down))).map { ((from + Double($0) * step) * 1e9).rounded() / 1e9 }
     }
 }

@@ -6,7 +6,8 @@ import NN
 /// task vectors are taken from (Ilharco et al. 2023). Each model is a cached, resumable
 /// `TaskSetTraining` unit; which epoch is kept is part of its settings:
 /// - `last`: the last epoch;
-/// - `best`: the best validation value (the run's selection, loss by default);
+/// - `best`: the best validation value (the run's selection, loss by default; a bare metric such
+///   as `accuracy` is each one-task model's own task's);
 /// - `fisher`: the highest Fisher log-trace on the training set (`FisherInformation`).
 /// With `balanced`, each model trains on its task's class-balanced subsample (undersampled to the
 /// rarest class, seeded); validation and test stay as they are.
@@ -77,7 +78,15 @@ public struct Finetuning {
                 }
                 unitData.train = try data.train.balanced(on: set[0], seed: config.training.seed)
             }
-            let unit = try TaskSetTraining(data: unitData, spec: spec, training: config.training, initFrom: config.initFrom, strictInit: config.strictInit,
+            var training = config.training
+            if keep == .best, !training.selection.contains("."), !["loss", "fisher", "last"].contains(training.selection) {
+                // A bare metric (`accuracy`) is each model's own task's.
+                guard set.count == 1 else {
+                    throw ConfigurationError("finetune: selection '\(training.selection)' names no task, which is clear only for one-task models; use TASK.METRIC")
+                }
+                training.selection = "\(set[0]).\(training.selection)"
+            }
+            let unit = try TaskSetTraining(data: unitData, spec: spec, training: training, initFrom: config.initFrom, strictInit: config.strictInit,
                                            root: root.appendingPathComponent("networks"), dropUnusedHeads: dropUnusedHeads)
             return (try unit.canonical(set), unit)
         }
