@@ -1,5 +1,6 @@
 import Data
 import Foundation
+import NN
 import Tensors
 
 /// A 64-bit fingerprint of the prepared data (inputs and labels of every split, in order), saved
@@ -16,6 +17,17 @@ enum DataFingerprint {
                 for byte in task.name.utf8 { mix(&hash, UInt64(byte)) }
                 mix(&hash, dataset.labels[task.name]!)
             }
+        }
+        return String(hash, radix: 16)
+    }
+
+    /// The fingerprint of a checkpoint's tensors (names, shapes and values, in order): whether a
+    /// pretrained file still holds what a study started from.
+    static func of(_ weights: NN.ParameterSet) -> String {
+        var hash: UInt64 = 0x4528_21E6_38D0_1377
+        for (name, tensor) in weights {
+            for byte in name.utf8 { mix(&hash, UInt64(byte)) }
+            mix(&hash, tensor)
         }
         return String(hash, radix: 16)
     }

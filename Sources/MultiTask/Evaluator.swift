@@ -30,8 +30,10 @@ public enum Evaluator {
     }
 
     /// Loads `checkpoint` (a file or a run directory, as in `evaluate`) into its model and prepares
-    /// `source`'s data, all of it for training (no validation split).
-    public static func load(checkpoint: URL, spec specName: String?, source: DataSource?, dropUnusedHeads: Bool = false) throws -> Loaded {
+    /// `source`'s data: with `keepValidation`, split as the source says (the training split without
+    /// its validation examples); else all of it for training (no validation split).
+    public static func load(checkpoint: URL, spec specName: String?, source: DataSource?, dropUnusedHeads: Bool = false,
+                            keepValidation: Bool = false) throws -> Loaded {
         var file = checkpoint
         guard FileManager.default.fileExists(atPath: checkpoint.path) else { throw RunDirectoryError.notARun(path: checkpoint.path) }
         if RunDirectory.isDirectory(checkpoint) {
@@ -40,6 +42,9 @@ public enum Evaluator {
             file = FileManager.default.fileExists(atPath: snapshot.bestFile.path) ? snapshot.bestFile : snapshot.modelFile
         }
         let metadata = try SafetensorsFile(contentsOf: file).metadata  // a file that is no checkpoint fails here, first
+        if metadata[FisherInformation.contentKey] == FisherInformation.contentValue {
+            throw CheckpointError(path: file.path, reason: "is a Fisher diagonal (written by mtk fisher), not a model's weights")
+        }
         guard var source else {
             throw ConfigurationError("\(checkpoint.path): say which data to use (--suite or --csv)")
         }
@@ -51,7 +56,7 @@ public enum Evaluator {
         } else {
             throw ConfigurationError("\(file.path) has no 'spec' metadata: give the model with --model")
         }
-        source.validationFraction = 0
+        if !keepValidation { source.validationFraction = 0 }
         if source.tasks == nil, let tasks = metadata["tasks"] { source.tasks = tasks.split(separator: ",").map(String.init) }
         let data = try PreparedData(source)
         // Heads for tasks not evaluated (`--tasks` chose fewer) are left out, with their weights.

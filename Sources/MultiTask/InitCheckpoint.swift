@@ -39,12 +39,18 @@ public struct InitCheckpoint: Sendable, Equatable, CustomStringConvertible {
     /// Every tensor of the checkpoint at `url` (a file or a sharded index), refusing a file that
     /// holds a Fisher diagonal rather than weights.
     public static func weights(_ url: URL) throws -> ParameterSet {
+        if RunDirectory.isDirectory(url) {
+            throw CheckpointError(path: url.path, reason: "is a run directory; name its best.safetensors or last.safetensors")
+        }
         let (tensors, metadata) = try Safetensors.load(url)
         if metadata[FisherInformation.contentKey] == FisherInformation.contentValue {
             throw CheckpointError(path: url.path, reason: "is a Fisher diagonal (written by mtk fisher), not a model's weights")
         }
         return ParameterSet(tensors.map { ($0.name, $0.tensor) })
     }
+
+    /// The fingerprint of the weights at `url`, recorded by studies that start from them.
+    public static func fingerprint(_ url: URL) throws -> String { DataFingerprint.of(try weights(url)) }
 
     public var description: String {
         var text = "init from \(path): \(matched.count) of \(matched.count + missing.count) model tensors loaded"

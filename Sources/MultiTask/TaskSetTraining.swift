@@ -50,8 +50,10 @@ public struct TaskSetTraining {
         (self.data, self.spec, self.training, self.initFrom, self.strictInit, self.root) = (data, full, training, initFrom, strictInit, root)
         let settings = try RunJSON.encoder().encode(training)
         dataFingerprint = DataFingerprint.of(data)
+        // The starting weights count by content: the same path holding other weights is another study.
+        let initContents = try initFrom.map { try InitCheckpoint.fingerprint(URL(fileURLWithPath: $0)) } ?? "-"
         settingsKey = Fingerprint.of(texts: [dataFingerprint, full.yaml(), String(decoding: settings, as: UTF8.self),
-                                             initFrom ?? "-", strictInit ? "strict" : "-"])
+                                             initFrom ?? "-", initContents, strictInit ? "strict" : "-"])
     }
 
     /// The data, the model and whether its heads are templates (a built-in spec's), for a study

@@ -7,7 +7,7 @@ import MultiTask
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fine-tune one model per task (or task set) from a pretrained checkpoint (--init), keeping each one's last, best or highest-Fisher epoch.",
-        discussion: "Takes mtk train's options; --init is required. Each model is a cached, resumable run in DIR/networks (rerun the same command to continue); DIR/finetune.json lists the kept weights (their epoch, validation and test metrics, and Fisher log-trace). 'mtk task-vectors DIR' then studies their task vectors.")
+        discussion: "Takes mtk train's options; --init is required. Each model is a cached, resumable run in DIR/networks (rerun the same command to continue); DIR/finetune.json lists the kept weights of this command's models (their epoch, validation and test metrics, and Fisher log-trace); a later command into the same DIR with other settings rewrites it, and the other settings' networks stay cached beside. 'mtk task-vectors DIR' then studies their task vectors.")
 
     @OptionGroup var options: TrainingOptions
     @Option(help: "Which epoch to keep: last, best (validation, by --selection) or fisher (highest Fisher log-trace on the training set) [best].") var keep = "best"

@@ -8,7 +8,7 @@ import Tensors
 struct FisherCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fisher",
-        abstract: "A checkpoint's diagonal Fisher information on its data and the log of its trace (a complexity measure); the Fisher file feeds fisher merging.",
+        abstract: "A checkpoint's diagonal Fisher information on its training split and the log of its trace (a complexity measure); the Fisher file feeds fisher merging.",
         discussion: "Per-example gradients of log p(y|x) over N training examples (seeded), with y drawn from the model's own prediction (sampled), summed over labels at their probabilities (expected), or from the data (empirical).")
 
     @OptionGroup var data: DataOptions
@@ -27,10 +27,16 @@ struct FisherCommand: ParsableCommand {
         if let output, !output.hasSuffix(".safetensors") { throw ValidationError("-o \(output): the Fisher is written as FILE.safetensors") }
         var settings = FisherInformation.Settings()
         (settings.examples, settings.labels, settings.seed) = (examples, kind, seed)
-        settings.tasks = fisherTasks.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        settings.tasks = fisherTasks.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
         let url = URL(fileURLWithPath: checkpoint)
         if let output {
-            let target = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath().path
+            // The parent resolved (the file need not exist yet), so a symlinked directory is seen through.
+            let file = URL(fileURLWithPath: output).standardizedFileURL
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: file.deletingLastPathComponent().path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("-o \(output): the directory \(file.deletingLastPathComponent().path) does not exist")
+            }
+            let target = file.deletingLastPathComponent().resolvingSymlinksInPath().appendingPathComponent(file.lastPathComponent).path
             let input = url.standardizedFileURL.resolvingSymlinksInPath().path
             if target == input || target.hasPrefix(input + "/") {
                 throw ValidationError("-o \(output): that would overwrite the checkpoint (or write into the run directory) being measured; write the Fisher elsewhere")
@@ -39,7 +45,8 @@ struct FisherCommand: ParsableCommand {
         let base = try Evaluator.runDataSource(url)
         let source = data.isEmpty ? base : data.apply(to: base, seed: nil)
         let (fisher, file, used) = try ComputeThreads.with(threads ?? ComputeThreads.processDefault) {
-            let loaded = try Evaluator.load(checkpoint: url, spec: model, source: source, dropUnusedHeads: model.map { ModelSpec.builtIn[$0] != nil } ?? false)
+            let loaded = try Evaluator.load(checkpoint: url, spec: model, source: source, dropUnusedHeads: model.map { ModelSpec.builtIn[$0] != nil } ?? false,
+                                            keepValidation: true)
             if let output, URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath().path == loaded.file.standardizedFileURL.resolvingSymlinksInPath().path {
                 throw ValidationError("-o \(output): that is the checkpoint being measured; write the Fisher elsewhere")
             }

@@ -24,9 +24,16 @@ struct TaskVectorsCommand: ParsableCommand {
         settings.alphas = try Self.grid(alphas)
         settings.include = include.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let root = URL(fileURLWithPath: directory)
-        let record = try RunDirectory.readJSON(Finetuning.Record.self, from: root.appendingPathComponent("finetune.json"))
+        let record = try RunDirectory.readJSON(Finetuning.Record.self, from: root.appendingPathComponent("finetune.json"), what: "mtk finetune record")
         guard var source = record.data, let modelName = record.model else { throw ValidationError("\(directory)/finetune.json does not say which data and model the models used") }
+        guard !record.models.isEmpty else { throw ValidationError("\(directory)/finetune.json lists no models") }
         guard record.models.allSatisfy({ $0.tasks.count == 1 }) else { throw ValidationError("task vectors need one model per task; \(directory) has task sets") }
+        for model in record.models where model.file.hasPrefix("/") || model.file.split(separator: "/").contains("..") {
+            throw ValidationError("\(directory)/finetune.json: the model file '\(model.file)' is not inside \(directory)")
+        }
+        guard try InitCheckpoint.fingerprint(URL(fileURLWithPath: record.pretrained)) == record.pretrainedFingerprint else {
+            throw ValidationError("\(record.pretrained) no longer holds the weights the models were fine-tuned from (its contents changed since mtk finetune); task vectors against it would be wrong")
+        }
         source.tasks = record.models.map { $0.tasks[0] }
         let result = try ComputeThreads.with(threads ?? ComputeThreads.processDefault) { () throws -> TaskVectorStudy.Result in
             let data = try PreparedData(source)

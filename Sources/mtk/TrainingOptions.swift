@@ -33,6 +33,11 @@ struct TrainingOptions: ParsableArguments {
 
 
     /// The given options applied to `base`: the defaults for a new run, the saved run on resume.
+    /// Checks made by the argument parser before the command runs.
+    func validate() throws {
+        if initFrom == "" { throw ValidationError("--init: the checkpoint path is empty") }
+    }
+
     func apply(to base: RunConfig) -> RunConfig {
         var config = base
         var training = config.training

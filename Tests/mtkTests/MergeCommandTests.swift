@@ -98,6 +98,44 @@ struct MergeCommandTests {
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("merged/model.safetensors").path))
     }
 
+    /// Bad finetune requests fail before any directory exists; a pretrained file whose contents
+    /// change is a new study (its models retrain), and task vectors against it are refused.
+    @Test func finetuneChecksItsRequestsAndItsStartingWeights() throws {
+        let fixture = try TabularFixture(rows: 160, thirdTask: true)
+        defer { fixture.remove() }
+        let folder = fixture.folder
+        let data = ["--csv", fixture.csv.path, "--model", fixture.spec.path]
+        for (seed, name) in [("3", "a"), ("4", "b")] {
+            let pre = try MTK.run(["train"] + data + ["--tasks", "y", "--epochs", "1", "--batch-size", "16", "--seed", seed, "-o", folder.appendingPathComponent(name).path], in: folder)
+            #expect(pre.status == 0, "\(pre.output)")
+        }
+        let initFile = folder.appendingPathComponent("init.safetensors")
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("a/best.safetensors"), to: initFile)
+        let out = folder.appendingPathComponent("ft").path
+        let finetune = ["finetune"] + data + ["--tasks", "c,z", "--epochs", "1", "--init", initFile.path, "-o", out] + Self.settings
+        for (extra, message) in [(["--sets", "c,c"], "given twice"), (["--sets", "c+z,z+c"], "given twice"), (["--sets", "c+c"], "names a task twice"),
+                                 (["--sets", "c,w"], "task 'w'"), (["--selection", "c.accuracy"], "does not learn"), (["--keep", "fisher", "--selection", "c.accuracy"], "--keep fisher")] {
+            let bad = try MTK.run(finetune + extra, in: folder)
+            #expect(bad.status != 0 && bad.output.contains(message) && !bad.output.contains("epoch 1"), "\(extra): \(bad.output)")
+            #expect(!FileManager.default.fileExists(atPath: out), "\(extra) left \(out) behind")
+        }
+        let first = try MTK.run(finetune, in: folder)
+        #expect(first.status == 0 && first.output.contains("epoch 1 done"), "\(first.output)")
+        let again = try MTK.run(finetune, in: folder)
+        #expect(again.status == 0 && !again.output.contains("epoch 1 done"), "cached: \(again.output)")
+        // Other weights at the same path: task vectors refuse, and finetune trains anew.
+        try FileManager.default.removeItem(at: initFile)
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("b/best.safetensors"), to: initFile)
+        let stale = try MTK.run(["task-vectors", out, "--alphas", "0:1:1"], in: folder)
+        #expect(stale.status != 0 && stale.output.contains("no longer holds"), "\(stale.output)")
+        let retrained = try MTK.run(finetune, in: folder)
+        #expect(retrained.status == 0 && retrained.output.contains("epoch 1 done"), "\(retrained.output)")
+        // A Fisher written through a symlink to the run directory it measures is refused.
+        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("link"), withDestinationURL: folder.appendingPathComponent("a"))
+        let sneaky = try MTK.run(["fisher", folder.appendingPathComponent("a").path, "--csv", fixture.csv.path, "-o", folder.appendingPathComponent("link/f.safetensors").path], in: folder)
+        #expect(sneaky.status != 0 && !FileManager.default.fileExists(atPath: folder.appendingPathComponent("a/f.safetensors").path), "\(sneaky.output)")
+    }
+
     /// A bad config or shard size fails with the key named, and leaves no output behind.
     @Test func mergeRefusesBeforeWriting() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mtk-merge-\(UUID().uuidString)")

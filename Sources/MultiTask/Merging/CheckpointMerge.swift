@@ -100,11 +100,11 @@ public struct CheckpointMerge {
         }
         // TIES's trim must keep at least one entry of each tensor (or of the model).
         if config.settings.method == .ties {
-            for (i, model) in config.models.enumerated() where model.input.density < 1 {
+            for model in config.models where model.input.density < 1 {
                 let counts = config.settings.trimScope == .global ? [("the merged tensors", layout.filter { $0.source == nil }.reduce(0) { $0 + $1.shape.reduce(1, *) })]
                     : layout.filter { $0.source == nil }.map { ("'\($0.name)'", $0.shape.reduce(1, *)) }
                 if let (what, n) = counts.first(where: { Int(model.input.density * Double($0.1)) == 0 && $0.1 > 0 }) {
-                    throw fail("models[\(i)].parameters.density", "\(model.input.density) keeps no entry of \(what) (\(n) entries; k = ⌊density · n⌋ = 0): raise the density, use trim_scope: global, or leave the tensor out with 'exclude'")
+                    throw fail(model.densityKey, "\(model.input.density) keeps no entry of \(what) (\(n) entries; k = ⌊density · n⌋ = 0): raise the density, use trim_scope: global, or leave the tensor out with 'exclude'")
                 }
             }
         }

@@ -37,6 +37,9 @@ public struct Finetuning {
         public var data: DataSource?
         public var model: String?
         public var pretrained: String
+        /// The pretrained weights' fingerprint, so a study of the task vectors can check that the
+        /// file still holds them.
+        public var pretrainedFingerprint: String
         public var keep: Keep
         public var balanced: Bool
         public var fisherExamples: Int
@@ -53,6 +56,9 @@ public struct Finetuning {
     public init(config: RunConfig, keep: Keep, balanced: Bool, root: URL) throws {
         guard config.initFrom != nil else { throw ConfigurationError("finetune: give the pretrained checkpoint to start every model from (--init)") }
         var config = config
+        if keep != .best && config.training.selection != "loss" {
+            throw ConfigurationError("finetune: --selection '\(config.training.selection)' chooses the best epoch, and --keep \(keep.rawValue) keeps another; use one of them")
+        }
         switch keep {
         case .last: config.training.selection = "last"
         case .fisher: config.training.selection = "fisher"
@@ -69,26 +75,51 @@ public struct Finetuning {
     /// (run again to continue).
     public func run(_ sets: [[String]]?, onEvent: ((String, TrainingEvent) -> Void)? = nil, shouldStop: @escaping () -> Bool = { false }) throws -> Record? {
         let (data, spec, dropUnusedHeads) = try TaskSetTraining.inputs(config, study: "finetune")
-        // Every unit is checked before the first trains.
-        let units = try (sets ?? data.tasks.map { [$0.name] }).map { set -> (tasks: [String], unit: TaskSetTraining) in
-            var unitData = data
-            if balanced {
-                guard set.count == 1, let task = data.tasks.first(where: { $0.name == set[0] }), task.kind.isClassification else {
-                    throw ConfigurationError("finetune --balanced: balancing is per classification task, and \(set.joined(separator: "+")) is not one")
-                }
-                unitData.train = try data.train.balanced(on: set[0], seed: config.training.seed)
+        let pretrained = try InitCheckpoint.fingerprint(URL(fileURLWithPath: config.initFrom!))
+        let sets = sets ?? data.tasks.map { [$0.name] }
+        let known = data.tasks.map(\.name)
+        var seen = Set<[String]>()
+        for set in sets {
+            let name = set.joined(separator: "+")
+            if let unknown = set.first(where: { !known.contains($0) }) {
+                throw ConfigurationError("finetune: task '\(unknown)' of the set \(name) is not in the data (its tasks: \(known.joined(separator: ", ")))")
             }
-            var training = config.training
-            if keep == .best, !training.selection.contains("."), !["loss", "fisher", "last"].contains(training.selection) {
-                // A bare metric (`accuracy`) is each model's own task's.
-                guard set.count == 1 else {
-                    throw ConfigurationError("finetune: selection '\(training.selection)' names no task, which is clear only for one-task models; use TASK.METRIC")
-                }
-                training.selection = "\(set[0]).\(training.selection)"
+            guard Set(set).count == set.count else { throw ConfigurationError("finetune: the set \(name) names a task twice") }
+            guard seen.insert(known.filter(set.contains)).inserted else { throw ConfigurationError("finetune: the set \(name) is given twice") }
+            let selection = config.training.selection
+            if selection.contains("."), let task = selection.split(separator: ".").first.map(String.init), !set.contains(task) {
+                throw ConfigurationError("finetune: selection '\(selection)' names task '\(task)', which the model of \(name) does not learn")
             }
-            let unit = try TaskSetTraining(data: unitData, spec: spec, training: training, initFrom: config.initFrom, strictInit: config.strictInit,
-                                           root: root.appendingPathComponent("networks"), dropUnusedHeads: dropUnusedHeads)
-            return (try unit.canonical(set), unit)
+        }
+        // Every unit is checked before the first trains; a refusal leaves no directory behind.
+        let created = !FileManager.default.fileExists(atPath: root.path)
+        let units: [(tasks: [String], unit: TaskSetTraining)]
+        do {
+            units = try sets.map { set -> (tasks: [String], unit: TaskSetTraining) in
+                var unitData = data
+                if balanced {
+                    guard set.count == 1, let task = data.tasks.first(where: { $0.name == set[0] }), task.kind.isClassification else {
+                        throw ConfigurationError("finetune --balanced: balancing is per classification task, and \(set.joined(separator: "+")) is not one")
+                    }
+                    unitData.train = try data.train.balanced(on: set[0], seed: config.training.seed)
+                }
+                var training = config.training
+                if keep == .best, !training.selection.contains("."), !["loss", "fisher", "last"].contains(training.selection) {
+                    // A bare metric (`accuracy`) is each model's own task's.
+                    guard set.count == 1 else {
+                        throw ConfigurationError("finetune: selection '\(training.selection)' names no task, which is clear only for one-task models; use TASK.METRIC")
+                    }
+                    training.selection = "\(set[0]).\(training.selection)"
+                }
+                let unit = try TaskSetTraining(data: unitData, spec: spec, training: training, initFrom: config.initFrom, strictInit: config.strictInit,
+                                               root: root.appendingPathComponent("networks"), dropUnusedHeads: dropUnusedHeads)
+                return (try unit.canonical(set), unit)
+            }
+        } catch {
+            let networks = root.appendingPathComponent("networks")
+            if (try? FileManager.default.contentsOfDirectory(atPath: networks.path))?.isEmpty == true { try? FileManager.default.removeItem(at: networks) }
+            if created, (try? FileManager.default.contentsOfDirectory(atPath: root.path))?.isEmpty == true { try? FileManager.default.removeItem(at: root) }
+            throw error
         }
         var models: [Model] = []
         for (tasks, unit) in units {
@@ -96,6 +127,9 @@ public struct Finetuning {
             guard let record = try unit.train(tasks, onEvent: { onEvent?(name, $0) }, shouldStop: shouldStop) else { return nil }
             let directory = try unit.directory(for: tasks)
             let best = directory.appendingPathComponent("best.safetensors")
+            guard FileManager.default.fileExists(atPath: best.path) else {
+                throw ConfigurationError("finetune: the model of \(name) finished, but its kept weights \(best.path) are gone; remove \(directory.path) to train it again")
+            }
             let model = try MultiTaskModel(spec: unit.spec, tasks: unit.data.tasks.filter { tasks.contains($0.name) }, seed: 0, dropUnusedHeads: true)
             try InitCheckpoint.load(best, into: model, strict: true)
             var settings = FisherInformation.Settings()
@@ -105,7 +139,7 @@ public struct Finetuning {
             models.append(Model(tasks: tasks, file: String(best.path.dropFirst(root.path.count + 1)), epoch: record.result.bestEpoch, epochs: record.result.epochs,
                                 validation: record.result.validation, test: record.result.test, fisherLogTrace: fisher, seconds: record.seconds))
         }
-        let record = Record(data: config.data, model: config.model, pretrained: config.initFrom!, keep: keep, balanced: balanced, fisherExamples: config.training.fisherExamples ?? 256, models: models)
+        let record = Record(data: config.data, model: config.model, pretrained: config.initFrom!, pretrainedFingerprint: pretrained, keep: keep, balanced: balanced, fisherExamples: config.training.fisherExamples ?? 256, models: models)
         try RunDirectory.writeJSON(record, to: recordFile)
         return record
     }

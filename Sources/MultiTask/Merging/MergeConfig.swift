@@ -16,6 +16,8 @@ public struct MergeConfig: Sendable {
         public var input: MergeInput
         /// Fisher merging: the model's diagonal Fisher (a checkpoint with the same tensor names).
         public var fisher: String?
+        /// The config key the density came from (the model's own, or the global default).
+        public var densityKey: String
     }
 
     public var settings: MergeSettings
@@ -123,12 +125,13 @@ public struct MergeConfig: Sendable {
             let weight = try parameters["weight"].map { try reader.number($0, "\(path).parameters.weight") } ?? defaultWeight
             guard let weight else { throw reader.error("\(path).parameters.weight", "missing (mergekit requires a weight for every model; or set parameters.weight for all)") }
             let density = try parameters["density"].map { try reader.number($0, "\(path).parameters.density") } ?? defaultDensity
+            let densityKey = parameters["density"] != nil || global["density"] == nil ? "\(path).parameters.density" : "parameters.density"
             guard density > 0, density <= 1 else { throw reader.error("\(path).parameters.density", "expected a number in (0, 1] (the fraction of entries kept), found \(density)") }
             let fisher = try parameters["fisher"].map { try reader.string($0, "\(path).parameters.fisher") }
             if method == .fisher && fisher == nil { throw reader.error("\(path).parameters.fisher", "missing: fisher merging needs each model's diagonal Fisher (from mtk fisher)") }
             if method != .fisher && fisher != nil { throw reader.error("\(path).parameters.fisher", "only fisher merging uses a Fisher") }
             if !method.usesDensity && density != 1 { throw reader.error("\(path).parameters.density", "\(method.rawValue) does not trim or drop; density means nothing here") }
-            models.append(Model(path: modelPath, input: MergeInput(weight: weight, density: density), fisher: fisher))
+            models.append(Model(path: modelPath, input: MergeInput(weight: weight, density: density), fisher: fisher, densityKey: densityKey))
         }
         if let base, method.needsBase, models.contains(where: { $0.path == base }) {
             throw reader.error("models", "the base model '\(base)' is also listed as a model; its task vector is zero, so remove it (its weight would still count when normalising)")

@@ -184,10 +184,10 @@ public final class RunDirectory: @unchecked Sendable {
     }
 
     /// Reads JSON written by `writeJSON`; errors name the file and what was expected.
-    public static func readJSON<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
+    public static func readJSON<T: Decodable>(_ type: T.Type, from url: URL, what: String? = nil) throws -> T {
         let bytes = try RegularFile.read(url)
         do { return try RunJSON.decoder().decode(type, from: bytes) } catch {
-            throw RunDirectoryError.corrupt(path: url.path, reason: "not a valid \(type) file (\(DecodingProblem.describe(error)))")
+            throw RunDirectoryError.corrupt(path: url.path, reason: "not a valid \(what ?? "\(type)") file (\(DecodingProblem.describe(error)))")
         }
     }
 

@@ -65,6 +65,11 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
     case tensorNotInIndex(index: String, tensor: String, shard: String)
 
     /// The file path, the broken rule, and what was expected and found.
+    /// Whether the 8 little-endian bytes of `length` are printable ASCII (a YAML or JSON file, say).
+    static func looksLikeText(_ length: UInt64) -> Bool {
+        withUnsafeBytes(of: length.littleEndian) { bytes in bytes.allSatisfy { (0x20...0x7E).contains($0) || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D } }
+    }
+
     public var description: String {
         switch self {
         case .fileNotFound(let path):
@@ -75,6 +80,7 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
             "\(path): file too short: a safetensors file starts with an 8-byte header length, found \(size) bytes"
         case .headerTooLarge(let path, let claimed):
             "\(path): header too large: the header length may be at most \(Safetensors.maximumHeaderBytes) bytes, found \(claimed)"
+                + (Self.looksLikeText(claimed) ? " (its first 8 bytes are text: this is not a safetensors file)" : "")
         case .headerPastEndOfFile(let path, let claimed, let available):
             "\(path): header length past end of file: expected at most \(available) bytes after the 8-byte length, found a header length of \(claimed)"
         case .headerNotUTF8(let path):

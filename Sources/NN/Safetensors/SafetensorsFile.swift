@@ -27,6 +27,9 @@ public struct SafetensorsFile: Sendable {
         do {
             bytes = try FileContents.mapped(path)
         } catch {
+            if error.missing, (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil {
+                throw SafetensorsError.unreadableFile(path: path, reason: "a symbolic link that leads nowhere (a missing target, or a loop)")
+            }
             throw error.missing ? SafetensorsError.fileNotFound(path: path) : SafetensorsError.unreadableFile(path: path, reason: error.reason)
         }
         let (header, dataStart) = try SafetensorsFile.parseHeader(bytes, path: path)
