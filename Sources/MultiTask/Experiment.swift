@@ -12,7 +12,8 @@ public enum Experiment {
     /// spec with heads for tasks that are not learned (a built-in spec's), which are then dropped.
     public static func start(
         _ config: RunConfig, spec: ModelSpec, data: PreparedData, directory: URL?, overwrite: Bool = false, dropUnusedHeads: Bool = false,
-        observers: [any TrainingObserver] = [], onEvent: ((TrainingEvent) -> Void)? = nil, shouldStop: @escaping () -> Bool = { false }
+        observers: [any TrainingObserver] = [], onEvent: ((TrainingEvent) -> Void)? = nil, shouldStop: @escaping () -> Bool = { false },
+        prune: ((MultiTaskModel) throws -> (masks: ParameterSet, request: PruningRequest))? = nil
     ) throws -> RunResults {
         var config = config
         config.training.threads = config.training.threads ?? ComputeThreads.count
@@ -32,11 +33,20 @@ public enum Experiment {
                 let report = try InitCheckpoint.load(URL(fileURLWithPath: checkpoint), into: model, strict: config.strictInit)
                 onEvent?(.note(report.description))
             }
+            // Masks come from the model as it starts (initialised, or loaded from --init).
+            let pruned = try prune?(model)
+            if let pruned {
+                config.pruning = pruned.request
+                config.pruning?.masksFingerprint = DataFingerprint.of(pruned.masks)
+            }
             let run = try directory.map { try RunDirectory.create($0, overwrite: overwrite) }
             if run != nil { config.dataFingerprint = DataFingerprint.of(data) }
+            // The masks are written before config.json: a run that has a config has its masks.
+            if let pruned, let run { try Safetensors.write(Array(pruned.masks), metadata: ["content": "pruning-masks"], to: run.masks) }
             if config.data != nil && config.data?.tasks == nil { config.data?.tasks = data.tasks.map(\.name) }  // explicit, so --tasks on resume compares
             try run?.writeIdentity(config, spec: model.spec)
             let trainer = try Trainer(model: model, train: data.train, validation: data.validation, config: config.training, run: run)
+            trainer.masks = pruned?.masks
             try trainer.save()  // step 0: the initial weights
             trainer.observers = observers
             return try finish(trainer, config: config, data: data, onEvent: onEvent, shouldStop: shouldStop)

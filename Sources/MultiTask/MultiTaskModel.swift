@@ -157,3 +157,19 @@ extension Dataset {
         labels[task].map { $0.scalars.reduce(0) { $1.isNaN ? $0 : $0 + 1 } } ?? 0
     }
 }
+
+extension MultiTaskModel {
+    /// Runs `body` (an extra forward pass in training mode, say) and then restores every buffer
+    /// (BatchNorm's running statistics) and dropout generator, so that the training run it looks
+    /// into is not changed by it.
+    func preservingState<R>(_ body: () throws -> R) rethrows -> R {
+        let buffers = network.buffers()
+        let generators = network.namedModules().compactMap { name, module in (module as? Dropout).map { (name, $0.rng) } }
+        defer {
+            try? network.load(stateDict: buffers, strict: false)
+            let modules = Dictionary(uniqueKeysWithValues: network.namedModules())
+            for (name, rng) in generators { (modules[name] as? Dropout)?.rng = rng }
+        }
+        return try body()
+    }
+}

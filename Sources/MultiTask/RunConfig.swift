@@ -21,6 +21,8 @@ public struct RunConfig: Sendable, Equatable, Codable {
     public var baselines = false
     /// What `mtk affinity` measures (nil for a plain training run).
     public var affinity: AffinityRequest?
+    /// How `mtk prune` pruned the network (nil for a dense run); the masks are `masks.safetensors`.
+    public var pruning: PruningRequest?
     /// A fingerprint of the prepared data when the run started (see `DataFingerprint`): resuming
     /// on changed data is an error.
     public var dataFingerprint: String?
@@ -32,6 +34,7 @@ public struct RunConfig: Sendable, Equatable, Codable {
         try data?.validate()
         try training.validate()
         try affinity?.validate()
+        try pruning?.validate()
         if strictInit && initFrom == nil { throw ConfigurationError("--strict applies to a checkpoint to start from (--init), and none is given") }
         if let data, data.validationFraction == 0 {
             if !["loss", "fisher", "last"].contains(training.selection) { throw ConfigurationError("selection '\(training.selection)' needs a validation split, but the validation fraction is 0") }

@@ -2,6 +2,15 @@ import Foundation
 
 /// The outcome of a run on the test set, with single-task baselines and Δm% when trained.
 public struct RunResults: Sendable, Codable {
+    /// The results of the finished run in `directory` (its `results.json`).
+    public static func read(run directory: URL) throws -> RunResults {
+        let file = try RunDirectory.reading(directory).results
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw RunDirectoryError.corrupt(path: directory.path, reason: "has no results.json: the run has not finished")
+        }
+        return try RunDirectory.readJSON(RunResults.self, from: file, what: "run results")
+    }
+
     public var test: Evaluation
     public var bestEpoch: Int?
     public var baselines: Evaluation?

@@ -22,6 +22,17 @@ public final class Trainer {
     public var observers: [any TrainingObserver] = []
     /// Called after every step and epoch, for progress displays.
     public var onEvent: ((TrainingEvent) -> Void)?
+    /// Pruning masks (1 keeps, 0 prunes; by parameter name). Each masked parameter's gradient is
+    /// multiplied by its mask before the optimizer step and its value after, so pruned weights stay
+    /// exactly zero whatever the optimizer (momentum, Adam's moments, weight decay: their state for
+    /// a pruned weight never leaves zero). Setting masks zeroes the pruned weights at once.
+    public var masks: ParameterSet? {
+        didSet {
+            guard let masks else { return }
+            let current = model.network.parameters()
+            try! model.network.update(parameters: ParameterSet(masks.names.map { ($0, current[$0]! * masks[$0]!) }))
+        }
+    }
     /// Checked after every step; when it returns true the trainer saves a resumable checkpoint and
     /// stops (Ctrl-C through `Interruption.requested`).
     public var shouldStop: () -> Bool = { false }
@@ -113,6 +124,9 @@ public final class Trainer {
         if let epochs = changes.epochs { config.epochs = epochs }
         if let threads = changes.threads { config.threads = threads }
         let trainer = try Trainer(model: model, train: train, validation: validation, config: config, run: run)
+        if let pruning = record.pruning {
+            trainer.masks = try Trainer.masks(run: run, model: model, fingerprint: pruning.masksFingerprint)
+        }
         if let snapshot = try run.current() {
             // The state is checked against the larger of the old and new epoch counts, so that a
             // corrupt state is blamed on the file and fewer epochs than done on the option.
@@ -222,13 +236,19 @@ public final class Trainer {
             gradientMethod = method
             for name in direction.names { gradients[name] = direction[name] }
         }
+        if let masks {
+            for name in masks.names { gradients[name] = gradients[name]! * masks[name]! }
+        }
         if let clip = config.gradientClip {
             (gradients, _) = Clipping.clipGradientNorm(gradients, maxNorm: clip)
         }
         var parameters = model.network.parameters()
         for (name, value) in weighting.parameters { parameters.insert(name, value) }
         for (name, value) in weightingGradients { gradients.insert(name, value) }
-        let updated = optimizer.step(parameters, gradients: gradients)
+        var updated = optimizer.step(parameters, gradients: gradients)
+        if let masks {
+            for name in masks.names { updated[name] = updated[name]! * masks[name]! }
+        }
         try model.network.update(parameters: updated.filter { !$0.hasPrefix("weighting.") })
         weighting.parameters = updated.with(prefix: "weighting.")
         if let observed { for observer in observers { try observer.afterUpdate(observed) } }
@@ -247,14 +267,7 @@ public final class Trainer {
                 return current - copy.step(current, gradients: gradient)
             },
             evaluate: { shared in
-                let buffers = network.buffers()
-                let generators = network.namedModules().compactMap { name, module in (module as? Dropout).map { (name, $0.rng) } }
-                defer {
-                    try? network.load(stateDict: buffers, strict: false)
-                    let modules = Dictionary(uniqueKeysWithValues: network.namedModules())
-                    for (name, rng) in generators { (modules[name] as? Dropout)?.rng = rng }
-                }
-                return try withoutGradients { try network.withParameters(shared) { model.losses(batch).map { Double($0.scalar) } } }
+                try model.preservingState { try withoutGradients { try network.withParameters(shared) { model.losses(batch).map { Double($0.scalar) } } } }
             })
     }
 

@@ -116,3 +116,28 @@ extension Trainer {
         try model.network.load(from: snapshot.bestFile)
     }
 }
+
+extension Trainer {
+    /// A pruned run's masks, checked: the file must exist, match the fingerprint `config.json`
+    /// recorded, name only prunable weights of the model with their shapes, and hold only 0 and 1.
+    static func masks(run: RunDirectory, model: MultiTaskModel, fingerprint: String?) throws -> ParameterSet {
+        let file = run.masks
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw RunDirectoryError.corrupt(path: run.url.path, reason: "the run is pruned, but masks.safetensors is missing")
+        }
+        let masks = ParameterSet(try Safetensors.load(file).tensors.map { ($0.name, $0.tensor) })
+        guard fingerprint == nil || DataFingerprint.of(masks) == fingerprint else {
+            throw RunDirectoryError.corrupt(path: file.path, reason: "does not hold the masks the run recorded (its contents changed)")
+        }
+        let parameters = model.network.parameters()
+        for (name, mask) in masks {
+            guard let weight = parameters[name], weight.shape == mask.shape else {
+                throw RunDirectoryError.corrupt(path: file.path, reason: "mask '\(name)' matches no weight of the model's shape")
+            }
+            guard mask.scalars.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+                throw RunDirectoryError.corrupt(path: file.path, reason: "mask '\(name)' holds values other than 0 and 1")
+            }
+        }
+        return masks
+    }
+}

@@ -71,13 +71,14 @@ struct TrainingOptions: ParsableArguments {
     /// Starts a new run of `config` (checked first) with its data and model; `observers` watch
     /// every step.
     func start(_ config: RunConfig, prepared: PreparedData? = nil, observers: [any TrainingObserver] = [],
-               onEvent: @escaping (TrainingEvent) -> Void) throws -> RunResults {
+               onEvent: @escaping (TrainingEvent) -> Void,
+               prune: ((MultiTaskModel) throws -> (masks: ParameterSet, request: PruningRequest))? = nil) throws -> RunResults {
         try config.validate()
         let spec = try ModelSpec.resolve(config.model ?? "reference-cnn")
         let prepared = try prepared ?? PreparedData(config.data!)
         return try Experiment.start(config, spec: spec, data: prepared, directory: output.map { URL(fileURLWithPath: $0) }, overwrite: overwrite,
                                     dropUnusedHeads: ModelSpec.builtIn[config.model ?? ""] != nil, observers: observers,
-                                    onEvent: onEvent, shouldStop: { Interruption.requested })
+                                    onEvent: onEvent, shouldStop: { Interruption.requested }, prune: prune)
     }
 
     /// Installs the Ctrl-C / SIGTERM handling and returns the progress display, which also tells

@@ -31,6 +31,8 @@ public final class RunDirectory: @unchecked Sendable {
     public var pointer: URL { url.appendingPathComponent("current.json") }
     public var snapshots: URL { url.appendingPathComponent("snapshots") }
     public var results: URL { url.appendingPathComponent("results.json") }
+    /// A pruned run's masks, written with its identity, before its first snapshot.
+    public var masks: URL { url.appendingPathComponent("masks.safetensors") }
     /// Views of the current snapshot (hard links).
     public var lastModel: URL { url.appendingPathComponent(Snapshot.model) }
     public var bestModel: URL { url.appendingPathComponent(Snapshot.best) }
@@ -39,7 +41,7 @@ public final class RunDirectory: @unchecked Sendable {
     /// What a run writes at the top of its directory: removed by `--overwrite`, and the only names
     /// a directory may hold to count as empty (besides temporary files).
     static let runEntries = ["config.json", "model.yaml", "current.json", "snapshots", "last.safetensors", "best.safetensors",
-                             "metrics.jsonl", "results.json", "baselines", "lock", "state.json", "optimizer.safetensors"]
+                             "metrics.jsonl", "results.json", "baselines", "lock", "state.json", "optimizer.safetensors", "masks.safetensors"]
 
     private init(_ url: URL, lock: RunLock?) {
         self.url = url
