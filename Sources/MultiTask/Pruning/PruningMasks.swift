@@ -9,7 +9,10 @@ import Tensors
 /// weight when the tasks' masks agree under the rule (union: pruned only if every task would
 /// prune it — DiSparse's; or intersection), and each head keeps its own task's mask. The keep
 /// ratio is calibrated by bisection so that the trunk's sparsity is the one requested (DiSparse
-/// uses hand-tuned constants; the bisection is ours). Ties at a cut go to the weight met first.
+/// uses hand-tuned constants; the bisection is ours; its step is one weight of the trunk, so a
+/// small trunk is matched as closely as its size allows). Ties at a cut go to the weight met
+/// first. A layer the cut would empty keeps its best-scored weight in each output row (DiSparse
+/// would cut the network there); the calibration counts those weights.
 public enum PruningMasks {
     /// Scores `model` on `data` (SNIP, `request.batches` seeded batches of `batchSize`) and makes
     /// the masks; returns them with the request, its calibrated keep ratio and trunk sparsity filled in.
@@ -63,9 +66,6 @@ public enum PruningMasks {
                 if reached > request.sparsity { low = keep } else { high = keep }
             }
         }
-        for name in best.masks.names where best.masks[name]!.scalars.allSatisfy({ $0 == 0 }) {
-            throw ConfigurationError("pruning: at sparsity \(request.sparsity) the layer '\(name)' would lose every weight, cutting the network; lower the sparsity or use --scope per-layer")
-        }
         return (best.masks, best.keep, best.sparsity)
     }
 
@@ -83,6 +83,17 @@ public enum PruningMasks {
 
     /// One ranking: scores over tensors, ranked as one pool (global) or per tensor.
     struct Pool {
+        /// The mask keeping the best-scored weight of each output row (the first on ties).
+        static func bestPerRow(_ scores: Tensor) -> [Float] {
+            let rows = Swift.max(scores.shape.first ?? 1, 1), width = scores.count / rows, values = scores.scalars
+            var mask = [Float](repeating: 0, count: scores.count)
+            for r in 0..<rows where width > 0 {
+                let row = (r * width) ..< ((r + 1) * width)
+                mask[row.max { values[$0] < values[$1] || (values[$0] == values[$1] && $0 > $1) }!] = 1
+            }
+            return mask
+        }
+
         let scores: ParameterSet
         let groups: [[String]]
         /// Each group's magnitudes, sorted in decreasing order.
@@ -109,7 +120,9 @@ public enum PruningMasks {
                 }
                 for name in names {
                     let values = scores[name]!
-                    result.insert(name, Tensor(shape: values.shape, scalars: values.scalars.map { cut.keeps($0) ? 1 : 0 }))
+                    var mask = values.scalars.map { cut.keeps($0) ? Float(1) : 0 }
+                    if !mask.contains(1) { mask = Pool.bestPerRow(values) }
+                    result.insert(name, Tensor(shape: values.shape, scalars: mask))
                 }
             }
             return result
