@@ -5,7 +5,7 @@ import Testing
 /// group shared by commands) make ArgumentParser refuse the whole command at run time.
 @Suite("mtk help")
 struct HelpTests {
-    @Test(arguments: ["train", "affinity", "groundtruth", "pairwise", "group", "evaluate-groupings", "finetune", "task-vectors", "fisher", "merge",
+    @Test(arguments: ["train", "affinity", "groundtruth", "pairwise", "group", "evaluate-groupings", "finetune", "task-vectors", "fisher", "merge", "prune", "masks",
                       "eval", "model", "inspect", "bench", "demo", "doctor"])
     func subcommandParses(name: String) throws {
         let folder = FileManager.default.temporaryDirectory

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// `mtk prune` and `mtk masks similarity` as a user runs them.
+@Suite("mtk prune, masks")
+struct PruneCommandTests {
+    static let settings = ["--batch-size", "16", "--epochs", "2", "--seed", "3", "--threads", "1"]
+
+    @Test func pruneTrainsResumesAndCompares() throws {
+        let fixture = try TabularFixture(rows: 240, thirdTask: true)
+        defer { fixture.remove() }
+        let folder = fixture.folder
+        let data = ["--csv", fixture.csv.path, "--model", fixture.spec.path]
+        let dense = try MTK.run(fixture.train("dense", ["--threads", "1"]), in: folder)
+        #expect(dense.status == 0, "\(dense.output)")
+        // Refused before any work.
+        for (extra, message) in [(["--method", "snip", "--sparsity", "1"], "sparsity must be in [0, 1)"), (["--method", "lottery", "--sparsity", "0.5"], "--method"),
+                                 (["--method", "disparse-pt", "--sparsity", "0.5"], "--init"),
+                                 (["--method", "snip", "--sparsity", "0.5", "--init", folder.appendingPathComponent("dense/best.safetensors").path], "disparse-pt"),
+                                 (["--method", "snip", "--sparsity", "0.5", "--scope", "layer"], "--scope")] {
+            let bad = try MTK.run(["prune"] + data + extra + Self.settings + ["-o", folder.appendingPathComponent("bad").path], in: folder)
+            #expect(bad.status != 0 && bad.output.contains(message) && !bad.output.contains("epoch 1"), "\(extra): \(bad.output)")
+            #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("bad").path))
+        }
+        // Stopped after 10 steps, resumed with mtk train: the same bytes as one uninterrupted run.
+        let prune = ["prune"] + data + ["--method", "disparse-static", "--sparsity", "0.5", "--batches", "5", "--dense", folder.appendingPathComponent("dense").path] + Self.settings
+        let straight = try MTK.run(prune + ["-o", folder.appendingPathComponent("straight").path], in: folder)
+        #expect(straight.status == 0 && straight.output.contains("trunk sparsity") && straight.output.contains("Δm% against the dense run"), "\(straight.output)")
+        let stopped = try MTK.run(prune + ["--max-steps", "10", "-o", folder.appendingPathComponent("stopped").path], in: folder)
+        #expect(stopped.status == 0 && stopped.output.contains("mtk train --resume"), "\(stopped.output)")
+        let resumed = try MTK.run(["train", "--resume", "-o", folder.appendingPathComponent("stopped").path], in: folder)
+        #expect(resumed.status == 0, "\(resumed.output)")
+        for file in ["last.safetensors", "masks.safetensors"] {
+            #expect(try Data(contentsOf: folder.appendingPathComponent("straight/\(file)")) == Data(contentsOf: folder.appendingPathComponent("stopped/\(file)")), "\(file)")
+        }
+        // Pruning a trained network.
+        let pt = try MTK.run(["prune"] + data + ["--method", "disparse-pt", "--sparsity", "0.7", "--batches", "5", "--init", folder.appendingPathComponent("dense/best.safetensors").path,
+                                                  "-o", folder.appendingPathComponent("pt").path] + Self.settings, in: folder)
+        #expect(pt.status == 0 && pt.output.contains("trunk sparsity 70."), "\(pt.output)")
+    }
+
+    @Test func masksSimilarityFeedsGrouping() throws {
+        let fixture = try TabularFixture(rows: 200, thirdTask: true)
+        defer { fixture.remove() }
+        let out = fixture.folder.appendingPathComponent("sim")
+        let run = try MTK.run(["masks", "similarity", "--csv", fixture.csv.path, "--model", fixture.spec.path, "--batches", "4", "--sparsity", "0.8", "-o", out.path] + Self.settings,
+                              in: fixture.folder)
+        #expect(run.status == 0 && run.output.contains("Mask IoU"), "\(run.output)")
+        for file in ["masks-iou.json", "masks-rank.json", "masks-similarity.md", "masks-similarity.json"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file)")
+        }
+        let grouped = try MTK.run(["group", "--affinity", out.appendingPathComponent("masks-iou.json").path, "--max-groups", "2"], in: fixture.folder)
+        #expect(grouped.status == 0, "\(grouped.output)")
+        let bad = try MTK.run(["masks", "similarity", "--csv", fixture.csv.path, "--model", fixture.spec.path, "--sparsity", "1", "-o", out.path], in: fixture.folder)
+        #expect(bad.status != 0 && bad.output.contains("--sparsity"), "\(bad.output)")
+    }
+}
