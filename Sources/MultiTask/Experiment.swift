@@ -33,14 +33,20 @@ public enum Experiment {
                 let report = try InitCheckpoint.load(URL(fileURLWithPath: checkpoint), into: model, strict: config.strictInit)
                 onEvent?(.note(report.description))
             }
-            // Masks come from the model as it starts (initialised, or loaded from --init).
-            let pruned = try prune?(model)
+            let existed = directory.map { FileManager.default.fileExists(atPath: $0.path) } ?? true
+            let run = try directory.map { try RunDirectory.create($0, overwrite: overwrite) }
+            if run != nil { config.dataFingerprint = DataFingerprint.of(data) }
+            // Masks come from the model as it starts (initialised, or loaded from --init), once the
+            // directory is known to be usable; a failure removes a directory made for this run.
+            let pruned: (masks: ParameterSet, request: PruningRequest)?
+            do { pruned = try prune?(model) } catch {
+                if !existed, let directory { try? FileManager.default.removeItem(at: directory) }
+                throw error
+            }
             if let pruned {
                 config.pruning = pruned.request
                 config.pruning?.masksFingerprint = DataFingerprint.of(pruned.masks)
             }
-            let run = try directory.map { try RunDirectory.create($0, overwrite: overwrite) }
-            if run != nil { config.dataFingerprint = DataFingerprint.of(data) }
             // The masks are written before config.json: a run that has a config has its masks.
             if let pruned, let run { try Safetensors.write(Array(pruned.masks), metadata: ["content": "pruning-masks"], to: run.masks) }
             if config.data != nil && config.data?.tasks == nil { config.data?.tasks = data.tasks.map(\.name) }  // explicit, so --tasks on resume compares

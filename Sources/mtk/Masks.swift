@@ -30,6 +30,16 @@ struct Masks: ParsableCommand {
             let config = options.apply(to: RunConfig())
             try config.validate()
             let directory = URL(fileURLWithPath: output)
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
+                guard isDirectory.boolValue else { throw ValidationError("-o \(output): that is a file; the matrices go into a directory") }
+                if FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path) {
+                    throw ValidationError("-o \(output): that is a training run's directory; write the matrices elsewhere")
+                }
+                if !options.overwrite && FileManager.default.fileExists(atPath: directory.appendingPathComponent("masks-similarity.json").path) {
+                    throw ValidationError("-o \(output) holds an earlier result; add --overwrite to replace it")
+                }
+            }
             let result = try ComputeThreads.with(config.training.threads ?? ComputeThreads.processDefault) { () throws -> MaskSimilarity.Result in
                 let data = try PreparedData(config.data!)
                 let name = config.model ?? "reference-cnn"

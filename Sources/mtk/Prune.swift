@@ -36,18 +36,27 @@ struct Prune: ParsableCommand {
         let config = options.apply(to: RunConfig())
         switch kind {
         case .disparsePT where config.initFrom == nil: throw ValidationError("--method disparse-pt prunes a trained network: give it with --init")
-        case .snip, .disparseStatic where config.initFrom != nil:
+        case .snip where config.initFrom != nil, .disparseStatic where config.initFrom != nil:
             throw ValidationError("--method \(method) prunes at initialisation; to prune a trained checkpoint use --method disparse-pt")
         default: break
         }
         let denseResults = try dense.map { try RunResults.read(run: URL(fileURLWithPath: $0)) }
+        if let dense, try RunDirectory.reading(URL(fileURLWithPath: dense)).readConfig().pruning != nil {
+            throw ValidationError("--dense \(dense): that run is itself pruned; give the dense run to compare with")
+        }
         let data = try PreparedData(config.data!)
+        if let denseResults, Set(denseResults.test.tasks.map(\.task)) != Set(data.tasks.map(\.name)) {
+            throw ValidationError("--dense \(dense!): that run learned \(denseResults.test.tasks.map(\.task).joined(separator: ", ")), this one learns \(data.tasks.map(\.name).joined(separator: ", ")); Δm% compares the same tasks")
+        }
         let onEvent = TrainingOptions.progressAndSignals()
         let results = try options.start(config, prepared: data, onEvent: onEvent) { model in
             let pruned = try PruningMasks.prune(request, model: model, data: data.train, batchSize: config.training.batchSize, seed: config.training.seed)
             let layers = pruned.masks.names.map { name in String(format: "%@ %.1f%%", name, 100 * PruningMasks.sparsity(pruned.masks, names: [name])) }
             logLine(String(format: "prune: %@ at keep %.4f: trunk sparsity %.2f%% (asked %.2f%%); per layer: ", method, pruned.request.keep!, 100 * pruned.request.trunkSparsity!, 100 * sparsity)
                     + layers.joined(separator: ", "))
+            if Swift.abs(pruned.request.trunkSparsity! - sparsity) > 0.001 {
+                logLine(String(format: "prune: note: %.2f%% is as close as this trunk allows (its weights come in steps, and a layer the cut would empty keeps one weight per row)", 100 * pruned.request.trunkSparsity!))
+            }
             return pruned
         }
         if results.summary.resumable {

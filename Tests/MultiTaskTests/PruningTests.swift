@@ -79,6 +79,13 @@ struct PruningTests {
         scores[5] = 1e-12
         perTask[0]["heads.task0.0.weight"] = Tensor(shape: perTask[0]["heads.task0.0.weight"]!.shape, scalars: scores)
         joint["heads.task0.0.weight"] = perTask[0]["heads.task0.0.weight"]!
+        // Tasks whose per-layer masks share nothing: the intersection keeps one weight per row.
+        var strict = PruningRequest(method: .disparseStatic, sparsity: 0.995)
+        (strict.rule, strict.scope) = (.intersection, .perLayer)
+        let intersected = try PruningMasks.make(strict, model: model, perTask: perTask, joint: joint)
+        for name in SNIPScores.trunk(model) {
+            #expect(intersected.masks[name]!.scalars.contains(1), "\(name) is not emptied")
+        }
         for method in [PruningRequest.Method.disparseStatic, .snip] {
             let made = try PruningMasks.make(PruningRequest(method: method, sparsity: 0.97), model: model, perTask: perTask, joint: joint)
             #expect(made.masks["heads.task0.0.weight"]!.scalars == scores.indices.map { $0 == 5 ? 1 : 0 }, "\(method)")
@@ -138,5 +145,9 @@ struct PruningTests {
         #expect(result.iou.values.indices.allSatisfy { result.iou.values[$0][$0] == 1 })
         #expect(result.iou.values == result.iou.transposed().values, "symmetric")
         #expect(throws: ConfigurationError.self) { try MaskSimilarity.measure(tasks: ["a"], perTask: [perTask[0]], trunk: SNIPScores.trunk(model), keep: 0.3) }
+        // A task with no labels has no loss to score by: refused, not an arbitrary mask.
+        var unlabelled = data.train
+        unlabelled.labels["task0"] = Tensor([Float](repeating: .nan, count: unlabelled.count))
+        #expect { _ = try SNIPScores.compute(model: model, data: unlabelled, batches: 1, batchSize: 32, seed: 0) } throws: { "\($0)".contains("no labels") }
     }
 }

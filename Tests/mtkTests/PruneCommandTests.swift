@@ -33,6 +33,19 @@ struct PruneCommandTests {
         for file in ["last.safetensors", "masks.safetensors"] {
             #expect(try Data(contentsOf: folder.appendingPathComponent("straight/\(file)")) == Data(contentsOf: folder.appendingPathComponent("stopped/\(file)")), "\(file)")
         }
+        // Plain SNIP; a dense run of other tasks is refused before any work.
+        let snip = try MTK.run(["prune"] + data + ["--method", "snip", "--sparsity", "0.6", "--batches", "5", "-o", folder.appendingPathComponent("snip").path] + Self.settings, in: folder)
+        #expect(snip.status == 0 && snip.output.contains("prune: snip"), "\(snip.output)")
+        let other = try MTK.run(["prune"] + data + ["--tasks", "y", "--method", "snip", "--sparsity", "0.6", "--dense", folder.appendingPathComponent("dense").path,
+                                                     "-o", folder.appendingPathComponent("other").path] + Self.settings, in: folder)
+        #expect(other.status != 0 && other.output.contains("compares the same tasks") && !other.output.contains("prune: snip"), "\(other.output)")
+        let prunedAsDense = try MTK.run(["prune"] + data + ["--method", "snip", "--sparsity", "0.6", "--dense", folder.appendingPathComponent("snip").path,
+                                                             "-o", folder.appendingPathComponent("other").path] + Self.settings, in: folder)
+        #expect(prunedAsDense.status != 0 && prunedAsDense.output.contains("itself pruned"), "\(prunedAsDense.output)")
+        // A directory that cannot take the run is refused before the scoring.
+        try "x".write(to: folder.appendingPathComponent("afile"), atomically: true, encoding: .utf8)
+        let onFile = try MTK.run(["prune"] + data + ["--method", "snip", "--sparsity", "0.6", "-o", folder.appendingPathComponent("afile").path] + Self.settings, in: folder)
+        #expect(onFile.status != 0 && !onFile.output.contains("prune: snip"), "\(onFile.output)")
         // Pruning a trained network.
         let pt = try MTK.run(["prune"] + data + ["--method", "disparse-pt", "--sparsity", "0.7", "--batches", "5", "--init", folder.appendingPathComponent("dense/best.safetensors").path,
                                                   "-o", folder.appendingPathComponent("pt").path] + Self.settings, in: folder)
@@ -53,5 +66,9 @@ struct PruneCommandTests {
         #expect(grouped.status == 0, "\(grouped.output)")
         let bad = try MTK.run(["masks", "similarity", "--csv", fixture.csv.path, "--model", fixture.spec.path, "--sparsity", "1", "-o", out.path], in: fixture.folder)
         #expect(bad.status != 0 && bad.output.contains("--sparsity"), "\(bad.output)")
+        let again = try MTK.run(["masks", "similarity", "--csv", fixture.csv.path, "--model", fixture.spec.path, "--batches", "2", "-o", out.path], in: fixture.folder)
+        #expect(again.status != 0 && again.output.contains("--overwrite"), "\(again.output)")
+        let onFile = try MTK.run(["masks", "similarity", "--csv", fixture.csv.path, "--model", fixture.spec.path, "--batches", "2", "-o", fixture.csv.path], in: fixture.folder)
+        #expect(onFile.status != 0 && onFile.output.contains("that is a file"), "\(onFile.output)")
     }
 }

@@ -45,7 +45,12 @@ public enum PruningMasks {
             for name in joint.names {
                 let owners = kept.filter { $0[name] != nil }
                 if name.hasPrefix("trunk.") {
-                    let combined = owners.dropFirst().reduce(owners[0][name]!) { request.rule == .union ? Tensor.maximum($0, $1[name]!) : Tensor.minimum($0, $1[name]!) }
+                    var combined = owners.dropFirst().reduce(owners[0][name]!) { request.rule == .union ? Tensor.maximum($0, $1[name]!) : Tensor.minimum($0, $1[name]!) }
+                    if !combined.scalars.contains(1) {
+                        // The tasks' masks share nothing here: keep the best weight per row by their summed scores.
+                        let summed = perTask.dropFirst().reduce(perTask[0][name]!) { $0 + $1[name]! }
+                        combined = Tensor(shape: combined.shape, scalars: Pool.bestPerRow(summed))
+                    }
                     result.insert(name, combined)
                 } else if let own = owners.first {
                     result.insert(name, own[name]!)

@@ -29,6 +29,9 @@ public enum SNIPScores {
     public static func compute(model: MultiTaskModel, data: Dataset, batches: Int, batchSize: Int, seed: UInt64) throws -> (perTask: [ParameterSet], joint: ParameterSet) {
         let names = prunable(model)
         guard !names.isEmpty else { throw ConfigurationError("pruning: the model has no linear or convolution weights to prune") }
+        for task in model.tasks where data.labelledCount(task.name) == 0 {
+            throw ConfigurationError("pruning: task '\(task.name)' has no labels in '\(data.name)', so it has no loss to score the weights by")
+        }
         let weights = model.network.parameters().filter { names.contains($0) }
         var perTask = model.tasks.map { _ in weights.map { Tensor.zeros($0.shape) } }
         var joint = weights.map { Tensor.zeros($0.shape) }
