@@ -33,6 +33,9 @@ public final class Trainer {
             try! model.network.update(parameters: ParameterSet(masks.names.map { ($0, current[$0]! * masks[$0]!) }))
         }
     }
+    /// Re-estimates `masks` during training (DiSparse's dynamic variant); the current masks are
+    /// then saved with every snapshot.
+    public var maskSchedule: DynamicMasks?
     /// Checked after every step; when it returns true the trainer saves a resumable checkpoint and
     /// stops (Ctrl-C through `Interruption.requested`).
     public var shouldStop: () -> Bool = { false }
@@ -126,6 +129,9 @@ public final class Trainer {
         let trainer = try Trainer(model: model, train: train, validation: validation, config: config, run: run)
         if let pruning = record.pruning {
             trainer.masks = try Trainer.masks(run: run, model: model, fingerprint: pruning.masksFingerprint)
+            if pruning.method == .disparseDynamic {
+                trainer.maskSchedule = DynamicMasks(request: pruning, initial: trainer.masks!, totalSteps: config.epochs * trainer.stepsPerEpoch)
+            }
         }
         if let snapshot = try run.current() {
             // The state is checked against the larger of the old and new epoch counts, so that a
@@ -215,6 +221,9 @@ public final class Trainer {
     /// One optimizer step; returns each task's loss.
     private func step(_ batch: Batch) throws -> [Double] {
         let index = state.globalStep
+        if let schedule = maskSchedule, let current = masks, let updated = schedule.update(current, model: model, batch: batch, step: index) {
+            masks = updated
+        }
         let wantsGradients = gradientMethod != nil || observers.contains { $0.wantsTaskGradients(atStep: index) }
         // One forward pass. When per-task gradients of the trunk are wanted, the training gradient
         // of the trunk is assembled from them (see `partsAndGradients`): no extra backward pass.

@@ -29,6 +29,12 @@ extension Trainer {
             } else if let previousBest, state.bestEpoch != nil {
                 try snapshot.link(Snapshot.best, to: previousBest)  // its fingerprint is carried over
             }
+            if maskSchedule != nil, let masks {
+                // Masks that change during training are part of the snapshot.
+                let file = snapshot.url.appendingPathComponent(Trainer.snapshotMasks)
+                try Safetensors.write(Array(masks), metadata: ["step": "\(state.globalStep)"], to: file)
+                state.files[Trainer.snapshotMasks] = try DataFingerprint.of(file: file)
+            }
             try optimizer.state().write(to: snapshot.optimizerFile, metadata: ["step": "\(state.globalStep)"])
             state.files[Snapshot.optimizer] = try DataFingerprint.of(file: snapshot.optimizerFile)
             try RunDirectory.writeJSON(state, to: snapshot.stateFile)
@@ -80,6 +86,18 @@ extension Trainer {
             }
             try Trainer.requireFinite(ParameterSet(tensors.map { ($0.name, $0.tensor) }), file: snapshot.bestFile.path)
         }
+        if saved.files[Trainer.snapshotMasks] != nil {
+            let file = snapshot.url.appendingPathComponent(Trainer.snapshotMasks)
+            let (tensors, metadata) = try Safetensors.load(file)
+            guard metadata["step"] == "\(saved.globalStep)" else {
+                throw RunDirectoryError.corrupt(path: file.path, reason: "holds step \(metadata["step"] ?? "?"), but \(Snapshot.state) says \(saved.globalStep): the files are from different saves")
+            }
+            let loaded = ParameterSet(tensors.map { ($0.name, $0.tensor) })
+            guard let current = masks, loaded.names == current.names, loaded.allSatisfy({ current[$0.name]!.shape == $0.tensor.shape && $0.tensor.scalars.allSatisfy { $0 == 0 || $0 == 1 } }) else {
+                throw RunDirectoryError.corrupt(path: file.path, reason: "does not hold 0/1 masks of the run's pruned weights")
+            }
+            masks = loaded
+        }
         state = saved
         weighting.state = saved.weighting
         guard saved.gradientMethod.values.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
@@ -103,6 +121,9 @@ extension Trainer {
             dropout.rng = generator
         }
     }
+
+    /// The current masks of a run whose masks change (`maskSchedule`), in each snapshot.
+    static let snapshotMasks = "masks.safetensors"
 
     static func requireFinite(_ tensors: ParameterSet, file: String) throws {
         if let name = FiniteCheck.firstNonFinite(tensors) {

@@ -7,22 +7,26 @@ import NN
 /// with the masks held fixed.
 struct Prune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Prune a multi-task network (SNIP, or DiSparse's per-task masks) and train it with the masks fixed.",
+        abstract: "Prune a multi-task network (SNIP, or DiSparse's per-task masks) and train it with the masks.",
         discussion: """
         Takes mtk train's options. snip: one mask from the summed loss. disparse-static: each task's SNIP mask at \
         initialisation; the trunk keeps a weight unless every task would prune it (--rule union), each head its task's \
-        own. disparse-pt: the same from a trained checkpoint (--init), then fine-tuning. The keep ratio is calibrated so \
+        own. disparse-pt: the same from a trained checkpoint (--init), then fine-tuning. disparse-dynamic: the static masks, \
+        then every --update-every steps drop by magnitude and regrow by each task's gradient (RigL), fixed after \
+        --end-fraction of the run. The keep ratio is calibrated so \
         the trunk's sparsity is --sparsity (within 0.1%). The run directory holds masks.safetensors; mtk train --resume \
         continues a stopped run with its masks.
         """)
 
     @OptionGroup var options: TrainingOptions
-    @Option(help: "snip, disparse-static or disparse-pt.") var method: String
+    @Option(help: "snip, disparse-static, disparse-pt or disparse-dynamic.") var method: String
     @Option(parsing: .unconditional, help: "The fraction of the trunk's prunable weights removed, in [0, 1).") var sparsity: Double
     @Option(parsing: .unconditional, help: "Batches the SNIP scores are summed over [50].") var batches = 50
     @Option(help: "Top-k over each task's whole pool (global) or within each layer (per-layer) [global].") var scope = "global"
     @Option(help: "How the tasks' trunk masks combine: union (DiSparse) or intersection [union].") var rule = "union"
     @Option(help: "A dense run directory (mtk train) to report Δm% against.") var dense: String?
+    @Option(parsing: .unconditional, help: "disparse-dynamic: steps between mask updates [50].") var updateEvery: Int?
+    @Option(parsing: .unconditional, help: "disparse-dynamic: the fraction of the run's steps after which the masks stay fixed [0.75].") var endFraction: Double?
 
     func run() throws {
         guard let kind = PruningRequest.Method(rawValue: method) else {
@@ -32,11 +36,12 @@ struct Prune: ParsableCommand {
         guard let ruleValue = PruningRequest.Rule(rawValue: rule) else { throw ValidationError("--rule: expected union or intersection, got '\(rule)'") }
         var request = PruningRequest(method: kind, sparsity: sparsity)
         (request.batches, request.scope, request.rule) = (batches, scopeValue, ruleValue)
+        (request.updateEvery, request.endFraction) = (updateEvery, endFraction)
         try request.validate()
         let config = options.apply(to: RunConfig())
         switch kind {
         case .disparsePT where config.initFrom == nil: throw ValidationError("--method disparse-pt prunes a trained network: give it with --init")
-        case .snip where config.initFrom != nil, .disparseStatic where config.initFrom != nil:
+        case .snip where config.initFrom != nil, .disparseStatic where config.initFrom != nil, .disparseDynamic where config.initFrom != nil:
             throw ValidationError("--method \(method) prunes at initialisation; to prune a trained checkpoint use --method disparse-pt")
         default: break
         }

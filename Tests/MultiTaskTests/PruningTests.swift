@@ -150,4 +150,38 @@ struct PruningTests {
         unlabelled.labels["task0"] = Tensor([Float](repeating: .nan, count: unlabelled.count))
         #expect { _ = try SNIPScores.compute(model: model, data: unlabelled, batches: 1, batchSize: 32, seed: 0) } throws: { "\($0)".contains("no labels") }
     }
+
+    /// Dynamic masks: they move during training (drop by magnitude, regrow by gradient), end at
+    /// each layer's target density exactly, keep pruned weights at zero, and a stopped run resumes
+    /// bit for bit, masks included.
+    @Test func dynamicMasksMoveAndResumeExactly() throws {
+        let data = try smallData()
+        var config = RunConfig()
+        config.training = smallConfig(epochs: 5)
+        config.training.batchSize = 8  // 23 steps an epoch, 115 in all; updates every 5 until step 57
+        var request = PruningRequest(method: .disparseDynamic, sparsity: 0.8)
+        (request.updateEvery, request.endFraction) = (5, 0.5)
+        let prune = { (model: MultiTaskModel) in try PruningMasks.prune(request, model: model, data: data.train, batchSize: 16, seed: 0) }
+        let straight = temporaryDirectory(), stopped = temporaryDirectory()
+        defer { for dir in [straight, stopped] { try? FileManager.default.removeItem(at: dir) } }
+        _ = try Experiment.start(config, spec: Self.spec, data: data, directory: straight, prune: prune)
+        var limited = config
+        limited.training.maxSteps = 31
+        _ = try Experiment.start(limited, spec: Self.spec, data: data, directory: stopped, prune: prune)
+        let trainer = try Trainer.resume(run: try RunDirectory.open(stopped), train: data.train, validation: data.validation, tasks: data.tasks, changes: ResumeChanges())
+        _ = try trainer.run()
+        func load(_ url: URL) throws -> ParameterSet { ParameterSet(try Safetensors.load(url).tensors.map { ($0.name, $0.tensor) }) }
+        let snapshot = { (dir: URL) throws -> URL in try RunDirectory.reading(dir).current()!.url }
+        let initial = try load(straight.appendingPathComponent("masks.safetensors"))
+        let final = try load(try snapshot(straight).appendingPathComponent("masks.safetensors"))
+        #expect(try Data(contentsOf: try snapshot(straight).appendingPathComponent("masks.safetensors")) == Data(contentsOf: try snapshot(stopped).appendingPathComponent("masks.safetensors")))
+        #expect(try Data(contentsOf: straight.appendingPathComponent("last.safetensors")) == Data(contentsOf: stopped.appendingPathComponent("last.safetensors")))
+        #expect(final != initial, "the masks moved")
+        let weights = try load(straight.appendingPathComponent("last.safetensors"))
+        for (name, mask) in final {
+            let target = Int((Double(initial[name]!.scalars.reduce(0, +)) / Double(mask.count) * Double(mask.count)).rounded())
+            #expect(Int(mask.scalars.reduce(0, +)) == Swift.max(1, target), "\(name) ends at its density")
+            #expect(zip(mask.scalars, weights[name]!.scalars).allSatisfy { $0 != 0 || $1 == 0 }, "\(name): pruned weights are zero")
+        }
+    }
 }

@@ -46,6 +46,17 @@ struct PruneCommandTests {
         try "x".write(to: folder.appendingPathComponent("afile"), atomically: true, encoding: .utf8)
         let onFile = try MTK.run(["prune"] + data + ["--method", "snip", "--sparsity", "0.6", "-o", folder.appendingPathComponent("afile").path] + Self.settings, in: folder)
         #expect(onFile.status != 0 && !onFile.output.contains("prune: snip"), "\(onFile.output)")
+        // Dynamic masks: a stopped run resumed by mtk train gives the same bytes, masks included.
+        let dynamic = ["prune"] + data + ["--method", "disparse-dynamic", "--sparsity", "0.6", "--batches", "3", "--update-every", "4", "--end-fraction", "0.5"] + Self.settings
+        let whole = try MTK.run(dynamic + ["-o", folder.appendingPathComponent("dyn").path], in: folder)
+        #expect(whole.status == 0, "\(whole.output)")
+        let part = try MTK.run(dynamic + ["--max-steps", "9", "-o", folder.appendingPathComponent("dyn-stopped").path], in: folder)
+        #expect(part.status == 0, "\(part.output)")
+        let rest = try MTK.run(["train", "--resume", "-o", folder.appendingPathComponent("dyn-stopped").path], in: folder)
+        #expect(rest.status == 0, "\(rest.output)")
+        #expect(try Data(contentsOf: folder.appendingPathComponent("dyn/last.safetensors")) == Data(contentsOf: folder.appendingPathComponent("dyn-stopped/last.safetensors")))
+        let misplaced = try MTK.run(["prune"] + data + ["--method", "snip", "--sparsity", "0.6", "--update-every", "4", "-o", folder.appendingPathComponent("bad").path] + Self.settings, in: folder)
+        #expect(misplaced.status != 0 && misplaced.output.contains("disparse-dynamic only"), "\(misplaced.output)")
         // Pruning a trained network.
         let pt = try MTK.run(["prune"] + data + ["--method", "disparse-pt", "--sparsity", "0.7", "--batches", "5", "--init", folder.appendingPathComponent("dense/best.safetensors").path,
                                                   "-o", folder.appendingPathComponent("pt").path] + Self.settings, in: folder)

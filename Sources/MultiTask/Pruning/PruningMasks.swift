@@ -36,7 +36,7 @@ public enum PruningMasks {
         let pools: [Pool]
         switch request.method {
         case .snip: pools = [Pool(scores: joint, scope: request.scope)]
-        case .disparseStatic, .disparsePT: pools = perTask.map { Pool(scores: $0, scope: request.scope) }
+        case .disparseStatic, .disparsePT, .disparseDynamic: pools = perTask.map { Pool(scores: $0, scope: request.scope) }
         }
         func masks(_ keep: Double) -> ParameterSet {
             let kept = pools.map { $0.masks(keep: keep) }
