@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The pruning study of docs/pruning.md, on five fashion-attributes tasks with the reference CNN
-# (the tasks and settings of docs/grouping-study.md): a dense network; plain SNIP, DiSparse static
-# and DiSparse from the trained dense network (pt) at 50, 70 and 90% trunk sparsity; per-task test
+# (the tasks and settings of docs/grouping-study.md): a dense network; plain SNIP, DiSparse static,
+# DiSparse dynamic and DiSparse from the trained dense network (pt) at 50, 70 and 90% trunk sparsity; per-task test
 # metrics and Δm% against dense. Then the mask-similarity estimator, at initialisation and on the
 # trained dense network, beside TAG's matrix (and, given the grouping study's ground truth,
 # scored against it).
@@ -19,8 +19,9 @@ run dense "$mtk" train "${opts[@]}"
 for sparsity in 0.5 0.7 0.9; do
   run "snip-$sparsity" "$mtk" prune "${opts[@]}" --method snip --sparsity "$sparsity" --dense "$out/dense"
   run "static-$sparsity" "$mtk" prune "${opts[@]}" --method disparse-static --sparsity "$sparsity" --dense "$out/dense"
+  run "dynamic-$sparsity" "$mtk" prune "${opts[@]}" --method disparse-dynamic --sparsity "$sparsity" --dense "$out/dense"
   # pt: prune the trained dense network, then fine-tune it for one epoch at a tenth of the rate.
-  run "pt-$sparsity" "$mtk" prune "${opts[@]/--epochs/--epochs}" --method disparse-pt --sparsity "$sparsity" \
+  run "pt-$sparsity" "$mtk" prune "${opts[@]}" --method disparse-pt --sparsity "$sparsity" \
     --init "$out/dense/best.safetensors" --epochs 1 --lr 1e-4 --dense "$out/dense"
 done
 for where in init trained; do

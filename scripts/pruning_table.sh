@@ -18,8 +18,8 @@ row() {
 }
 row dense "$out/dense"
 for sparsity in 0.5 0.7 0.9; do
-  for method in snip static pt; do
-    label=$([[ $method == snip ]] && echo "SNIP" || ([[ $method == static ]] && echo "DiSparse static" || echo "DiSparse pt"))
+  for method in snip static dynamic pt; do
+    case $method in snip) label="SNIP" ;; static) label="DiSparse static" ;; dynamic) label="DiSparse dynamic" ;; *) label="DiSparse pt" ;; esac
     row "$label, $sparsity" "$out/$method-$sparsity"
   done
 done
