@@ -295,12 +295,14 @@ public final class Trainer {
                                  weights: Dictionary(uniqueKeysWithValues: zip(model.tasks.map(\.name), usedWeights)),
                                  validation: evaluation, selectionValue: value, seconds: seconds, cpuSeconds: cpuSeconds, fisherLogTrace: fisherLogTrace)
         state.history.append(record)
-        if let value, !value.isNaN, state.bestValue.map({ value < $0 }) ?? true {
+        // Dynamic masks: an epoch before the final trim holds more weights than the budget.
+        let eligible = maskSchedule.map { state.globalStep > $0.end } ?? true
+        if eligible, let value, !value.isNaN, state.bestValue.map({ value < $0 }) ?? true {
             state.bestValue = value
             state.bestEpoch = state.epoch
             state.epochsWithoutImprovement = 0
             bestIsCurrent = true
-        } else if value != nil {
+        } else if eligible, value != nil {
             state.epochsWithoutImprovement += 1
             if let patience = config.patience, state.epochsWithoutImprovement >= patience {
                 state.finished = true

@@ -86,6 +86,9 @@ extension Trainer {
             }
             try Trainer.requireFinite(ParameterSet(tensors.map { ($0.name, $0.tensor) }), file: snapshot.bestFile.path)
         }
+        if maskSchedule != nil && saved.files[Trainer.snapshotMasks] == nil {
+            throw RunDirectoryError.corrupt(path: snapshot.stateFile.path, reason: "the run's masks change during training, but this snapshot records none")
+        }
         if saved.files[Trainer.snapshotMasks] != nil {
             let file = snapshot.url.appendingPathComponent(Trainer.snapshotMasks)
             let (tensors, metadata) = try Safetensors.load(file)

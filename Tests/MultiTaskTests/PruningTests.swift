@@ -164,7 +164,8 @@ struct PruningTests {
         let prune = { (model: MultiTaskModel) in try PruningMasks.prune(request, model: model, data: data.train, batchSize: 16, seed: 0) }
         let straight = temporaryDirectory(), stopped = temporaryDirectory()
         defer { for dir in [straight, stopped] { try? FileManager.default.removeItem(at: dir) } }
-        _ = try Experiment.start(config, spec: Self.spec, data: data, directory: straight, prune: prune)
+        let results = try Experiment.start(config, spec: Self.spec, data: data, directory: straight, prune: prune)
+        #expect((results.bestEpoch ?? 0) >= 3, "the best epoch comes after the trim at step 57 (epochs end at 23, 46, 69...)")
         var limited = config
         limited.training.maxSteps = 31
         _ = try Experiment.start(limited, spec: Self.spec, data: data, directory: stopped, prune: prune)
@@ -183,5 +184,13 @@ struct PruningTests {
             #expect(Int(mask.scalars.reduce(0, +)) == Swift.max(1, target), "\(name) ends at its density")
             #expect(zip(mask.scalars, weights[name]!.scalars).allSatisfy { $0 != 0 || $1 == 0 }, "\(name): pruned weights are zero")
         }
+        // An end fraction of 1 still trims, at the last step.
+        request.endFraction = 1
+        let whole = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: whole) }
+        _ = try Experiment.start(config, spec: Self.spec, data: data, directory: whole, prune: prune)
+        let trimmed = try load(try snapshot(whole).appendingPathComponent("masks.safetensors"))
+        let start = try load(whole.appendingPathComponent("masks.safetensors"))
+        #expect(trimmed.allSatisfy { $0.tensor.scalars.reduce(0, +) == start[$0.name]!.scalars.reduce(0, +) })
     }
 }

@@ -81,6 +81,17 @@ struct RunDirectoryTests {
 
     /// Temporary files of killed writes and snapshot folders no pointer names are removed when
     /// the run is opened again; the views are re-linked to the current snapshot.
+    /// A directory refused for holding other files is left as it was: no lock file of ours.
+    @Test func refusedDirectoryKeepsNoLock() throws {
+        let dir = temporaryDirectory()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data("mine".utf8).write(to: dir.appendingPathComponent("notes.txt"))
+        #expect(throws: RunDirectoryError.self) { _ = try RunDirectory.create(dir, overwrite: false) }
+        #expect(throws: RunDirectoryError.self) { _ = try RunDirectory.create(dir, overwrite: true) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["notes.txt"])
+    }
+
     @Test func staleFilesAreCleanedOnOpen() throws {
         let data = try smallData(seed: 9)
         let dir = temporaryDirectory()

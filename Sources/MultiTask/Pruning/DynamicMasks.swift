@@ -14,6 +14,9 @@ import Tensors
 /// and at `end` each layer is trimmed by magnitude to exactly round(d_ℓ·n_ℓ). Regrown weights start
 /// at 0 (RigL; DiSparse restarts them from stale values). The densities are those of the initial
 /// (DiSparse static) masks; DiSparse starts from random ERK masks. Ties go to the earlier entry.
+/// While the masks move, each task's regrowth widens the trunk beyond its budget, so the run's
+/// best epoch is chosen only among the epochs after the trim. Extending a finished run (`--epochs`)
+/// recomputes `end` from the new total, reopening the schedule.
 public final class DynamicMasks {
     public let every: Int
     public let end: Int
@@ -24,7 +27,8 @@ public final class DynamicMasks {
     /// The schedule of `request` for a run of `totalSteps` steps starting from `initial` masks.
     public init(request: PruningRequest, initial: ParameterSet, totalSteps: Int) {
         every = request.updateEvery ?? 50
-        end = Swift.max(1, Int((request.endFraction ?? 0.75) * Double(totalSteps)))
+        // At the latest the last step, so the trim always happens within the run.
+        end = Swift.max(1, Swift.min(Int((request.endFraction ?? 0.75) * Double(totalSteps)), totalSteps - 1))
         densities = Dictionary(uniqueKeysWithValues: initial.map { name, mask in (name, Double(mask.scalars.reduce(0, +)) / Double(Swift.max(mask.count, 1))) })
     }
 

@@ -53,8 +53,15 @@ public final class RunDirectory: @unchecked Sendable {
     /// (never anything else).
     public static func create(_ url: URL, overwrite: Bool) throws -> RunDirectory {
         try makeDirectory(url)
+        let lockFile = url.appendingPathComponent("lock").path
+        let lockExisted = FileManager.default.fileExists(atPath: lockFile)
         let directory = RunDirectory(url, lock: try RunLock(directory: url))
         var entries = try directory.entries().filter { $0 != "lock" && !isTemporary($0) }
+        // A directory that is refused for holding other files keeps no lock file of ours.
+        func refuse(_ error: RunDirectoryError) -> RunDirectoryError {
+            if !lockExisted { unlink(lockFile) }
+            return error
+        }
         let started = entries.contains("config.json") || entries.contains("current.json")
         if !started && !entries.isEmpty && entries.allSatisfy(runEntries.contains) {
             // What a run killed before writing its config.json left: not a run, so not kept.
@@ -64,11 +71,11 @@ public final class RunDirectory: @unchecked Sendable {
         if !entries.isEmpty {
             guard overwrite else {
                 if started { throw RunDirectoryError.holdsARun(path: url.path) }
-                throw RunDirectoryError.notEmpty(path: url.path, entries: entries.sorted())
+                throw refuse(.notEmpty(path: url.path, entries: entries.sorted()))
             }
             let foreign = entries.filter { !runEntries.contains($0) }
             guard foreign.isEmpty || entries.contains("config.json") else {
-                throw RunDirectoryError.notEmpty(path: url.path, entries: foreign.sorted())
+                throw refuse(.notEmpty(path: url.path, entries: foreign.sorted()))
             }
             for name in entries where runEntries.contains(name) { try directory.remove(url.appendingPathComponent(name)) }
         }
