@@ -136,9 +136,9 @@ struct PruningTests {
         let mask = Tensor([1, 0, 1, 1, 0]), complement = Tensor([0, 1, 0, 0, 1])
         #expect(MaskSimilarity.iou(mask, mask) == 1 && MaskSimilarity.iou(mask, complement) == 0)
         #expect(MaskSimilarity.iou(Tensor([0, 0]), Tensor([0, 0])).isNaN)
-        let scores: [Float] = [3, 1, 4, 1, 5, 9, 2, 6]
-        #expect(Swift.abs(MaskSimilarity.spearman(scores, scores) - 1) < 1e-12)
-        #expect(Swift.abs(MaskSimilarity.spearman(scores, scores.map { -$0 }) + 1) < 1e-12)
+        let scores: [Double] = [3, 1, 4, 1, 5, 9, 2, 6]
+        #expect(Swift.abs(RankCorrelation.spearman(scores, scores) - 1) < 1e-12)
+        #expect(Swift.abs(RankCorrelation.spearman(scores, scores.map { -$0 }) + 1) < 1e-12)
         let (model, data) = try model()
         let (perTask, _) = try SNIPScores.compute(model: model, data: data.train, batches: 2, batchSize: 32, seed: 0)
         let result = try MaskSimilarity.measure(tasks: model.tasks.map(\.name), perTask: perTask, trunk: SNIPScores.trunk(model), keep: 0.3)

@@ -115,7 +115,7 @@ public struct GroupingEvaluation: Sendable, Codable {
         }
         let gains = pairwiseGains(truth)
         let summaries = estimators.map { name, matrix in
-            EstimatorSummary(name: name, rankCorrelation: spearman(estimatorValues(matrix, tasks: truth.tasks), gains),
+            EstimatorSummary(name: name, rankCorrelation: RankCorrelation.spearman(estimatorValues(matrix, tasks: truth.tasks), gains),
                              computeFraction: matrix.computeSeconds.flatMap { seconds in groundTruthSeconds.flatMap { $0 > 0 ? seconds / $0 : nil } },
                              meanGapPercent: gaps[name]!.reduce(0, +) / Double(gaps[name]!.count))
         }
@@ -172,29 +172,6 @@ public struct GroupingEvaluation: Sendable, Codable {
                 return (alone - value) / alone
             }
         }
-    }
-
-    /// Spearman's ρ (Pearson's r of the ranks, ties given their mean rank); NaN when either side
-    /// is constant (nothing to correlate) or holds a value that is not a finite number.
-    static func spearman(_ x: [Double], _ y: [Double]) -> Double {
-        guard x.allSatisfy(\.isFinite), y.allSatisfy(\.isFinite) else { return .nan }  // a 0/0 gain ranks nowhere
-        func ranks(_ v: [Double]) -> [Double] {
-            let order = v.indices.sorted { v[$0] < v[$1] }
-            var r = [Double](repeating: 0, count: v.count)
-            var i = 0
-            while i < order.count {
-                var j = i
-                while j + 1 < order.count && v[order[j + 1]] == v[order[i]] { j += 1 }
-                for k in i...j { r[order[k]] = Double(i + j) / 2 + 1 }
-                i = j + 1
-            }
-            return r
-        }
-        let (a, b) = (ranks(x), ranks(y))
-        let (ma, mb) = (a.reduce(0, +) / Double(a.count), b.reduce(0, +) / Double(b.count))
-        let cov = zip(a, b).reduce(0.0) { $0 + ($1.0 - ma) * ($1.1 - mb) }
-        let va = a.reduce(0.0) { $0 + ($1 - ma) * ($1 - ma) }, vb = b.reduce(0.0) { $0 + ($1 - mb) * ($1 - mb) }
-        return va > 0 && vb > 0 ? cov / (va * vb).squareRoot() : .nan
     }
 
     // MARK: Report

@@ -33,33 +33,6 @@ public enum MaskSimilarity {
         return either == 0 ? .nan : Double(both) / Double(either)
     }
 
-    /// Spearman's rank correlation of two score vectors (average ranks for ties).
-    public static func spearman(_ a: [Float], _ b: [Float]) -> Double {
-        let (ra, rb) = (ranks(a), ranks(b))
-        let n = Double(a.count)
-        let mean = (n + 1) / 2
-        var covariance = 0.0, va = 0.0, vb = 0.0
-        for (x, y) in zip(ra, rb) {
-            covariance += (x - mean) * (y - mean)
-            va += (x - mean) * (x - mean)
-            vb += (y - mean) * (y - mean)
-        }
-        return va > 0 && vb > 0 ? covariance / (va * vb).squareRoot() : .nan
-    }
-
-    static func ranks(_ values: [Float]) -> [Double] {
-        let order = values.indices.sorted { values[$0] < values[$1] }
-        var ranks = [Double](repeating: 0, count: values.count)
-        var i = 0
-        while i < order.count {
-            var j = i
-            while j + 1 < order.count && values[order[j + 1]] == values[order[i]] { j += 1 }
-            for k in i...j { ranks[order[k]] = Double(i + j) / 2 + 1 }
-            i = j + 1
-        }
-        return ranks
-    }
-
     /// Scores `model`'s tasks on `data` (SNIP over `batches` seeded batches) and measures them;
     /// the matrices record the seconds and CPU seconds spent.
     public static func estimate(model: MultiTaskModel, data: Dataset, batches: Int, batchSize: Int, seed: UInt64, keep: Double,
@@ -90,8 +63,8 @@ public enum MaskSimilarity {
             for (l, size) in sizes.enumerated() where !profile[l][a][b].isNaN { sum += Double(size) * profile[l][a][b]; weight += Double(size) }
             return weight > 0 ? sum / weight : .nan
         } }
-        let flat = perTask.map { scores in trunk.flatMap { scores[$0]!.scalars } }
-        let rho = (0..<n).map { a in (0..<n).map { b in a == b ? 1 : spearman(flat[a], flat[b]) } }
+        let flat = perTask.map { scores in trunk.flatMap { scores[$0]!.scalars.map(Double.init) } }
+        let rho = (0..<n).map { a in (0..<n).map { b in a == b ? 1 : RankCorrelation.spearman(flat[a], flat[b]) } }
         let settings = ["keep": "\(keep)", "scope": scope.rawValue]
         return Result(tasks: tasks, layers: trunk, layerSizes: sizes, profile: profile,
                       iou: AffinityMatrix(tasks: tasks, values: overall, method: "snip-iou", settings: settings),
