@@ -242,6 +242,15 @@ public final class Trainer {
         if let observed { for observer in observers { try observer.beforeUpdate(observed) } }
         if var method = gradientMethod {
             let direction = method.combine(perTask, losses: taskLosses)
+            for note in method.pendingNotes {
+                state.epochNotes = state.epochNotes ?? [:]
+                state.epochNotes![note, default: 0] += 1
+                if !(state.reportedNotes ?? []).contains(note) {
+                    state.reportedNotes = (state.reportedNotes ?? []) + [note]
+                    onEvent?(.note(note))
+                }
+            }
+            method.pendingNotes = []
             gradientMethod = method
             for name in direction.names { gradients[name] = direction[name] }
         }
@@ -293,7 +302,9 @@ public final class Trainer {
         let record = EpochRecord(epoch: state.epoch, step: state.globalStep, learningRate: Double(optimizer.learningRate),
                                  trainLoss: Dictionary(uniqueKeysWithValues: zip(model.tasks.map(\.name), means)),
                                  weights: Dictionary(uniqueKeysWithValues: zip(model.tasks.map(\.name), usedWeights)),
-                                 validation: evaluation, selectionValue: value, seconds: seconds, cpuSeconds: cpuSeconds, fisherLogTrace: fisherLogTrace)
+                                 validation: evaluation, selectionValue: value, seconds: seconds, cpuSeconds: cpuSeconds, fisherLogTrace: fisherLogTrace,
+                                 notes: state.epochNotes.map { $0.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value) step\($0.value == 1 ? "" : "s"))" } })
+        state.epochNotes = nil
         state.history.append(record)
         // Dynamic masks: an epoch before the final trim holds more weights than the budget.
         let eligible = maskSchedule.map { state.globalStep > $0.end } ?? true

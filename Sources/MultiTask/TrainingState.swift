@@ -22,6 +22,10 @@ public struct TrainingState: Sendable, Equatable, Codable {
     public var observers: [String: [String: [Double]]] = [:]
     /// The gradient method's state (see `GradientMethod.state`).
     public var gradientMethod: [String: [Double]] = [:]
+    /// The gradient method's notes in the current epoch, with how many steps gave each (nil: none).
+    public var epochNotes: [String: Int]?
+    /// Notes already logged in this run (each is logged once).
+    public var reportedNotes: [String]?
     /// Each dropout layer's generator state as 32-bit halves, by module name.
     public var dropoutGenerators: [String: [Double]] = [:]
     public var history: [EpochRecord] = []
@@ -70,4 +74,7 @@ public struct EpochRecord: Sendable, Equatable, Codable {
     public var cpuSeconds: Double?
     /// log tr F on the training set after the epoch, when the run selects by it (`selection: fisher`).
     public var fisherLogTrace: Double?
+    /// What the gradient method reported in this epoch (a solver that did not converge, a
+    /// degenerate case and its fallback), with the number of steps: "note (N steps)".
+    public var notes: [String]?
 }

@@ -1,7 +1,7 @@
 import NN
 import Tensors
 
-/// A gradient-manipulation method (PCGrad, MGDA, CAGrad, ... in the next milestone): it receives each
+/// A gradient-manipulation method (PCGrad, MGDA, CAGrad, IMTL-G, Aligned-MTL, GradDrop, GradVac): it receives each
 /// task's gradient of the shared parameters, computed from one forward pass, and returns the
 /// direction the optimizer follows for them. Head parameters keep the weighted-loss gradient.
 public protocol GradientMethod {
@@ -10,20 +10,41 @@ public protocol GradientMethod {
     /// Everything needed to resume exactly (weights, a solver's previous solution, generator
     /// state); saved in every snapshot of the run.
     var state: [String: [Double]] { get set }
+    /// What the method has to report since it was last asked — a solver that did not converge, a
+    /// degenerate case and the fallback it took — which the trainer logs and records in the epoch's
+    /// metrics, then clears.
+    var pendingNotes: [String] { get set }
 }
 
 extension GradientMethod {
     public var state: [String: [Double]] { get { [:] } set {} }
+    public var pendingNotes: [String] { get { [] } set {} }
 }
 
 /// Gradient methods by their config name (`TrainingConfig.gradientMethod`), so a run names its
 /// method and resumes with it.
 public enum GradientMethods {
-    public static let names = ["sum"]
+    public static let names = ["sum", "pcgrad", "mgda", "cagrad[:c]", "imtl", "aligned", "graddrop", "gradvac[:beta]"]
 
     public static func make(_ name: String, tasks: Int, seed: UInt64) throws -> any GradientMethod {
-        switch name {
+        let parts = name.split(separator: ":", maxSplits: 1).map(String.init)
+        let value = parts.count > 1 ? Double(parts[1]) : nil
+        if parts.count > 1 && value == nil { throw ConfigurationError("gradient method '\(name)': '\(parts[1])' is not a number") }
+        switch parts[0] {
         case "sum": return GradientSum()
+        case "pcgrad": return PCGrad(seed: seed)
+        case "mgda": return MGDA()
+        case "cagrad":
+            let c = value ?? 0.4
+            guard c >= 0, c.isFinite else { throw ConfigurationError("gradient method 'cagrad:c' needs c ≥ 0, got \(c)") }
+            return CAGrad(c: c)
+        case "imtl": return IMTLG()
+        case "aligned": return AlignedMTL()
+        case "graddrop": return GradDrop(seed: seed)
+        case "gradvac":
+            let beta = value ?? 0.5
+            guard beta > 0, beta <= 1 else { throw ConfigurationError("gradient method 'gradvac:beta' needs beta in (0, 1], got \(beta)") }
+            return GradVac(tasks: tasks, beta: beta, seed: seed)
         default: throw ConfigurationError("unknown gradient method '\(name)' (known: \(names.joined(separator: ", ")))")
         }
     }

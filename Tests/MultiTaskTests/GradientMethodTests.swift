@@ -1,0 +1,135 @@
+import Foundation
+@testable import MultiTask
+import NN
+import Tensors
+import Testing
+
+/// Gradient methods on hand-computed cases of two or three fixed gradients, their invariances,
+/// and training with each (no NaN, bit-exact resume).
+@Suite("Gradient methods")
+struct GradientMethodTests {
+    func set(_ v: [Float]) -> ParameterSet { ParameterSet([("trunk.w", Tensor(v))]) }
+    func run(_ method: inout some GradientMethod, _ rows: [[Float]]) -> [Double] {
+        method.combine(rows.map(set), losses: rows.map { _ in 1 })["trunk.w"]!.scalars.map(Double.init)
+    }
+    func close(_ a: [Double], _ b: [Double], _ tolerance: Double = 1e-6) -> Bool {
+        zip(a, b).allSatisfy { Swift.abs($0 - $1) <= tolerance * Swift.max(1, Swift.abs($1)) }
+    }
+
+    /// g₁ = (1, 0), g₂ = (−1, 1) conflict: g₁ − (g₁·g₂/‖g₂‖²)g₂ = (½, ½), g₂ − (g₂·g₁/‖g₁‖²)g₁ = (0, 1).
+    @Test func pcgradProjectsConflicts() {
+        var method = PCGrad(seed: 0)
+        #expect(close(run(&method, [[1, 0], [-1, 1]]), [0.5, 1.5]))
+        #expect(close(run(&method, [[1, 0], [1, 1]]), [2, 1]), "no conflict: the plain sum")
+        // Gradient Vaccine from a zero target does the same on its first step.
+        var vaccine = GradVac(tasks: 2, seed: 0)
+        #expect(close(run(&vaccine, [[1, 0], [-1, 1]]), [0.5, 1.5]))
+    }
+
+    /// MGDA's min-norm point: for g₁ = (2, 0), g₂ = (0, 1), ‖αg₁ + (1 − α)g₂‖² = 4α² + (1 − α)² is
+    /// least at α = ⅕: d = (0.4, 0.8). Three gradients: checked against a fine grid on the simplex.
+    @Test func mgdaFindsTheMinNormPoint() {
+        var method = MGDA()
+        #expect(close(run(&method, [[2, 0], [0, 1]]), [0.4, 0.8]))
+        #expect(close(method.weights, [0.2, 0.8]))
+        let rows: [[Float]] = [[1, 2, 0], [-1, 0.5, 1], [0.3, -1, 0.2]]
+        let d = run(&method, rows)
+        let norm = d.map { $0 * $0 }.reduce(0, +)
+        var best = Double.infinity
+        for i in 0...200 { for j in 0...(200 - i) {
+            let a = [Double(i), Double(j), Double(200 - i - j)].map { $0 / 200 }
+            let v = (0..<3).map { k in (0..<3).reduce(0.0) { $0 + a[$1] * Double(rows[$1][k]) } }
+            best = Swift.min(best, v.map { $0 * $0 }.reduce(0, +))
+        } }
+        #expect(norm <= best + 1e-9, "\(norm) vs grid \(best)")
+        // Parallel gradients: the shorter one is the min-norm point.
+        #expect(close(run(&method, [[1, 1], [3, 3]]), [1, 1]))
+        #expect(method.pendingNotes.isEmpty)
+    }
+
+    /// CAGrad with c = 0 is the mean gradient; with c > 0 its inner problem matches a grid search.
+    @Test func cagrad() {
+        var zero = CAGrad(c: 0)
+        #expect(close(run(&zero, [[1, 0], [-1, 3]]), [0, 1.5]))
+        var method = CAGrad(c: 0.4)
+        let d = run(&method, [[1, 0], [-1, 3]])
+        // Reference: the same formula with w from a grid of 100,001 points.
+        let g: [[Double]] = [[1, 0], [-1, 3]], g0 = [0.0, 1.5]
+        let radius = 0.4 * (g0[0] * g0[0] + g0[1] * g0[1]).squareRoot()
+        var bestW = 0.0, bestF = Double.infinity
+        for i in 0...100_000 {
+            let w = Double(i) / 100_000
+            let gw = [w * g[0][0] + (1 - w) * g[1][0], w * g[0][1] + (1 - w) * g[1][1]]
+            let f = gw[0] * g0[0] + gw[1] * g0[1] + radius * (gw[0] * gw[0] + gw[1] * gw[1]).squareRoot()
+            if f < bestF { (bestF, bestW) = (f, w) }
+        }
+        let gw = [bestW * g[0][0] + (1 - bestW) * g[1][0], bestW * g[0][1] + (1 - bestW) * g[1][1]]
+        let lambda = radius / (gw[0] * gw[0] + gw[1] * gw[1]).squareRoot()
+        let reference = [(g0[0] + lambda * gw[0]) / 1.16, (g0[1] + lambda * gw[1]) / 1.16]
+        #expect(close(d, reference, 1e-4), "\(d) vs \(reference)")
+        #expect(method.pendingNotes.isEmpty)
+    }
+
+    /// IMTL-G: equal projections onto every task's unit gradient, weights summing to 1, and the same
+    /// direction when one task's loss (so its gradient) is scaled by 1000.
+    @Test func imtlIsImpartialAndScaleInvariant() {
+        var method = IMTLG()
+        let rows: [[Float]] = [[1, 2, 0], [-1, 0.5, 1], [0.3, -1, 0.2]]
+        let d = run(&method, rows)
+        let projections = rows.map { r -> Double in
+            let n = r.map { Double($0 * $0) }.reduce(0, +).squareRoot()
+            return zip(d, r).reduce(0.0) { $0 + $1.0 * Double($1.1) } / n
+        }
+        #expect(projections.allSatisfy { Swift.abs($0 - projections[0]) < 1e-6 }, "\(projections)")
+        #expect(Swift.abs(method.weights.reduce(0, +) - 1) < 1e-12)
+        let scaled = run(&method, [rows[0], rows[1].map { $0 * 1000 }, rows[2]])
+        let unit = { (v: [Double]) in v.map { $0 / v.map { $0 * $0 }.reduce(0, +).squareRoot() } }
+        #expect(close(unit(scaled), unit(d), 1e-5), "\(scaled) vs \(d)")
+        _ = run(&method, [[1, 1], [2, 2]])
+        #expect(method.pendingNotes.count == 1, "parallel gradients: a note and the mean")
+    }
+
+    /// Aligned-MTL: orthogonal gradients of norms 3 and 1 are aligned to equal norms, d = (1, 1);
+    /// scaling one task by 1000 changes the scale of d, not its direction.
+    @Test func alignedMTL() {
+        var method = AlignedMTL()
+        #expect(close(run(&method, [[3, 0], [0, 1]]), [1, 1]))
+        let scaled = run(&method, [[3, 0], [0, 1000]])
+        #expect(Swift.abs(scaled[0] / scaled[1] - 1) < 1e-9, "\(scaled)")
+        _ = run(&method, [[0, 0], [0, 0]])
+        #expect(method.pendingNotes.count == 1)
+    }
+
+    /// GradDrop keeps every gradient of an entry whose signs agree, and draws by the seed.
+    @Test func graddrop() {
+        var method = GradDrop(seed: 1)
+        #expect(close(run(&method, [[1, -2], [3, -1]]), [4, -3]))
+        var a = GradDrop(seed: 7), b = GradDrop(seed: 7)
+        let rows: [[Float]] = (0..<2).map { t in (0..<64).map { Float(sin(Double($0 * (t + 2)))) } }
+        #expect(run(&a, rows) == run(&b, rows))
+    }
+
+    /// Every method trains without a NaN, and a stopped run resumes bit for bit (the methods'
+    /// state — generators, targets — is saved).
+    @Test(arguments: ["pcgrad", "mgda", "cagrad", "imtl", "aligned", "graddrop", "gradvac"])
+    func trainsAndResumesExactly(name: String) throws {
+        let data = try smallData()
+        var config = smallConfig(epochs: 3)
+        config.gradientMethod = name
+        let straight = temporaryDirectory(), stopped = temporaryDirectory()
+        defer { for dir in [straight, stopped] { try? FileManager.default.removeItem(at: dir) } }
+        let model = try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 0)
+        let trainer = try Trainer(model: model, train: data.train, validation: data.validation, config: config, directory: straight)
+        let summary = try trainer.run()
+        #expect(summary.history.allSatisfy { $0.trainLoss.values.allSatisfy(\.isFinite) })
+        var limited = config
+        limited.maxSteps = 7
+        do {  // the first process ends (and lets go of the directory) before the second starts
+            let first = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 0), train: data.train, validation: data.validation, config: limited, directory: stopped)
+            _ = try first.run()
+        }
+        let resumed = try Trainer.resume(run: try RunDirectory.open(stopped), train: data.train, validation: data.validation, tasks: data.tasks, changes: ResumeChanges())
+        _ = try resumed.run()
+        #expect(try Data(contentsOf: straight.appendingPathComponent("last.safetensors")) == Data(contentsOf: stopped.appendingPathComponent("last.safetensors")), "\(name)")
+    }
+}
