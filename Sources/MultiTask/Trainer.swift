@@ -74,7 +74,7 @@ public final class Trainer {
         self.directory = run
         optimizer = try config.optimizer.make()
         weighting = try Weightings.make(config.weighting, tasks: model.tasks.count, seed: config.seed)
-        gradientMethod = try config.gradientMethod.map { try GradientMethods.make($0, tasks: model.tasks.count, seed: config.seed) }
+        gradientMethod = try config.gradientMethod.map { try GradientMethods.make($0, tasks: model.tasks.count, seed: config.seed, lastLayer: Trainer.lastSharedLayer(model)) }
         schedule = try config.schedule.make(epochs: config.epochs)
     }
 
@@ -211,6 +211,13 @@ public final class Trainer {
         }
         for observer in observers { try observer.trainingFinished(model: model, train: train) }
         return summary(stoppedAtStepLimit: false)
+    }
+
+    /// The trunk tensors of its last layer with weights: its last tensor of rank ≥ 2 and any after it (the bias).
+    static func lastSharedLayer(_ model: MultiTaskModel) -> [String] {
+        let trunk = model.network.trunkParameters()
+        guard let last = trunk.names.lastIndex(where: { trunk[$0]!.rank >= 2 }) else { return Array(trunk.names.suffix(1)) }
+        return Array(trunk.names[last...])
     }
 
     /// Optimizer steps in one epoch.

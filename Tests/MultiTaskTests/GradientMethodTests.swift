@@ -100,6 +100,58 @@ struct GradientMethodTests {
         #expect(method.pendingNotes.count == 1)
     }
 
+    /// Nash-MTL: every task's improvement gₜ·d equals 1/αₜ (the bargaining solution), and scaling a
+    /// task's gradient by 1000 leaves d unchanged; opposite gradients (no direction improves both)
+    /// have no solution: a note, and the previous weights.
+    @Test func nashBargains() {
+        var method = NashMTL()
+        let rows: [[Float]] = [[1, 2, 0], [-1, 0.5, 1], [0.3, -1, 0.2]]
+        let d = run(&method, rows)
+        for (t, r) in rows.enumerated() {
+            let improvement = zip(d, r).reduce(0.0) { $0 + $1.0 * Double($1.1) }
+            #expect(Swift.abs(improvement * method.weights[t] - 1) < 1e-5, "task \(t): \(improvement) · \(method.weights[t])")
+        }
+        var fresh = NashMTL()
+        let scaled = run(&fresh, [rows[0], rows[1].map { $0 * 1000 }, rows[2]])
+        #expect(close(scaled, d, 1e-5), "\(scaled) vs \(d)")
+        var degenerate = NashMTL()
+        _ = run(&degenerate, [[1, 0], [-1, 0]])
+        #expect(degenerate.pendingNotes.count == 1, "\(degenerate.pendingNotes)")
+        // Parallel gradients do have one: α = (½, ¼) for (1, 1) and (2, 2), d = (1, 1).
+        var parallel = NashMTL()
+        #expect(close(run(&parallel, [[1, 1], [2, 2]]), [1, 1], 1e-5))
+    }
+
+    /// GradNorm: with equal gradient norms, the task whose loss has fallen less (trains slower) gains weight; weights sum to T.
+    @Test func gradnormFavoursTheSlowerTask() {
+        var method = GradNorm(tasks: 2, layer: ["trunk.w"])
+        let rows: [ParameterSet] = [set([1, 0]), set([0, 1])]
+        _ = method.combine(rows, losses: [1, 1])
+        for step in 1...20 { _ = method.combine(rows, losses: [1 - 0.04 * Double(step), 1]) }
+        #expect(method.weights[1] > method.weights[0], "\(method.weights)")
+        #expect(Swift.abs(method.weights.reduce(0, +) - 2) < 1e-9)
+    }
+
+    /// FAMO: the objective's gradient is zₜ/(c·Lₜ) per task loss; after losses fall at different
+    /// rates the slower task gains weight; and the weights are the same when a task's losses are
+    /// multiplied by 1000 (it works on log losses).
+    @Test func famo() {
+        func weights(_ scale: Float) -> [Double] {
+            var method = FAMO(tasks: 2)
+            for step in 0..<30 { _ = method.combine([Tensor(Float(1 - 0.02 * Double(step))), Tensor(scale * 1)], parameters: ParameterSet()) }
+            return method.weights
+        }
+        let plain = weights(1), scaled = weights(1000)
+        #expect(plain[1] > plain[0], "\(plain)")
+        #expect(close(plain, scaled, 1e-6), "\(plain) vs \(scaled)")
+        var method = FAMO(tasks: 2)
+        let losses = [Tensor(Float(2)).requiringGradient(), Tensor(Float(0.5)).requiringGradient()]
+        let objective = method.combine(losses, parameters: ParameterSet())
+        let gradients = objective.gradients(wrt: losses).map { Double($0.scalar) }
+        let z = method.weights, c = z[0] / 2 + z[1] / 0.5
+        #expect(close(gradients, [z[0] / (c * 2), z[1] / (c * 0.5)], 1e-5), "\(gradients)")
+    }
+
     /// GradDrop keeps every gradient of an entry whose signs agree, and draws by the seed.
     @Test func graddrop() {
         var method = GradDrop(seed: 1)
@@ -111,11 +163,11 @@ struct GradientMethodTests {
 
     /// Every method trains without a NaN, and a stopped run resumes bit for bit (the methods'
     /// state — generators, targets — is saved).
-    @Test(arguments: ["pcgrad", "mgda", "cagrad", "imtl", "aligned", "graddrop", "gradvac"])
+    @Test(arguments: ["pcgrad", "mgda", "cagrad", "imtl", "aligned", "graddrop", "gradvac", "nash", "gradnorm", "famo"])
     func trainsAndResumesExactly(name: String) throws {
         let data = try smallData()
         var config = smallConfig(epochs: 3)
-        config.gradientMethod = name
+        if name == "famo" { config.weighting = name } else { config.gradientMethod = name }
         let straight = temporaryDirectory(), stopped = temporaryDirectory()
         defer { for dir in [straight, stopped] { try? FileManager.default.removeItem(at: dir) } }
         let model = try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 0)

@@ -24,9 +24,10 @@ extension GradientMethod {
 /// Gradient methods by their config name (`TrainingConfig.gradientMethod`), so a run names its
 /// method and resumes with it.
 public enum GradientMethods {
-    public static let names = ["sum", "pcgrad", "mgda", "cagrad[:c]", "imtl", "aligned", "graddrop", "gradvac[:beta]"]
+    public static let names = ["sum", "pcgrad", "mgda", "cagrad[:c]", "imtl", "aligned", "graddrop", "gradvac[:beta]", "nash", "gradnorm[:alpha]"]
 
-    public static func make(_ name: String, tasks: Int, seed: UInt64) throws -> any GradientMethod {
+    /// `lastLayer`: the trunk tensors of the last shared layer (GradNorm balances their gradient norms).
+    public static func make(_ name: String, tasks: Int, seed: UInt64, lastLayer: [String] = []) throws -> any GradientMethod {
         let parts = name.split(separator: ":", maxSplits: 1).map(String.init)
         let value = parts.count > 1 ? Double(parts[1]) : nil
         if parts.count > 1 && value == nil { throw ConfigurationError("gradient method '\(name)': '\(parts[1])' is not a number") }
@@ -45,6 +46,11 @@ public enum GradientMethods {
             let beta = value ?? 0.5
             guard beta > 0, beta <= 1 else { throw ConfigurationError("gradient method 'gradvac:beta' needs beta in (0, 1], got \(beta)") }
             return GradVac(tasks: tasks, beta: beta, seed: seed)
+        case "nash": return NashMTL()
+        case "gradnorm":
+            let alpha = value ?? 1.5
+            guard alpha >= 0, alpha.isFinite else { throw ConfigurationError("gradient method 'gradnorm:alpha' needs alpha ≥ 0, got \(alpha)") }
+            return GradNorm(tasks: tasks, alpha: alpha, layer: lastLayer)
         default: throw ConfigurationError("unknown gradient method '\(name)' (known: \(names.joined(separator: ", ")))")
         }
     }

@@ -30,9 +30,9 @@ func weightedSum(_ losses: [Tensor], _ weights: [Double]) -> Tensor {
 }
 
 /// Makes a weighting method from its config name: `equal`, `static:1,0.5,...`, `uw`, `dwa`,
-/// `dwa:T`, `rlw`. Errors list the known names.
+/// `dwa:T`, `rlw`, `famo`. Errors list the known names.
 public enum Weightings {
-    public static let names = ["equal", "static:w1,w2,...", "uw (uncertainty)", "dwa[:T]", "rlw"]
+    public static let names = ["equal", "static:w1,w2,...", "uw (uncertainty)", "dwa[:T]", "rlw", "famo"]
 
     public static func make(_ spec: String, tasks: Int, seed: UInt64) throws -> any LossWeighting {
         let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
@@ -52,6 +52,7 @@ public enum Weightings {
             guard let temperature, temperature > 0 else { throw ConfigurationError("weighting 'dwa:T' needs a positive temperature, got '\(spec)'") }
             return DynamicWeightAverage(tasks: tasks, temperature: temperature)
         case "rlw": return RandomLossWeighting(tasks: tasks, seed: seed)
+        case "famo": return FAMO(tasks: tasks)
         default: throw ConfigurationError("unknown weighting '\(spec)' (known: \(names.joined(separator: ", ")))")
         }
     }

@@ -1,0 +1,74 @@
+import Foundation
+import NN
+import Tensors
+
+/// FAMO (Liu et al. 2023, "FAMO: Fast Adaptive Multitask Optimization"): task weights z = softmax(ξ)
+/// and the objective Σₜ zₜ log Lₜ / c with c = Σₜ zₜ/Lₜ held constant, whose gradient Σₜ (zₜ/(cLₜ))∇Lₜ
+/// moves every log loss at a rate set by z; ξ then takes an Adam step (lr 0.025, weight decay 1e-3,
+/// the paper's) on the gradient of softmax(ξ) against the drop in log loss since the last step,
+/// δₜ = log Lₜ(previous) − log Lₜ(now), so tasks whose loss fell least gain weight. The update uses
+/// the next step's losses (LibMTL's one-step lag: no extra forward pass). Working on log losses, it
+/// is invariant to scaling a task's loss. O(T) per step: no per-task gradients.
+public struct FAMO: LossWeighting {
+    public let name = "famo"
+    public private(set) var weights: [Double]
+    private var logits: [Double]
+    private var previous: [Double]?
+    private var adam = (m: [Double](), v: [Double](), step: 0)
+    let learningRate = 0.025, decay = 1e-3, epsilon = 1e-8
+
+    public init(tasks: Int) {
+        logits = Array(repeating: 0, count: tasks)
+        weights = Array(repeating: 1 / Double(tasks), count: tasks)
+        adam = (Array(repeating: 0, count: tasks), Array(repeating: 0, count: tasks), 0)
+    }
+
+    public mutating func combine(_ losses: [Tensor], parameters: ParameterSet) -> Tensor {
+        let values = losses.map { Swift.max(Double($0.scalar), 0) + epsilon }
+        if let previous { updateLogits(delta: zip(previous, values).map { Foundation.log($0) - Foundation.log($1) }) }
+        previous = values
+        let z = Self.softmax(logits)
+        weights = z
+        let c = zip(z, values).reduce(0.0) { $0 + $1.0 / $1.1 }
+        // Σ zₜ log(Lₜ + ε) / c: its gradient is Σ zₜ ∇Lₜ / (c (Lₜ + ε)).
+        return zip(losses, z).map { loss, weight in (loss + Float(epsilon)).log() * Float(weight / c) }.reduce(Tensor(0), +)
+    }
+
+    /// One Adam step on ξ with the gradient J_softmax(ξ)ᵀ δ (and L2 decay, as torch's Adam).
+    private mutating func updateLogits(delta: [Double]) {
+        let z = Self.softmax(logits)
+        let dot = zip(z, delta).reduce(0.0) { $0 + $1.0 * $1.1 }
+        let gradient = (0..<z.count).map { z[$0] * (delta[$0] - dot) + decay * logits[$0] }
+        adam.step += 1
+        let (b1, b2) = (0.9, 0.999)
+        for i in logits.indices {
+            adam.m[i] = b1 * adam.m[i] + (1 - b1) * gradient[i]
+            adam.v[i] = b2 * adam.v[i] + (1 - b2) * gradient[i] * gradient[i]
+            let mHat = adam.m[i] / (1 - Foundation.pow(b1, Double(adam.step))), vHat = adam.v[i] / (1 - Foundation.pow(b2, Double(adam.step)))
+            logits[i] -= learningRate * mHat / (vHat.squareRoot() + 1e-8)
+        }
+    }
+
+    static func softmax(_ x: [Double]) -> [Double] {
+        let top = x.max() ?? 0
+        let e = x.map { Foundation.exp($0 - top) }
+        let total = e.reduce(0, +)
+        return e.map { $0 / total }
+    }
+
+    public var state: [String: [Double]] {
+        get {
+            var state = ["logits": logits, "m": adam.m, "v": adam.v, "step": [Double(adam.step)]]
+            if let previous { state["previous"] = previous }
+            return state
+        }
+        set {
+            if let l = newValue["logits"], l.count == logits.count { logits = l }
+            if let m = newValue["m"], m.count == logits.count { adam.m = m }
+            if let v = newValue["v"], v.count == logits.count { adam.v = v }
+            if let s = newValue["step"]?.first { adam.step = Int(s) }
+            previous = newValue["previous"]
+            weights = Self.softmax(logits)
+        }
+    }
+}
