@@ -48,6 +48,8 @@ public final class Trainer {
     var bestIsCurrent = false
     /// A resumed run's saved gradient-method state, given to the method when training continues.
     var restoredMethodState: [String: [Double]]?
+    /// A resumed run's saved gradient-method tensors, given to the method when training continues.
+    var restoredMethodBuffers: ParameterSet?
     /// A resumed run's saved observer states, by id, given to the observers set by the time it continues.
     var restoredObserverStates: [String: [String: [Double]]]?
 
@@ -175,6 +177,11 @@ public final class Trainer {
             gradientMethod = method
         }
         restoredMethodState = nil
+        if let saved = restoredMethodBuffers, var method = gradientMethod {
+            method.buffers = saved
+            gradientMethod = method
+        }
+        restoredMethodBuffers = nil
         if let saved = restoredObserverStates {
             for observer in observers { if let state = saved[observer.id] { observer.state = state } }
         }

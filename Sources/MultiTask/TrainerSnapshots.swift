@@ -35,6 +35,11 @@ extension Trainer {
                 try Safetensors.write(Array(masks), metadata: ["step": "\(state.globalStep)"], to: file)
                 state.files[Trainer.snapshotMasks] = try DataFingerprint.of(file: file)
             }
+            if let buffers = gradientMethod?.buffers, !buffers.isEmpty {
+                let file = snapshot.url.appendingPathComponent(Trainer.methodBuffers)
+                try Safetensors.write(Array(buffers), metadata: ["step": "\(state.globalStep)"], to: file)
+                state.files[Trainer.methodBuffers] = try DataFingerprint.of(file: file)
+            }
             try optimizer.state().write(to: snapshot.optimizerFile, metadata: ["step": "\(state.globalStep)"])
             state.files[Snapshot.optimizer] = try DataFingerprint.of(file: snapshot.optimizerFile)
             try RunDirectory.writeJSON(state, to: snapshot.stateFile)
@@ -107,6 +112,16 @@ extension Trainer {
             throw RunDirectoryError.corrupt(path: snapshot.stateFile.path, reason: "the gradient method's state holds a value that is not finite")
         }
         restoredMethodState = saved.gradientMethod  // applied when the run continues, to the method set by then
+        if saved.files[Trainer.methodBuffers] != nil {
+            let file = snapshot.url.appendingPathComponent(Trainer.methodBuffers)
+            let (tensors, metadata) = try Safetensors.load(file)
+            guard metadata["step"] == "\(saved.globalStep)" else {
+                throw RunDirectoryError.corrupt(path: file.path, reason: "holds step \(metadata["step"] ?? "?"), but \(Snapshot.state) says \(saved.globalStep): the files are from different saves")
+            }
+            let buffers = ParameterSet(tensors.map { ($0.name, $0.tensor) })
+            try Trainer.requireFinite(buffers, file: file.path)
+            restoredMethodBuffers = buffers
+        }
         restoredObserverStates = saved.observers
         var learned = weighting.parameters
         for (name, values) in saved.weightingParameters {
@@ -124,6 +139,9 @@ extension Trainer {
             dropout.rng = generator
         }
     }
+
+    /// A gradient method's tensor state (`GradientMethod.buffers`), in each snapshot.
+    static let methodBuffers = "method.safetensors"
 
     /// The current masks of a run whose masks change (`maskSchedule`), in each snapshot.
     static let snapshotMasks = "masks.safetensors"

@@ -152,6 +152,22 @@ struct GradientMethodTests {
         #expect(close(gradients, [z[0] / (c * 2), z[1] / (c * 0.5)], 1e-5), "\(gradients)")
     }
 
+    /// DB-MTL: the first step's direction rescales each task's log-loss gradient gₜ/Lₜ to the largest
+    /// norm (times 1 − β, the moving average from 0); scaling a task's loss by 1000 (its gradient and
+    /// its loss) changes nothing.
+    @Test func dbmtlBalancesLogGradients() {
+        var method = DBMTL(tasks: 2)
+        let d = method.combine([set([2, 0]), set([0, 1])], losses: [1, 0.5])["trunk.w"]!.scalars.map(Double.init)
+        // ∇log L: (2, 0) and (0, 2); averages ×(1 − 0.9): (0.2, 0) and (0, 0.2); equal norms → d = (0.2, 0.2).
+        #expect(close(d, [0.2, 0.2], 1e-6), "\(d)")
+        var plain = DBMTL(tasks: 2), scaled = DBMTL(tasks: 2)
+        for step in 0..<5 {
+            let a = plain.combine([set([1, Float(step)]), set([-1, 2])], losses: [1, 2])["trunk.w"]!.scalars
+            let b = scaled.combine([set([1, Float(step)]), set([-1000, 2000])], losses: [1, 2000])["trunk.w"]!.scalars
+            #expect(close(a.map(Double.init), b.map(Double.init), 1e-5))
+        }
+    }
+
     /// GradDrop keeps every gradient of an entry whose signs agree, and draws by the seed.
     @Test func graddrop() {
         var method = GradDrop(seed: 1)
@@ -163,7 +179,7 @@ struct GradientMethodTests {
 
     /// Every method trains without a NaN, and a stopped run resumes bit for bit (the methods'
     /// state — generators, targets — is saved).
-    @Test(arguments: ["pcgrad", "mgda", "cagrad", "imtl", "aligned", "graddrop", "gradvac", "nash", "gradnorm", "famo"])
+    @Test(arguments: ["pcgrad", "mgda", "cagrad", "imtl", "aligned", "graddrop", "gradvac", "nash", "gradnorm", "dbmtl", "famo"])
     func trainsAndResumesExactly(name: String) throws {
         let data = try smallData()
         var config = smallConfig(epochs: 3)

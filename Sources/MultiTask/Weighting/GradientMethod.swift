@@ -14,17 +14,21 @@ public protocol GradientMethod {
     /// degenerate case and the fallback it took — which the trainer logs and records in the epoch's
     /// metrics, then clears.
     var pendingNotes: [String] { get set }
+    /// State as large as the gradients themselves (DB-MTL's moving averages), saved in every
+    /// snapshot as `method.safetensors` rather than in `state.json`.
+    var buffers: ParameterSet { get set }
 }
 
 extension GradientMethod {
     public var state: [String: [Double]] { get { [:] } set {} }
     public var pendingNotes: [String] { get { [] } set {} }
+    public var buffers: ParameterSet { get { ParameterSet() } set {} }
 }
 
 /// Gradient methods by their config name (`TrainingConfig.gradientMethod`), so a run names its
 /// method and resumes with it.
 public enum GradientMethods {
-    public static let names = ["sum", "pcgrad", "mgda", "cagrad[:c]", "imtl", "aligned", "graddrop", "gradvac[:beta]", "nash", "gradnorm[:alpha]"]
+    public static let names = ["sum", "pcgrad", "mgda", "cagrad[:c]", "imtl", "aligned", "graddrop", "gradvac[:beta]", "nash", "gradnorm[:alpha]", "dbmtl"]
 
     /// `lastLayer`: the trunk tensors of the last shared layer (GradNorm balances their gradient norms).
     public static func make(_ name: String, tasks: Int, seed: UInt64, lastLayer: [String] = []) throws -> any GradientMethod {
@@ -47,6 +51,7 @@ public enum GradientMethods {
             guard beta > 0, beta <= 1 else { throw ConfigurationError("gradient method 'gradvac:beta' needs beta in (0, 1], got \(beta)") }
             return GradVac(tasks: tasks, beta: beta, seed: seed)
         case "nash": return NashMTL()
+        case "dbmtl": return DBMTL(tasks: tasks)
         case "gradnorm":
             let alpha = value ?? 1.5
             guard alpha >= 0, alpha.isFinite else { throw ConfigurationError("gradient method 'gradnorm:alpha' needs alpha ≥ 0, got \(alpha)") }
