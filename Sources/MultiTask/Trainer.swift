@@ -255,8 +255,14 @@ public final class Trainer {
         let observed = observers.isEmpty ? nil : observedStep(batch, index: index, losses: taskLosses, taskGradients: wantsGradients ? perTask : nil)
         if let observed { for observer in observers { try observer.beforeUpdate(observed) } }
         if var method = gradientMethod {
-            let direction = method.combine(perTask, losses: taskLosses)
-            for note in method.pendingNotes {
+            let present = model.tasks.map { task in batch.labels[task.name].map { $0.scalars.contains { !$0.isNaN } } ?? false }
+            var notes = zip(model.tasks, present).filter { !$0.1 }.map { task, _ in
+                "task '\(task.name)' has no labels in some batches: its gradient there is zero, and \(method.name) leaves it out of those steps"
+            }
+            if model.tasks.count == 1 { notes.append("one task: \(method.name) has nothing to combine, so the update is that task's gradient") }
+            let direction = method.combine(perTask, losses: taskLosses, present: present)
+            notes += method.pendingNotes
+            for note in notes {
                 state.epochNotes = state.epochNotes ?? [:]
                 state.epochNotes![note, default: 0] += 1
                 if !(state.reportedNotes ?? []).contains(note) {

@@ -53,7 +53,12 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         try schedule.validate(epochs: epochs)
         if let tasks {
             _ = try Weightings.make(weighting, tasks: tasks.count, seed: seed)
-            if let gradientMethod { _ = try GradientMethods.make(gradientMethod, tasks: tasks.count, seed: seed) }
+            if let gradientMethod {
+                _ = try GradientMethods.make(gradientMethod, tasks: tasks.count, seed: seed)
+                guard ["equal", "ew"].contains(weighting.lowercased()) else {
+                    throw ConfigurationError("gradient method '\(gradientMethod)' combines the tasks' own gradients of the shared parameters, so weighting '\(weighting)' would apply to the heads only; use one of them (--weighting equal with a gradient method)")
+                }
+            }
             if !["loss", "fisher", "last"].contains(selection) {
                 let parts = selection.split(separator: ".", maxSplits: 1).map(String.init)
                 guard parts.count == 2, let task = tasks.first(where: { $0.name == parts[0] }) else {

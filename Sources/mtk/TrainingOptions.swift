@@ -14,7 +14,7 @@ struct TrainingOptions: ParsableArguments {
     @Flag(help: "Nesterov momentum (SGD).") var nesterov = false
     @Option(parsing: .unconditional, help: "Weight decay [0].") var weightDecay: Float?
     @Option(help: "Schedule: constant [default], step, cosine, warmup-cosine.") var schedule: String?
-    @Option(help: "Loss weighting: equal [default], static:w1,w2,..., uw, dwa[:T], rlw.") var weighting: String?
+    @Option(help: "Loss weighting: equal [default], static:w1,w2,..., uw, dwa[:T], rlw, famo.") var weighting: String?
     @Option(parsing: .unconditional, help: "Clip the global gradient norm to this positive value.") var clip: Float?
     @Option(parsing: .unconditional, help: "Epochs [10]; on --resume, the new total.") var epochs: Int?
     @Option(parsing: .unconditional, help: "Batch size [128].") var batchSize: Int?
@@ -28,7 +28,7 @@ struct TrainingOptions: ParsableArguments {
     @Flag(help: "Take CSV features as they are (default: standardised with the training split's statistics).") var rawFeatures = false
     @Option(parsing: .unconditional, help: "Stop (resumably) after this many steps in all.") var maxSteps: Int?
     @Option(parsing: .unconditional, help: "Early stopping patience in epochs.") var patience: Int?
-    @Option(help: "A gradient method on the shared parameters: pcgrad, mgda, cagrad[:c], imtl, aligned, graddrop, gradvac[:beta], nash, gradnorm[:alpha], sum [none: the weighted loss's gradient].") var gradientMethod: String?
+    @Option(help: "A gradient method on the shared parameters: pcgrad, mgda, cagrad[:c], imtl, aligned, graddrop, gradvac[:beta], nash, gradnorm[:alpha], dbmtl, sum [none: the weighted loss's gradient].") var gradientMethod: String?
     @Option(help: "Model selection: loss [default] or TASK.METRIC (TASK.loss too) on validation, or fisher (highest Fisher log-trace on the training set).") var selection: String?
     @Option(parsing: .unconditional, help: "Examples the Fisher of --selection fisher (and mtk finetune's log-traces) is averaged over [256].") var selectionFisherExamples: Int?
 

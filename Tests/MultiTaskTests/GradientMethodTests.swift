@@ -200,4 +200,49 @@ struct GradientMethodTests {
         _ = try resumed.run()
         #expect(try Data(contentsOf: straight.appendingPathComponent("last.safetensors")) == Data(contentsOf: stopped.appendingPathComponent("last.safetensors")), "\(name)")
     }
+
+    /// Tasks without labels in a batch are left out of the solvers (MGDA would otherwise stop at 0),
+    /// FAMO leaves zero losses out of its weights, Nash-MTL copes with a 1e12 spread of loss scales,
+    /// and parameters are checked.
+    @Test func absentTasksExtremeScalesAndParameters() throws {
+        var mgda = MGDA()
+        let d = mgda.combine([set([1, 0]), set([0, 0])], losses: [1, 0], present: [true, false])["trunk.w"]!.scalars
+        #expect(d == [1, 0], "the labelled task's gradient, not 0")
+        var famo = FAMO(tasks: 2)
+        let losses = [Tensor(Float(2)).requiringGradient(), Tensor(Float(0)).requiringGradient()]
+        let objective = famo.combine(losses, parameters: ParameterSet())
+        let gradients = objective.gradients(wrt: losses).map { Double($0.scalar) }
+        #expect(Swift.abs(gradients[0] - 1) < 1e-6 && gradients[1] == 0, "c counts the present task only (so its gradient is z/(c·L) = 1): \(gradients)")
+        var nash = NashMTL()
+        let rows: [[Float]] = [[1, 2, 0], [-1, 0.5, 1], [0.3, -1, 0.2]]
+        let plain = run(&nash, rows)
+        var wide = NashMTL()
+        let scaled = run(&wide, [rows[0], rows[1].map { $0 * 1e12 }, rows[2]])
+        #expect(wide.pendingNotes.isEmpty && close(scaled, plain, 1e-4), "\(scaled) vs \(plain)")
+        for bad in ["pcgrad:5", "cagrad:0x10", "cagrad:", "cagrad:20", "gradnorm:1e300", "mgda:2"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { try GradientMethods.make(bad, tasks: 2, seed: 0) }
+        }
+        var config = TrainingConfig()
+        config.gradientMethod = "pcgrad"
+        config.weighting = "uw"
+        let tasks = [TaskSpec(name: "a", kind: .regression), TaskSpec(name: "b", kind: .regression)]
+        #expect(throws: ConfigurationError.self) { try config.validate(tasks: tasks) }
+    }
+
+    /// A task without labels in some batches is reported once in the log and per epoch in the metrics.
+    @Test func missingLabelsAreReported() throws {
+        var data = try smallData()
+        var labels = data.train.labels["task0"]!.scalars
+        for i in labels.indices where i % 10 != 0 { labels[i] = .nan }
+        data.train.labels["task0"] = Tensor(labels)
+        var config = smallConfig(epochs: 1)
+        config.gradientMethod = "mgda"
+        config.batchSize = 4
+        let trainer = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 0), train: data.train, validation: data.validation, config: config)
+        var logged: [String] = []
+        trainer.onEvent = { if case .note(let text) = $0 { logged.append(text) } }
+        let summary = try trainer.run()
+        #expect(logged.filter { $0.contains("task 'task0' has no labels") }.count == 1, "\(logged)")
+        #expect(summary.history[0].notes?.contains { $0.contains("task 'task0' has no labels") && $0.contains("steps)") } == true)
+    }
 }

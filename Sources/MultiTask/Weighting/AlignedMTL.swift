@@ -12,14 +12,25 @@ public struct AlignedMTL: GradientMethod {
     public init() {}
 
     public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double]) -> ParameterSet {
+        combine(taskGradients, losses: losses, present: taskGradients.map { _ in true })
+    }
+
+    public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double], present: [Bool]) -> ParameterSet {
         let g = GradientMatrix(taskGradients)
+        var notes: [String] = []
+        let weights = onPresent(g, present) { Self.solve($0, notes: &notes) }
+        pendingNotes += notes
+        return g.parameters(g.combination(weights))
+    }
+
+    static func solve(_ g: GradientMatrix, notes: inout [String]) -> [Double] {
         let t = g.tasks, gram = g.gram()
         let (values, vectors) = SymmetricEigen.decompose(gram.flatMap { $0 }, size: t)
         let largest = values.max() ?? 0
         let kept = values.indices.filter { values[$0] > largest * Double(t) * Double.ulpOfOne && values[$0] > 0 }
         guard !kept.isEmpty else {
-            pendingNotes.append("aligned: every task gradient is zero; no update for the shared parameters this step")
-            return g.parameters(g.combination([Double](repeating: 0, count: t)))
+            notes.append("aligned: every task gradient is zero; no update for the shared parameters this step")
+            return [Double](repeating: 0, count: t)
         }
         let smallest = kept.map { values[$0] }.min()!
         // B = √λ_min Σ_k v_k v_kᵀ / √λ_k; the weights are B's column sums.
@@ -29,6 +40,6 @@ public struct AlignedMTL: GradientMethod {
             let sum = v.reduce(0, +)
             for j in 0..<t { weights[j] += scale * sum * v[j] }
         }
-        return g.parameters(g.combination(weights))
+        return weights
     }
 }

@@ -15,12 +15,23 @@ public struct CAGrad: GradientMethod {
     public init(c: Double = 0.4) { self.c = c }
 
     public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double]) -> ParameterSet {
+        combine(taskGradients, losses: losses, present: taskGradients.map { _ in true })
+    }
+
+    public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double], present: [Bool]) -> ParameterSet {
         let g = GradientMatrix(taskGradients)
+        var notes: [String] = []
+        let weights = onPresent(g, present) { solve($0, notes: &notes) }
+        pendingNotes += notes
+        return g.parameters(g.combination(weights))
+    }
+
+    func solve(_ g: GradientMatrix, notes: inout [String]) -> [Double] {
         let t = g.tasks
         let gram = g.gram()
         let mean = [Double](repeating: 1 / Double(t), count: t)
         let g0Squared = quadratic(gram, mean, mean)
-        guard c > 0, g0Squared > 0 else { return g.parameters(g.combination(mean)) }
+        guard c > 0, g0Squared > 0 else { return mean }
         let radius = c * g0Squared.squareRoot()
         // f(w) = wᵀGm + radius·√(wᵀGw), m the uniform weights.
         let gm = (0..<t).map { i in (0..<t).reduce(0.0) { $0 + gram[i][$1] * mean[$1] } }
@@ -41,11 +52,10 @@ public struct CAGrad: GradientMethod {
             step *= 1.5
             if change < 1e-12 { converged = true; break }
         }
-        if !converged { pendingNotes.append("cagrad: the inner problem did not converge in 2000 steps; used its last point") }
+        if !converged { notes.append("cagrad: the inner problem did not converge in 2000 steps; used its last point") }
         let gwNorm = quadratic(gram, w, w).squareRoot()
         let lambda = gwNorm > 0 ? radius / gwNorm : 0
-        let weights = (0..<t).map { (mean[$0] + lambda * w[$0]) / (1 + c * c) }
-        return g.parameters(g.combination(weights))
+        return (0..<t).map { (mean[$0] + lambda * w[$0]) / (1 + c * c) }
     }
 
     private func quadratic(_ gram: [[Double]], _ a: [Double], _ b: [Double]) -> Double {

@@ -24,14 +24,22 @@ public struct FAMO: LossWeighting {
     }
 
     public mutating func combine(_ losses: [Tensor], parameters: ParameterSet) -> Tensor {
+        // A loss of exactly 0 is a task without labels in the batch: it is left out of c, of the
+        // objective and of the logits' update (its δ is 0), instead of swamping them.
+        let present = losses.map { $0.scalar != 0 }
         let values = losses.map { Swift.max(Double($0.scalar), 0) + epsilon }
-        if let previous { updateLogits(delta: zip(previous, values).map { Foundation.log($0) - Foundation.log($1) }) }
-        previous = values
+        if let previous {
+            updateLogits(delta: (0..<values.count).map { present[$0] && previous[$0] > epsilon ? Foundation.log(previous[$0]) - Foundation.log(values[$0]) : 0 })
+        }
+        var next = values  // an absent task keeps its last loss with labels
+        if let previous { for i in next.indices where !present[i] { next[i] = previous[i] } }
+        previous = next
         let z = Self.softmax(logits)
         weights = z
-        let c = zip(z, values).reduce(0.0) { $0 + $1.0 / $1.1 }
+        let c = zip(z, values).enumerated().reduce(0.0) { $0 + (present[$1.offset] ? $1.element.0 / $1.element.1 : 0) }
+        guard c > 0 else { return losses.reduce(Tensor(0), +) }
         // Σ zₜ log(Lₜ + ε) / c: its gradient is Σ zₜ ∇Lₜ / (c (Lₜ + ε)).
-        return zip(losses, z).map { loss, weight in (loss + Float(epsilon)).log() * Float(weight / c) }.reduce(Tensor(0), +)
+        return zip(losses, z).enumerated().map { i, pair in present[i] ? (pair.0 + Float(epsilon)).log() * Float(pair.1 / c) : pair.0 * 0 }.reduce(Tensor(0), +)
     }
 
     /// One Adam step on ξ with the gradient J_softmax(ξ)ᵀ δ (and L2 decay, as torch's Adam).

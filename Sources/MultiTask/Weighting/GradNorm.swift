@@ -26,13 +26,22 @@ public struct GradNorm: GradientMethod {
     }
 
     public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double]) -> ParameterSet {
+        combine(taskGradients, losses: losses, present: taskGradients.map { _ in true })
+    }
+
+    /// A task without labels in the batch keeps its weight this step, and its initial loss is its
+    /// first loss with labels.
+    public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double], present: [Bool]) -> ParameterSet {
         let t = taskGradients.count
         let g = GradientMatrix(taskGradients)
         let direction = g.parameters(g.combination(weights))
-        if initial == nil { initial = losses.map { Swift.max($0, 1e-12) } }
+        var initial = self.initial ?? [Double](repeating: .nan, count: t)
+        for i in 0..<t where initial[i].isNaN && present[i] { initial[i] = Swift.max(losses[i], 1e-12) }
+        self.initial = initial
+        guard (0..<t).allSatisfy({ present[$0] && !initial[$0].isNaN }) else { return direction }
         let names = layer.isEmpty ? [taskGradients[0].names.last!] : layer
         let norms = taskGradients.map { set in names.reduce(0.0) { total, name in total + set[name]!.scalars.reduce(0.0) { $0 + Double($1) * Double($1) } }.squareRoot() }
-        let ratios = zip(losses, initial!).map { $0 / $1 }
+        let ratios = zip(losses, initial).map { $0 / $1 }
         let meanRatio = ratios.reduce(0, +) / Double(t)
         let weighted = zip(weights, norms).map { $0 * $1 }
         let mean = weighted.reduce(0, +) / Double(t)

@@ -7,6 +7,10 @@ import Tensors
 public protocol GradientMethod {
     var name: String { get }
     mutating func combine(_ taskGradients: [ParameterSet], losses: [Double]) -> ParameterSet
+    /// The same, told which tasks have labels in the batch: a task without any has a zero gradient
+    /// by construction, which solvers leave out rather than let it stop the update (MGDA's min-norm
+    /// point would be 0). The default ignores `present`.
+    mutating func combine(_ taskGradients: [ParameterSet], losses: [Double], present: [Bool]) -> ParameterSet
     /// Everything needed to resume exactly (weights, a solver's previous solution, generator
     /// state); saved in every snapshot of the run.
     var state: [String: [Double]] { get set }
@@ -20,6 +24,22 @@ public protocol GradientMethod {
 }
 
 extension GradientMethod {
+    public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double], present: [Bool]) -> ParameterSet {
+        combine(taskGradients, losses: losses)
+    }
+
+    /// For solvers: the result of `solve` on the present tasks' gradients, with weight 0 for the
+    /// absent ones (all of them when none is present).
+    func onPresent(_ g: GradientMatrix, _ present: [Bool], _ solve: (GradientMatrix) -> [Double]) -> [Double] {
+        let kept = present.indices.filter { present[$0] }
+        guard !kept.isEmpty, kept.count < g.tasks else { return solve(g) }
+        var sub = g
+        sub.rows = kept.map { g.rows[$0] }
+        let weights = solve(sub)
+        var full = [Double](repeating: 0, count: g.tasks)
+        for (k, i) in kept.enumerated() { full[i] = weights[k] }
+        return full
+    }
     public var state: [String: [Double]] { get { [:] } set {} }
     public var pendingNotes: [String] { get { [] } set {} }
     public var buffers: ParameterSet { get { ParameterSet() } set {} }
@@ -32,16 +52,24 @@ public enum GradientMethods {
 
     /// `lastLayer`: the trunk tensors of the last shared layer (GradNorm balances their gradient norms).
     public static func make(_ name: String, tasks: Int, seed: UInt64, lastLayer: [String] = []) throws -> any GradientMethod {
-        let parts = name.split(separator: ":", maxSplits: 1).map(String.init)
-        let value = parts.count > 1 ? Double(parts[1]) : nil
-        if parts.count > 1 && value == nil { throw ConfigurationError("gradient method '\(name)': '\(parts[1])' is not a number") }
+        let parts = name.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        var value: Double?
+        if parts.count > 1 {
+            let text = parts[1]
+            let decimal = !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isNumber || ".eE+-".contains($0)) }
+            guard decimal, let number = Double(text), number.isFinite else { throw ConfigurationError("gradient method '\(name)': '\(text)' is not a finite decimal number") }
+            guard ["cagrad", "gradvac", "gradnorm"].contains(parts[0]) else {
+                throw ConfigurationError("gradient method '\(parts[0])' takes no parameter, got '\(name)' (only cagrad:c, gradvac:beta and gradnorm:alpha do)")
+            }
+            value = number
+        }
         switch parts[0] {
         case "sum": return GradientSum()
         case "pcgrad": return PCGrad(seed: seed)
         case "mgda": return MGDA()
         case "cagrad":
             let c = value ?? 0.4
-            guard c >= 0, c.isFinite else { throw ConfigurationError("gradient method 'cagrad:c' needs c ≥ 0, got \(c)") }
+            guard c >= 0, c <= 10 else { throw ConfigurationError("gradient method 'cagrad:c' needs c in [0, 10] (the paper uses 0.4), got \(c)") }
             return CAGrad(c: c)
         case "imtl": return IMTLG()
         case "aligned": return AlignedMTL()
@@ -54,7 +82,7 @@ public enum GradientMethods {
         case "dbmtl": return DBMTL(tasks: tasks)
         case "gradnorm":
             let alpha = value ?? 1.5
-            guard alpha >= 0, alpha.isFinite else { throw ConfigurationError("gradient method 'gradnorm:alpha' needs alpha ≥ 0, got \(alpha)") }
+            guard alpha >= 0, alpha <= 10 else { throw ConfigurationError("gradient method 'gradnorm:alpha' needs alpha in [0, 10] (the paper uses 0.12 to 3), got \(alpha)") }
             return GradNorm(tasks: tasks, alpha: alpha, layer: lastLayer)
         default: throw ConfigurationError("unknown gradient method '\(name)' (known: \(names.joined(separator: ", ")))")
         }

@@ -13,14 +13,25 @@ public struct IMTLG: GradientMethod {
     public init() {}
 
     public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double]) -> ParameterSet {
+        combine(taskGradients, losses: losses, present: taskGradients.map { _ in true })
+    }
+
+    public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double], present: [Bool]) -> ParameterSet {
         let g = GradientMatrix(taskGradients)
+        var notes: [String] = []
+        weights = onPresent(g, present) { Self.solve($0, notes: &notes) }
+        pendingNotes += notes
+        return g.parameters(g.combination(weights))
+    }
+
+    static func solve(_ g: GradientMatrix, notes: inout [String]) -> [Double] {
         let t = g.tasks, gram = g.gram()
-        let norms = (0..<t).map { gram[$0][$0].squareRoot() }
         let mean = [Double](repeating: 1 / Double(t), count: t)
-        guard t > 1 else { return g.parameters(g.combination([1])) }
+        guard t > 1 else { return [1] }
+        let norms = (0..<t).map { gram[$0][$0].squareRoot() }
         guard norms.allSatisfy({ $0 > 0 }) else {
-            pendingNotes.append("imtl: a task's gradient is zero; used the mean gradient for this step")
-            return g.parameters(g.combination(mean))
+            notes.append("imtl: a task's gradient is zero; used the mean gradient for this step")
+            return mean
         }
         // uᵢ·gⱼ = G_ij / ‖gᵢ‖.
         func ug(_ i: Int, _ j: Int) -> Double { gram[i][j] / norms[i] }
@@ -31,10 +42,9 @@ public struct IMTLG: GradientMethod {
         // α solves αᵀ(DUᵀ) = g₁Uᵀ, i.e. (DUᵀ)ᵀα = (g₁Uᵀ)ᵀ.
         let transposed = others.indices.map { r in others.indices.map { c in dut[c][r] } }
         guard let rest = LinearSolve.solve(transposed, g1u) else {
-            pendingNotes.append("imtl: the gradients are (nearly) parallel, so the system is singular; used the mean gradient for this step")
-            return g.parameters(g.combination(mean))
+            notes.append("imtl: the gradients are (nearly) parallel, so the system is singular; used the mean gradient for this step")
+            return mean
         }
-        weights = [1 - rest.reduce(0, +)] + rest
-        return g.parameters(g.combination(weights))
+        return [1 - rest.reduce(0, +)] + rest
     }
 }

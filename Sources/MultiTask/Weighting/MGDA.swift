@@ -14,9 +14,18 @@ public struct MGDA: GradientMethod {
     public init() {}
 
     public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double]) -> ParameterSet {
+        combine(taskGradients, losses: losses, present: taskGradients.map { _ in true })
+    }
+
+    public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double], present: [Bool]) -> ParameterSet {
         let g = GradientMatrix(taskGradients)
-        let (alpha, note) = MinNormSolver.solve(g.gram())
-        if let note { pendingNotes.append("mgda: \(note)") }
+        var notes: [String] = []
+        let alpha = onPresent(g, present) { sub in
+            let (weights, note) = MinNormSolver.solve(sub.gram())
+            if let note { notes.append("mgda: \(note)") }
+            return weights
+        }
+        pendingNotes += notes
         weights = alpha
         return g.parameters(g.combination(alpha))
     }

@@ -17,27 +17,48 @@ public struct NashMTL: GradientMethod {
     public init() {}
 
     public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double]) -> ParameterSet {
+        combine(taskGradients, losses: losses, present: taskGradients.map { _ in true })
+    }
+
+    public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double], present: [Bool]) -> ParameterSet {
         let g = GradientMatrix(taskGradients)
-        let t = g.tasks, gram = g.gram()
-        var norm = 0.0
-        for row in gram { for v in row { norm += v * v } }
-        norm = norm.squareRoot()
+        let t = g.tasks
         let fallback = previous ?? [Double](repeating: 1 / Double(t), count: t)
-        guard norm > 0, let scaled = Self.solve(gram.map { $0.map { $0 / norm } }, start: previous.map { $0.map { $0 * norm.squareRoot() } }) else {
-            pendingNotes.append("nash: the bargaining system has no solution for this step (a zero gradient, or gradients no direction improves together); used the previous weights")
+        let warm = present.allSatisfy { $0 } ? previous : nil
+        var failed = false
+        let alpha = onPresent(g, present) { sub in
+            guard let solved = Self.solve(sub.gram(), start: sub.tasks == t ? warm : nil) else {
+                failed = true
+                return []
+            }
+            return solved
+        }
+        guard !failed else {
+            pendingNotes.append("nash: the Newton solver found no solution for this step (a zero gradient, or gradients that no direction improves together, leave the bargaining system without one); used the previous weights")
             weights = fallback
             return g.parameters(g.combination(fallback))
         }
-        let alpha = scaled.map { $0 / norm.squareRoot() }
         (weights, previous) = (alpha, alpha)
         return g.parameters(g.combination(alpha))
     }
 
-    /// α > 0 with Mα = 1/α, or nil.
+    /// α > 0 with Mα = 1/α, or nil. Solved for β = Dα on the cosine matrix C = D⁻¹MD⁻¹
+    /// (D the gradients' norms), where Cβ = 1/β is the same system, well scaled whatever the
+    /// tasks' loss scales.
     static func solve(_ m: [[Double]], start: [Double]?) -> [Double]? {
         let t = m.count
-        var alpha = start ?? (0..<t).map { 1 / Swift.max(m[$0][$0], 1e-12).squareRoot() }
-        if alpha.contains(where: { !($0 > 0) || !$0.isFinite }) { alpha = (0..<t).map { 1 / Swift.max(m[$0][$0], 1e-12).squareRoot() } }
+        let norms = (0..<t).map { m[$0][$0].squareRoot() }
+        guard norms.allSatisfy({ $0 > 0 && $0.isFinite }) else { return nil }
+        let c = (0..<t).map { i in (0..<t).map { j in m[i][j] / (norms[i] * norms[j]) } }
+        guard let beta = newton(c, start: start.map { zip($0, norms).map { $0 * $1 } }) else { return nil }
+        return zip(beta, norms).map { $0 / $1 }
+    }
+
+    /// β > 0 with Cβ = 1/β by damped Newton (Jacobian C + diag(1/β²)), from `start` or all ones.
+    static func newton(_ m: [[Double]], start: [Double]?) -> [Double]? {
+        let t = m.count
+        var alpha = start ?? [Double](repeating: 1, count: t)
+        if alpha.contains(where: { !($0 > 0) || !$0.isFinite }) { alpha = [Double](repeating: 1, count: t) }
         func residual(_ a: [Double]) -> [Double] { (0..<t).map { i in (0..<t).reduce(0.0) { $0 + m[i][$1] * a[$1] } - 1 / a[i] } }
         func size(_ r: [Double]) -> Double { r.map { $0 * $0 }.reduce(0, +).squareRoot() }
         var r = residual(alpha)
