@@ -220,6 +220,33 @@ public final class Trainer {
         return summary(stoppedAtStepLimit: false)
     }
 
+    static func checkFinite(_ losses: [Double], tasks: [TaskSpec], epoch: Int, step: Int) throws {
+        for (task, loss) in zip(tasks, losses) where !loss.isFinite {
+            throw TrainingError.nonFiniteLoss(task: task.name, epoch: epoch + 1, step: step + 1, value: loss)
+        }
+    }
+
+    /// The trainer's own notes on a gradient method's step: tasks without labels in the batch, one task.
+    private func methodNotes(_ method: String, present: [Bool]) -> [String] {
+        var notes = zip(model.tasks, present).filter { !$0.1 }.map { task, _ in
+            "task '\(task.name)' has no labels in some batches: its gradient there is zero, and \(method) leaves it out of those steps"
+        }
+        if model.tasks.count == 1 { notes.append("one task: \(method) has nothing to combine, so the update is that task's gradient") }
+        return notes
+    }
+
+    /// Counts each note in the epoch's record and logs it the first time it appears in the run.
+    private func record(_ notes: [String]) {
+        for note in notes {
+            state.epochNotes = state.epochNotes ?? [:]
+            state.epochNotes![note, default: 0] += 1
+            if !(state.reportedNotes ?? []).contains(note) {
+                state.reportedNotes = (state.reportedNotes ?? []) + [note]
+                onEvent?(.note(note))
+            }
+        }
+    }
+
     /// The trunk tensors of its last layer with weights: its last tensor of rank ≥ 2 and any after it (the bias).
     static func lastSharedLayer(_ model: MultiTaskModel) -> [String] {
         let trunk = model.network.trunkParameters()
@@ -238,41 +265,57 @@ public final class Trainer {
         if let schedule = maskSchedule, let current = masks, let updated = schedule.update(current, model: model, batch: batch, step: index) {
             masks = updated
         }
-        let wantsGradients = gradientMethod != nil || observers.contains { $0.wantsTaskGradients(atStep: index) }
-        // One forward pass. When per-task gradients of the trunk are wanted, the training gradient
-        // of the trunk is assembled from them (see `partsAndGradients`): no extra backward pass.
         let model = self.model
-        let trunk = wantsGradients ? model.network.trunkParameters().names : []
-        let pass = model.network.partsAndGradients(
-            with: weighting.parameters, splitting: trunk, parts: { model.losses(batch) },
-            objective: { losses, leaves in self.weighting.combine(losses, parameters: leaves) })
-        let taskLosses = pass.parts.map { Double($0.scalar) }
-        var gradients = pass.gradients
-        let (weightingGradients, perTask) = (pass.extraGradients, pass.partGradients)
-        for (task, loss) in zip(model.tasks, taskLosses) where !loss.isFinite {
-            throw TrainingError.nonFiniteLoss(task: task.name, epoch: state.epoch + 1, step: state.stepInEpoch + 1, value: loss)
-        }
-        let observed = observers.isEmpty ? nil : observedStep(batch, index: index, losses: taskLosses, taskGradients: wantsGradients ? perTask : nil)
-        if let observed { for observer in observers { try observer.beforeUpdate(observed) } }
-        if var method = gradientMethod {
-            let present = model.tasks.map { task in batch.labels[task.name].map { $0.scalars.contains { !$0.isNaN } } ?? false }
-            var notes = zip(model.tasks, present).filter { !$0.1 }.map { task, _ in
-                "task '\(task.name)' has no labels in some batches: its gradient there is zero, and \(method.name) leaves it out of those steps"
+        let present = model.tasks.map { task in batch.labels[task.name].map { $0.scalars.contains { !$0.isNaN } } ?? false }
+        let taskLosses: [Double]
+        var gradients: ParameterSet
+        var weightingGradients = ParameterSet()
+        var observed: TrainingStep?
+        if config.representationGradients == true, var method = gradientMethod {
+            // Rep-grad: the method combines the tasks' gradients at the shared representation, and the
+            // trunk's gradient is that direction pulled back in one pass.
+            guard !observers.contains(where: { $0.wantsTaskGradients(atStep: index) }) else {
+                throw ConfigurationError("an estimator needs the tasks' gradients of the trunk's parameters, which representation gradients do not give")
             }
-            if model.tasks.count == 1 { notes.append("one task: \(method.name) has nothing to combine, so the update is that task's gradient") }
-            let direction = method.combine(perTask, losses: taskLosses, present: present)
-            notes += method.pendingNotes
-            for note in notes {
-                state.epochNotes = state.epochNotes ?? [:]
-                state.epochNotes![note, default: 0] += 1
-                if !(state.reportedNotes ?? []).contains(note) {
-                    state.reportedNotes = (state.reportedNotes ?? []) + [note]
-                    onEvent?(.note(note))
-                }
-            }
+            var notes: [String] = []
+            var losses: [Double] = []
+            let pass = try model.network.representationGradients(
+                splitting: model.network.trunkParameters().names, features: { model.network.trunk(batch.inputs) },
+                parts: { z in model.tasks.map { task in task.loss(model.network.head(task.name, z), batch.labels[task.name]!) } },
+                combine: { atRepresentation, values in
+                    losses = values.map { Double($0.scalar) }
+                    try Trainer.checkFinite(losses, tasks: model.tasks, epoch: state.epoch, step: state.stepInEpoch)
+                    let direction = method.combine(atRepresentation.map { ParameterSet([("representation", $0)]) }, losses: losses, present: present)
+                    notes = method.pendingNotes
+                    return direction["representation"]!
+                })
             method.pendingNotes = []
             gradientMethod = method
-            for name in direction.names { gradients[name] = direction[name] }
+            record(methodNotes(method.name, present: present) + notes)
+            (taskLosses, gradients) = (pass.parts.map { Double($0.scalar) }, pass.gradients)
+        } else {
+            let wantsGradients = gradientMethod != nil || observers.contains { $0.wantsTaskGradients(atStep: index) }
+            // One forward pass. When per-task gradients of the trunk are wanted, the training gradient
+            // of the trunk is assembled from them (see `partsAndGradients`): no extra backward pass.
+            let trunk = wantsGradients ? model.network.trunkParameters().names : []
+            let pass = model.network.partsAndGradients(
+                with: weighting.parameters, splitting: trunk, parts: { model.losses(batch) },
+                objective: { losses, leaves in self.weighting.combine(losses, parameters: leaves) })
+            taskLosses = pass.parts.map { Double($0.scalar) }
+            gradients = pass.gradients
+            weightingGradients = pass.extraGradients
+            let perTask = pass.partGradients
+            try Trainer.checkFinite(taskLosses, tasks: model.tasks, epoch: state.epoch, step: state.stepInEpoch)
+            observed = observers.isEmpty ? nil : observedStep(batch, index: index, losses: taskLosses, taskGradients: wantsGradients ? perTask : nil)
+            if let observed { for observer in observers { try observer.beforeUpdate(observed) } }
+            if var method = gradientMethod {
+                let direction = method.combine(perTask, losses: taskLosses, present: present)
+                let notes = method.pendingNotes
+                method.pendingNotes = []
+                gradientMethod = method
+                record(methodNotes(method.name, present: present) + notes)
+                for name in direction.names { gradients[name] = direction[name] }
+            }
         }
         if let masks {
             for name in masks.names { gradients[name] = gradients[name]! * masks[name]! }

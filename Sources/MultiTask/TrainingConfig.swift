@@ -30,6 +30,10 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     /// A gradient method on the shared parameters (`GradientMethods.names`), or nil for the
     /// weighted loss's own gradient.
     public var gradientMethod: String?
+    /// Apply the gradient method to the tasks' gradients at the shared representation (the trunk's
+    /// output) instead of the trunk's parameters ("rep-grad", MGDA-UB's bound): one backward pass
+    /// through the trunk instead of one per task. Not for GradNorm, which balances a layer's norms.
+    public var representationGradients: Bool?
     /// Threads of the engine for this run (nil: the process default, `ComputeThreads.processDefault`).
     /// Results are bit-identical for a fixed count, so a run records the count it used.
     public var threads: Int?
@@ -48,6 +52,9 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
         if let maxSteps { try require(maxSteps >= 1, "max-steps", "at least 1", maxSteps) }
         if let patience { try require(patience >= 1, "patience", "at least 1 epoch", patience) }
         if let threads { try require(threads >= 1 && threads <= 1024, "threads", "between 1 and 1024", threads) }
+        if representationGradients == true && gradientMethod == nil {
+            throw ConfigurationError("rep-grad applies a gradient method at the shared representation; give one with --gradient-method")
+        }
         if let fisherExamples { try require(fisherExamples >= 1 && fisherExamples <= 1 << 24, "fisher examples", "between 1 and 16777216", fisherExamples) }
         try optimizer.validate()
         try schedule.validate(epochs: epochs)
@@ -55,6 +62,12 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
             _ = try Weightings.make(weighting, tasks: tasks.count, seed: seed)
             if let gradientMethod {
                 _ = try GradientMethods.make(gradientMethod, tasks: tasks.count, seed: seed)
+                if representationGradients == true && gradientMethod.hasPrefix("gradnorm") {
+                    throw ConfigurationError("gradient method 'gradnorm' balances the gradient norms of the trunk's last layer, so it cannot run on the representation's gradients (--rep-grad)")
+                }
+                if representationGradients == true && gradientMethod.hasPrefix("dbmtl") {
+                    throw ConfigurationError("gradient method 'dbmtl' keeps moving averages of the gradients across steps, and the representation's gradients belong to each batch's examples (--rep-grad)")
+                }
                 guard ["equal", "ew"].contains(weighting.lowercased()) else {
                     throw ConfigurationError("gradient method '\(gradientMethod)' combines the tasks' own gradients of the shared parameters, so weighting '\(weighting)' would apply to the heads only; use one of them (--weighting equal with a gradient method)")
                 }

@@ -228,6 +228,31 @@ extension Module {
         }
     }
 
+    /// Gradients through a shared representation ("rep-grad"): `features()` computes z from the
+    /// module's parameters, `parts(z)` the task losses from it; each loss's gradient at z (cheap:
+    /// through its head only) goes to `combine`, whose direction d at z is pulled back through the
+    /// `split` parameters (the trunk) in one vector–Jacobian product, dᵀ∂z/∂θ. Every other parameter
+    /// (the heads) gets the gradient of the summed losses.
+    public func representationGradients(
+        splitting split: [String], features: () throws -> Tensor, parts: (Tensor) throws -> [Tensor],
+        combine: (_ atRepresentation: [Tensor], _ losses: [Tensor]) throws -> Tensor
+    ) rethrows -> (parts: [Tensor], gradients: ParameterSet) {
+        try withGradientLeaves(nil) { leaves in
+            let z = try features()
+            let values = try parts(z)
+            precondition(!values.isEmpty, "representationGradients: no losses")
+            let atRepresentation = values.map { $0.gradients(wrt: [z])[0] }
+            let direction = try combine(atRepresentation, values)
+            let splitNames = Set(split)
+            let trunk = leaves.filter { splitNames.contains($0) }, rest = leaves.filter { !splitNames.contains($0) }
+            var byName: [String: Tensor] = [:]
+            for (name, gradient) in Swift.zip(trunk.names, z.gradients(wrt: trunk.tensors, seed: direction)) { byName[name] = gradient }
+            let total = values.dropFirst().reduce(values[0], +)
+            for (name, gradient) in Swift.zip(rest.names, total.gradients(wrt: rest.tensors)) { byName[name] = gradient }
+            return (values.map { $0.detached() }, ParameterSet(leaves.names.map { ($0, byName[$0]!) }))
+        }
+    }
+
     /// Runs `body` with this module's parameters temporarily replaced (e.g. TAG's lookahead
     /// weights θ − η·gᵢ), restoring them afterwards.
     public func withParameters<R>(_ values: ParameterSet, _ body: () throws -> R) throws -> R {

@@ -29,6 +29,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Stop (resumably) after this many steps in all.") var maxSteps: Int?
     @Option(parsing: .unconditional, help: "Early stopping patience in epochs.") var patience: Int?
     @Option(help: "A gradient method on the shared parameters: pcgrad, mgda, cagrad[:c], imtl, aligned, graddrop, gradvac[:beta], nash, gradnorm[:alpha], dbmtl, sum [none: the weighted loss's gradient].") var gradientMethod: String?
+    @Flag(help: "Apply the gradient method at the shared representation (the trunk's output) instead of the trunk's parameters: one backward pass through the trunk instead of one per task (not for gradnorm).") var repGrad = false
     @Option(help: "Model selection: loss [default] or TASK.METRIC (TASK.loss too) on validation, or fisher (highest Fisher log-trace on the training set).") var selection: String?
     @Option(parsing: .unconditional, help: "Examples the Fisher of --selection fisher (and mtk finetune's log-traces) is averaged over [256].") var selectionFisherExamples: Int?
 
@@ -62,6 +63,7 @@ struct TrainingOptions: ParsableArguments {
         if let patience { training.patience = patience }
         if let selection { training.selection = selection }
         if let gradientMethod { training.gradientMethod = gradientMethod }
+        if repGrad { training.representationGradients = true }
         if let selectionFisherExamples { training.fisherExamples = selectionFisherExamples }
         config.training = training
         if let initFrom { config.initFrom = URL(fileURLWithPath: initFrom).standardizedFileURL.path }

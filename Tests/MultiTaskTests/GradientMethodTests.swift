@@ -245,4 +245,41 @@ struct GradientMethodTests {
         #expect(logged.filter { $0.contains("task 'task0' has no labels") }.count == 1, "\(logged)")
         #expect(summary.history[0].notes?.contains { $0.contains("task 'task0' has no labels") && $0.contains("steps)") } == true)
     }
+
+    /// Rep-grad: with the plain sum, the gradient pulled back from the representation equals the
+    /// parameters' own (to float rounding); methods run there, train and resume bit for bit; GradNorm,
+    /// DB-MTL (whose averages would mix different batches' examples) and a missing method are refused.
+    @Test func representationGradients() throws {
+        let data = try smallData()
+        func weightsAfter(_ rep: Bool, method: String, steps: Int) throws -> ParameterSet {
+            var config = smallConfig(epochs: 1)
+            (config.gradientMethod, config.representationGradients, config.maxSteps) = (method, rep, steps)
+            let model = try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 0)
+            _ = try Trainer(model: model, train: data.train, validation: data.validation, config: config).run()
+            return model.network.parameters()
+        }
+        let viaParameters = try weightsAfter(false, method: "sum", steps: 3), viaRepresentation = try weightsAfter(true, method: "sum", steps: 3)
+        for name in viaParameters.names {
+            #expect(zip(viaParameters[name]!.scalars, viaRepresentation[name]!.scalars).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * Swift.max(1, Swift.abs($0)) }, "\(name)")
+        }
+        for method in ["mgda", "pcgrad", "nash", "gradvac"] {
+            var config = smallConfig(epochs: 2)
+            (config.gradientMethod, config.representationGradients) = (method, true)
+            let straight = temporaryDirectory(), stopped = temporaryDirectory()
+            defer { for dir in [straight, stopped] { try? FileManager.default.removeItem(at: dir) } }
+            _ = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 0), train: data.train, validation: data.validation, config: config, directory: straight).run()
+            var limited = config
+            limited.maxSteps = 5
+            do { _ = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 0), train: data.train, validation: data.validation, config: limited, directory: stopped).run() }
+            _ = try Trainer.resume(run: try RunDirectory.open(stopped), train: data.train, validation: data.validation, tasks: data.tasks, changes: ResumeChanges()).run()
+            #expect(try Data(contentsOf: straight.appendingPathComponent("last.safetensors")) == Data(contentsOf: stopped.appendingPathComponent("last.safetensors")), "\(method)")
+        }
+        var config = smallConfig(epochs: 1)
+        config.representationGradients = true
+        #expect(throws: ConfigurationError.self) { try config.validate(tasks: data.tasks) }
+        for method in ["gradnorm", "dbmtl"] {
+            config.gradientMethod = method
+            #expect(throws: ConfigurationError.self) { try config.validate(tasks: data.tasks) }
+        }
+    }
 }

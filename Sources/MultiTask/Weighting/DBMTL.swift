@@ -9,6 +9,7 @@ import Tensors
 /// The moving averages are as large as the gradients, so they are saved as tensors (`buffers`).
 public struct DBMTL: GradientMethod {
     public let name = "dbmtl"
+    public var pendingNotes: [String] = []
     public let beta = 0.9, sigma = 0.5
     /// Kept in Float, as saved, so a resumed run continues bit for bit.
     private var averages: [[Float]]?
@@ -26,6 +27,10 @@ public struct DBMTL: GradientMethod {
         let logGradients = zip(g.rows, losses).map { row, loss in row.map { $0 / (Swift.max(loss, 0) + 1e-8) } }
         let decay = beta / Foundation.pow(Double(step), sigma)
         var averages = self.averages ?? logGradients.map { [Float](repeating: 0, count: $0.count) }
+        if averages.count != logGradients.count || averages[0].count != logGradients[0].count {
+            pendingNotes.append("dbmtl: the gradients changed size, so the moving averages started again")
+            averages = logGradients.map { [Float](repeating: 0, count: $0.count) }
+        }
         for t in averages.indices {
             for k in averages[t].indices { averages[t][k] = Float(logGradients[t][k] + decay * (Double(averages[t][k]) - logGradients[t][k])) }
         }
