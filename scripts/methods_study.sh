@@ -36,10 +36,11 @@ base=$(for s in 0 1 2; do jq '[.[] | .seconds] | add / length' < <(jq -s '.' "$o
 for m in "${methods[@]}"; do
   delta=$(for s in 0 1 2; do jq '.deltaM.improvement' "$out/mlp/$m-$s/results.json"; done | mean_std)
   cells=$(for t in ${tasks//,/ }; do
-    for s in 0 1 2; do jq --arg t "$t" '.test.tasks[] | select(.task == $t) | .metrics[0].value' "$out/mlp/$m-$s/results.json"; done | awk '{ s += $1 } END { printf "%.4f", s / NR }'
+    for s in 0 1 2; do jq --arg t "$t" '.test.tasks[] | select(.task == $t) | .metrics[0].value' "$out/mlp/$m-$s/results.json"; done | awk '{ s += $1 } END { printf "%.4f\n", s / NR }'
   done | paste -sd'|' | sed 's/|/ | /g')
-  seconds=$(for s in 0 1 2; do jq '[.[] | .seconds] | add / length' < <(jq -s '.' "$out/mlp/$m-$s/metrics.jsonl"); done | awk '{ s += $1 } END { printf "%.2f", s / NR }')
-  overhead=$(awk -v a="$seconds" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
+  raw=$(for s in 0 1 2; do jq '[.[] | .seconds] | add / length' < <(jq -s '.' "$out/mlp/$m-$s/metrics.jsonl"); done | awk '{ s += $1 } END { print s / NR }')
+  seconds=$(awk -v a="$raw" 'BEGIN { printf "%.2f", a }')
+  overhead=$(awk -v a="$raw" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
   cnn=$(jq -r '[.test.tasks[] | .metrics[0].value] | if all(. == .) then "ok, no NaN" else "NaN" end' "$out/cnn/$m/results.json" 2>/dev/null || echo "failed")
   echo "| $m | $delta | $cells | $seconds | $overhead | $cnn |" >> "$out/table.md"
 done
