@@ -274,8 +274,9 @@ public final class Trainer {
         if config.representationGradients == true, var method = gradientMethod {
             // Rep-grad: the method combines the tasks' gradients at the shared representation, and the
             // trunk's gradient is that direction pulled back in one pass.
-            guard !observers.contains(where: { $0.wantsTaskGradients(atStep: index) }) else {
-                throw ConfigurationError("an estimator needs the tasks' gradients of the trunk's parameters, which representation gradients do not give")
+            let needing = observers.filter { $0.wantsTaskGradients(atStep: index) }.map(\.id)
+            guard needing.isEmpty else {
+                throw ConfigurationError("--rep-grad: the estimator(s) \(needing.joined(separator: ", ")) need the tasks' gradients of the trunk's parameters, which --rep-grad does not compute; drop --rep-grad, or estimate with fisher only")
             }
             var notes: [String] = []
             var losses: [Double] = []

@@ -94,13 +94,8 @@ extension Trainer {
         if maskSchedule != nil && saved.files[Trainer.snapshotMasks] == nil {
             throw RunDirectoryError.corrupt(path: snapshot.stateFile.path, reason: "the run's masks change during training, but this snapshot records none")
         }
-        if saved.files[Trainer.snapshotMasks] != nil {
+        if let loaded = try Trainer.stepTensors(Trainer.snapshotMasks, in: snapshot, state: saved) {
             let file = snapshot.url.appendingPathComponent(Trainer.snapshotMasks)
-            let (tensors, metadata) = try Safetensors.load(file)
-            guard metadata["step"] == "\(saved.globalStep)" else {
-                throw RunDirectoryError.corrupt(path: file.path, reason: "holds step \(metadata["step"] ?? "?"), but \(Snapshot.state) says \(saved.globalStep): the files are from different saves")
-            }
-            let loaded = ParameterSet(tensors.map { ($0.name, $0.tensor) })
             guard let current = masks, loaded.names == current.names, loaded.allSatisfy({ current[$0.name]!.shape == $0.tensor.shape && $0.tensor.scalars.allSatisfy { $0 == 0 || $0 == 1 } }) else {
                 throw RunDirectoryError.corrupt(path: file.path, reason: "does not hold 0/1 masks of the run's pruned weights")
             }
@@ -112,14 +107,8 @@ extension Trainer {
             throw RunDirectoryError.corrupt(path: snapshot.stateFile.path, reason: "the gradient method's state holds a value that is not finite")
         }
         restoredMethodState = saved.gradientMethod  // applied when the run continues, to the method set by then
-        if saved.files[Trainer.methodBuffers] != nil {
-            let file = snapshot.url.appendingPathComponent(Trainer.methodBuffers)
-            let (tensors, metadata) = try Safetensors.load(file)
-            guard metadata["step"] == "\(saved.globalStep)" else {
-                throw RunDirectoryError.corrupt(path: file.path, reason: "holds step \(metadata["step"] ?? "?"), but \(Snapshot.state) says \(saved.globalStep): the files are from different saves")
-            }
-            let buffers = ParameterSet(tensors.map { ($0.name, $0.tensor) })
-            try Trainer.requireFinite(buffers, file: file.path)
+        if let buffers = try Trainer.stepTensors(Trainer.methodBuffers, in: snapshot, state: saved) {
+            try Trainer.requireFinite(buffers, file: snapshot.url.appendingPathComponent(Trainer.methodBuffers).path)
             restoredMethodBuffers = buffers
         }
         restoredObserverStates = saved.observers
@@ -138,6 +127,18 @@ extension Trainer {
             }
             dropout.rng = generator
         }
+    }
+
+    /// The tensors of the snapshot file `name` (nil when the snapshot's state records none), which
+    /// must come from the same save as the state.
+    static func stepTensors(_ name: String, in snapshot: Snapshot, state saved: TrainingState) throws -> ParameterSet? {
+        guard saved.files[name] != nil else { return nil }
+        let file = snapshot.url.appendingPathComponent(name)
+        let (tensors, metadata) = try Safetensors.load(file)
+        guard metadata["step"] == "\(saved.globalStep)" else {
+            throw RunDirectoryError.corrupt(path: file.path, reason: "holds step \(metadata["step"] ?? "?"), but \(Snapshot.state) says \(saved.globalStep): the files are from different saves")
+        }
+        return ParameterSet(tensors.map { ($0.name, $0.tensor) })
     }
 
     /// A gradient method's tensor state (`GradientMethod.buffers`), in each snapshot.

@@ -14,16 +14,9 @@ public struct CAGrad: GradientMethod {
 
     public init(c: Double = 0.4) { self.c = c }
 
-    public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double]) -> ParameterSet {
-        combine(taskGradients, losses: losses, present: taskGradients.map { _ in true })
-    }
-
     public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double], present: [Bool]) -> ParameterSet {
-        let g = GradientMatrix(taskGradients)
-        var notes: [String] = []
-        let weights = onPresent(g, present) { solve($0, notes: &notes) }
-        pendingNotes += notes
-        return g.parameters(g.combination(weights))
+        let c = self.c
+        return weighted(taskGradients, present: present) { CAGrad(c: c).solve($0, notes: &$1) }.direction
     }
 
     func solve(_ g: GradientMatrix, notes: inout [String]) -> [Double] {

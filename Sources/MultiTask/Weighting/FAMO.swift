@@ -14,13 +14,13 @@ public struct FAMO: LossWeighting {
     public private(set) var weights: [Double]
     private var logits: [Double]
     private var previous: [Double]?
-    private var adam = (m: [Double](), v: [Double](), step: 0)
-    let learningRate = 0.025, decay = 1e-3, epsilon = 1e-8
+    private var adam: ScalarAdam
+    let decay = 1e-3, epsilon = 1e-8
 
     public init(tasks: Int) {
         logits = Array(repeating: 0, count: tasks)
         weights = Array(repeating: 1 / Double(tasks), count: tasks)
-        adam = (Array(repeating: 0, count: tasks), Array(repeating: 0, count: tasks), 0)
+        adam = ScalarAdam(count: tasks, learningRate: 0.025)
     }
 
     public mutating func combine(_ losses: [Tensor], parameters: ParameterSet) -> Tensor {
@@ -47,14 +47,7 @@ public struct FAMO: LossWeighting {
         let z = Self.softmax(logits)
         let dot = zip(z, delta).reduce(0.0) { $0 + $1.0 * $1.1 }
         let gradient = (0..<z.count).map { z[$0] * (delta[$0] - dot) + decay * logits[$0] }
-        adam.step += 1
-        let (b1, b2) = (0.9, 0.999)
-        for i in logits.indices {
-            adam.m[i] = b1 * adam.m[i] + (1 - b1) * gradient[i]
-            adam.v[i] = b2 * adam.v[i] + (1 - b2) * gradient[i] * gradient[i]
-            let mHat = adam.m[i] / (1 - Foundation.pow(b1, Double(adam.step))), vHat = adam.v[i] / (1 - Foundation.pow(b2, Double(adam.step)))
-            logits[i] -= learningRate * mHat / (vHat.squareRoot() + 1e-8)
-        }
+        adam.update(&logits, gradient: gradient)
     }
 
     static func softmax(_ x: [Double]) -> [Double] {
@@ -66,15 +59,14 @@ public struct FAMO: LossWeighting {
 
     public var state: [String: [Double]] {
         get {
-            var state = ["logits": logits, "m": adam.m, "v": adam.v, "step": [Double(adam.step)]]
+            var state = adam.state
+            state["logits"] = logits
             if let previous { state["previous"] = previous }
             return state
         }
         set {
             if let l = newValue["logits"], l.count == logits.count { logits = l }
-            if let m = newValue["m"], m.count == logits.count { adam.m = m }
-            if let v = newValue["v"], v.count == logits.count { adam.v = v }
-            if let s = newValue["step"]?.first { adam.step = Int(s) }
+            adam.restore(newValue)
             previous = newValue["previous"]
             weights = Self.softmax(logits)
         }

@@ -16,17 +16,12 @@ public struct GradNorm: GradientMethod {
     public let layer: [String]
     public private(set) var weights: [Double]
     private var initial: [Double]?
-    private var adam: (m: [Double], v: [Double], step: Int)
-    let learningRate = 0.025
+    private var adam: ScalarAdam
 
     public init(tasks: Int, alpha: Double = 1.5, layer: [String]) {
         (self.alpha, self.layer) = (alpha, layer)
         weights = Array(repeating: 1, count: tasks)
-        adam = (Array(repeating: 0, count: tasks), Array(repeating: 0, count: tasks), 0)
-    }
-
-    public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double]) -> ParameterSet {
-        combine(taskGradients, losses: losses, present: taskGradients.map { _ in true })
+        adam = ScalarAdam(count: tasks, learningRate: 0.025)
     }
 
     /// A task without labels in the batch keeps its weight this step, and its initial loss is its
@@ -50,13 +45,8 @@ public struct GradNorm: GradientMethod {
             let difference = weighted[i] - target
             return (difference > 0 ? 1 : difference < 0 ? -1 : 0) * norms[i]
         }
-        adam.step += 1
-        for i in 0..<t {
-            adam.m[i] = 0.9 * adam.m[i] + 0.1 * gradient[i]
-            adam.v[i] = 0.999 * adam.v[i] + 0.001 * gradient[i] * gradient[i]
-            let mHat = adam.m[i] / (1 - Foundation.pow(0.9, Double(adam.step))), vHat = adam.v[i] / (1 - Foundation.pow(0.999, Double(adam.step)))
-            weights[i] = Swift.max(weights[i] - learningRate * mHat / (vHat.squareRoot() + 1e-8), 1e-6)
-        }
+        adam.update(&weights, gradient: gradient)
+        weights = weights.map { Swift.max($0, 1e-6) }
         let total = weights.reduce(0, +)
         weights = weights.map { $0 * Double(t) / total }
         return direction
@@ -64,15 +54,14 @@ public struct GradNorm: GradientMethod {
 
     public var state: [String: [Double]] {
         get {
-            var state = ["weights": weights, "m": adam.m, "v": adam.v, "step": [Double(adam.step)]]
+            var state = adam.state
+            state["weights"] = weights
             if let initial { state["initial"] = initial }
             return state
         }
         set {
             if let w = newValue["weights"], w.count == weights.count { weights = w }
-            if let m = newValue["m"], m.count == weights.count { adam.m = m }
-            if let v = newValue["v"], v.count == weights.count { adam.v = v }
-            if let s = newValue["step"]?.first { adam.step = Int(s) }
+            adam.restore(newValue)
             initial = newValue["initial"]
         }
     }

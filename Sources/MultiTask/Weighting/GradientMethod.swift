@@ -24,8 +24,24 @@ public protocol GradientMethod {
 }
 
 extension GradientMethod {
+    /// A method implements one of the two `combine`s; each default calls the other.
     public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double], present: [Bool]) -> ParameterSet {
         combine(taskGradients, losses: losses)
+    }
+
+    public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double]) -> ParameterSet {
+        combine(taskGradients, losses: losses, present: taskGradients.map { _ in true })
+    }
+
+    /// d = Σ αₜgₜ with α from `solve` on the present tasks' gradients (0 for the others); the
+    /// solver's notes are added to `pendingNotes`. Returns d and α.
+    mutating func weighted(_ taskGradients: [ParameterSet], present: [Bool],
+                           solve: (GradientMatrix, inout [String]) -> [Double]) -> (direction: ParameterSet, weights: [Double]) {
+        let g = GradientMatrix(taskGradients)
+        var notes: [String] = []
+        let alpha = onPresent(g, present) { solve($0, &notes) }
+        pendingNotes += notes
+        return (g.parameters(g.combination(alpha)), alpha)
     }
 
     /// For solvers: the result of `solve` on the present tasks' gradients, with weight 0 for the

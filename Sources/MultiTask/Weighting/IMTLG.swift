@@ -12,16 +12,10 @@ public struct IMTLG: GradientMethod {
 
     public init() {}
 
-    public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double]) -> ParameterSet {
-        combine(taskGradients, losses: losses, present: taskGradients.map { _ in true })
-    }
-
     public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double], present: [Bool]) -> ParameterSet {
-        let g = GradientMatrix(taskGradients)
-        var notes: [String] = []
-        weights = onPresent(g, present) { Self.solve($0, notes: &notes) }
-        pendingNotes += notes
-        return g.parameters(g.combination(weights))
+        let result = weighted(taskGradients, present: present) { Self.solve($0, notes: &$1) }
+        weights = result.weights
+        return result.direction
     }
 
     static func solve(_ g: GradientMatrix, notes: inout [String]) -> [Double] {

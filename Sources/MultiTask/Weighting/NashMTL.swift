@@ -16,10 +16,6 @@ public struct NashMTL: GradientMethod {
 
     public init() {}
 
-    public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double]) -> ParameterSet {
-        combine(taskGradients, losses: losses, present: taskGradients.map { _ in true })
-    }
-
     public mutating func combine(_ taskGradients: [ParameterSet], losses: [Double], present: [Bool]) -> ParameterSet {
         let g = GradientMatrix(taskGradients)
         let t = g.tasks
