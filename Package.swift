@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Optimizers", targets: ["Optimizers"]),
         .library(name: "Data", targets: ["Data"]),
         .library(name: "MultiTask", targets: ["MultiTask"]),
+        .library(name: "Reports", targets: ["Reports"]),
         .executable(name: "mtk", targets: ["mtk"]),
     ],
     dependencies: [
@@ -32,6 +33,7 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensors", "Files", "Yams"], swiftSettings: optimize),
         .target(name: "Optimizers", dependencies: ["Tensors", "NN"], swiftSettings: optimize),
         .target(name: "MultiTask", dependencies: ["Tensors", "Files", "NN", "Optimizers", "Data", "Yams"], swiftSettings: optimize),
+        .target(name: "Reports", swiftSettings: optimize),
         .executableTarget(
             name: "mtk",
             dependencies: ["Tensors", "Files", "NN", "Optimizers", "Data", "MultiTask", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -45,5 +47,6 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensors", "CZlib", "TestSupport"]),
         .testTarget(name: "MultiTaskTests", dependencies: ["MultiTask", "Files", "Data", "NN", "Optimizers", "Tensors", "TestSupport"]),
         .testTarget(name: "mtkTests", dependencies: ["mtk", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
     ]
 )
