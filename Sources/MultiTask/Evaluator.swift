@@ -42,7 +42,7 @@ public enum Evaluator {
             file = FileManager.default.fileExists(atPath: snapshot.bestFile.path) ? snapshot.bestFile : snapshot.modelFile
         }
         let metadata = try SafetensorsFile(contentsOf: file).metadata  // a file that is no checkpoint fails here, first
-        if metadata[FisherInformation.contentKey] == FisherInformation.contentValue {
+        if FisherInformation.marks(metadata) {
             throw CheckpointError(path: file.path, reason: "is a Fisher diagonal (written by mtk fisher), not a model's weights")
         }
         guard var source else {

@@ -52,10 +52,7 @@ public enum Experiment {
             if config.data != nil && config.data?.tasks == nil { config.data?.tasks = data.tasks.map(\.name) }  // explicit, so --tasks on resume compares
             try run?.writeIdentity(config, spec: model.spec)
             let trainer = try Trainer(model: model, train: data.train, validation: data.validation, config: config.training, run: run)
-            trainer.masks = pruned?.masks
-            if let pruned, pruned.request.method == .disparseDynamic {
-                trainer.maskSchedule = DynamicMasks(request: pruned.request, initial: pruned.masks, totalSteps: config.training.epochs * trainer.stepsPerEpoch)
-            }
+            if let pruned { trainer.prune(with: pruned.masks, request: pruned.request) }
             try trainer.save()  // step 0: the initial weights
             trainer.observers = observers
             return try finish(trainer, config: config, data: data, onEvent: onEvent, shouldStop: shouldStop)

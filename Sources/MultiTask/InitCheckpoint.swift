@@ -43,7 +43,7 @@ public struct InitCheckpoint: Sendable, Equatable, CustomStringConvertible {
             throw CheckpointError(path: url.path, reason: "is a run directory; name its best.safetensors or last.safetensors")
         }
         let (tensors, metadata) = try Safetensors.load(url)
-        if metadata[FisherInformation.contentKey] == FisherInformation.contentValue {
+        if FisherInformation.marks(metadata) {
             throw CheckpointError(path: url.path, reason: "is a Fisher diagonal (written by mtk fisher), not a model's weights")
         }
         return ParameterSet(tensors.map { ($0.name, $0.tensor) })

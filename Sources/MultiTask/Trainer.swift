@@ -130,10 +130,7 @@ public final class Trainer {
         if let threads = changes.threads { config.threads = threads }
         let trainer = try Trainer(model: model, train: train, validation: validation, config: config, run: run)
         if let pruning = record.pruning {
-            trainer.masks = try Trainer.masks(run: run, model: model, fingerprint: pruning.masksFingerprint)
-            if pruning.method == .disparseDynamic {
-                trainer.maskSchedule = DynamicMasks(request: pruning, initial: trainer.masks!, totalSteps: config.epochs * trainer.stepsPerEpoch)
-            }
+            trainer.prune(with: try Trainer.masks(run: run, model: model, fingerprint: pruning.masksFingerprint), request: pruning)
         }
         if let snapshot = try run.current() {
             // The state is checked against the larger of the old and new epoch counts, so that a
@@ -391,10 +388,7 @@ public final class Trainer {
 
     /// log tr F of the model on its training set, for `selection: fisher` (the same examples every epoch).
     private func trainingFisherLogTrace() throws -> Double {
-        var settings = FisherInformation.Settings()
-        settings.examples = config.fisherExamples ?? 256
-        settings.seed = config.seed
-        return FisherInformation.logTrace(try FisherInformation.diagonal(model: model, data: train, settings: settings))
+        FisherInformation.logTrace(try FisherInformation.diagonal(model: model, data: train, settings: config.selectionFisher))
     }
 
     /// Lower is better: the summed validation loss, or the negated metric when higher is better.

@@ -29,17 +29,9 @@ extension Trainer {
             } else if let previousBest, state.bestEpoch != nil {
                 try snapshot.link(Snapshot.best, to: previousBest)  // its fingerprint is carried over
             }
-            if maskSchedule != nil, let masks {
-                // Masks that change during training are part of the snapshot.
-                let file = snapshot.url.appendingPathComponent(Trainer.snapshotMasks)
-                try Safetensors.write(Array(masks), metadata: ["step": "\(state.globalStep)"], to: file)
-                state.files[Trainer.snapshotMasks] = try DataFingerprint.of(file: file)
-            }
-            if let buffers = gradientMethod?.buffers, !buffers.isEmpty {
-                let file = snapshot.url.appendingPathComponent(Trainer.methodBuffers)
-                try Safetensors.write(Array(buffers), metadata: ["step": "\(state.globalStep)"], to: file)
-                state.files[Trainer.methodBuffers] = try DataFingerprint.of(file: file)
-            }
+            // Masks that change during training, and a gradient method's tensors, are part of the snapshot.
+            if maskSchedule != nil, let masks { try writeStepTensors(masks, Trainer.snapshotMasks, in: snapshot) }
+            if let buffers = gradientMethod?.buffers, !buffers.isEmpty { try writeStepTensors(buffers, Trainer.methodBuffers, in: snapshot) }
             try optimizer.state().write(to: snapshot.optimizerFile, metadata: ["step": "\(state.globalStep)"])
             state.files[Snapshot.optimizer] = try DataFingerprint.of(file: snapshot.optimizerFile)
             try RunDirectory.writeJSON(state, to: snapshot.stateFile)
@@ -96,9 +88,10 @@ extension Trainer {
         }
         if let loaded = try Trainer.stepTensors(Trainer.snapshotMasks, in: snapshot, state: saved) {
             let file = snapshot.url.appendingPathComponent(Trainer.snapshotMasks)
-            guard let current = masks, loaded.names == current.names, loaded.allSatisfy({ current[$0.name]!.shape == $0.tensor.shape && $0.tensor.scalars.allSatisfy { $0 == 0 || $0 == 1 } }) else {
-                throw RunDirectoryError.corrupt(path: file.path, reason: "does not hold 0/1 masks of the run's pruned weights")
+            guard loaded.names == masks?.names else {
+                throw RunDirectoryError.corrupt(path: file.path, reason: "does not mask the weights the run's masks.safetensors names")
             }
+            try Trainer.checkMasks(loaded, model: model, file: file.path)
             masks = loaded
         }
         state = saved
@@ -127,6 +120,13 @@ extension Trainer {
             }
             dropout.rng = generator
         }
+    }
+
+    /// Writes `tensors` as the snapshot file `name`, stamped with the step, and records its fingerprint.
+    private func writeStepTensors(_ tensors: ParameterSet, _ name: String, in snapshot: Snapshot) throws {
+        let file = snapshot.url.appendingPathComponent(name)
+        try Safetensors.write(Array(tensors), metadata: ["step": "\(state.globalStep)"], to: file)
+        state.files[name] = try DataFingerprint.of(file: file)
     }
 
     /// The tensors of the snapshot file `name` (nil when the snapshot's state records none), which
@@ -172,15 +172,28 @@ extension Trainer {
         guard fingerprint == nil || DataFingerprint.of(masks) == fingerprint else {
             throw RunDirectoryError.corrupt(path: file.path, reason: "does not hold the masks the run recorded (its contents changed)")
         }
+        try checkMasks(masks, model: model, file: file.path)
+        return masks
+    }
+
+    /// Every mask names a weight of the model, has its shape, and holds only 0 and 1.
+    static func checkMasks(_ masks: ParameterSet, model: MultiTaskModel, file: String) throws {
         let parameters = model.network.parameters()
         for (name, mask) in masks {
             guard let weight = parameters[name], weight.shape == mask.shape else {
-                throw RunDirectoryError.corrupt(path: file.path, reason: "mask '\(name)' matches no weight of the model's shape")
+                throw RunDirectoryError.corrupt(path: file, reason: "mask '\(name)' matches no weight of the model's shape")
             }
             guard mask.scalars.allSatisfy({ $0 == 0 || $0 == 1 }) else {
-                throw RunDirectoryError.corrupt(path: file.path, reason: "mask '\(name)' holds values other than 0 and 1")
+                throw RunDirectoryError.corrupt(path: file, reason: "mask '\(name)' holds values other than 0 and 1")
             }
         }
-        return masks
+    }
+
+    /// Trains with `masks` from now on, re-estimated on the schedule when `request` is dynamic.
+    func prune(with masks: ParameterSet, request: PruningRequest) {
+        self.masks = masks
+        if request.method == .disparseDynamic {
+            maskSchedule = DynamicMasks(request: request, initial: masks, totalSteps: config.epochs * stepsPerEpoch)
+        }
     }
 }

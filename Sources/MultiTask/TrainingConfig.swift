@@ -27,6 +27,14 @@ public struct TrainingConfig: Sendable, Equatable, Codable {
     public var selection = "loss"
     /// Examples the `fisher` selection's Fisher is averaged over (nil: 256).
     public var fisherExamples: Int?
+
+    /// The Fisher the `fisher` selection measures: `fisherExamples` examples and labels drawn by the
+    /// run's seed, the same every epoch.
+    public var selectionFisher: FisherInformation.Settings {
+        var settings = FisherInformation.Settings()
+        (settings.examples, settings.seed) = (fisherExamples ?? 256, seed)
+        return settings
+    }
     /// A gradient method on the shared parameters (`GradientMethods.names`), or nil for the
     /// weighted loss's own gradient.
     public var gradientMethod: String?

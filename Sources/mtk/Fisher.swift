@@ -55,8 +55,8 @@ struct FisherCommand: ParsableCommand {
         let logTrace = FisherInformation.logTrace(fisher)
         print("fisher: \(file.path): log tr F = \(String(format: "%.4f", logTrace)) (trace \(String(format: "%.6g", Foundation.exp(logTrace)))) over \(used) example(s), labels \(kind.rawValue), seed \(seed)")
         if let output {
-            try Safetensors.write(Array(fisher), metadata: [FisherInformation.contentKey: FisherInformation.contentValue, "log_trace": "\(logTrace)", "labels": kind.rawValue,
-                                                            "examples": "\(used)", "seed": "\(seed)", "of": file.path],
+            try Safetensors.write(Array(fisher), metadata: FisherInformation.marker.merging(["log_trace": "\(logTrace)", "labels": kind.rawValue,
+                                                            "examples": "\(used)", "seed": "\(seed)", "of": file.path]) { $1 },
                                   to: URL(fileURLWithPath: output))
             print("wrote \(output)")
         }

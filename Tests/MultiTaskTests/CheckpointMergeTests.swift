@@ -220,7 +220,7 @@ struct CheckpointMergeTests {
         #expect { _ = try merge(config(directory.file("ft.safetensors").path, extra: "parameters: {lambda: 1e5}\ndtype: float16"), in: directory, out: "f16") } throws: { "\($0)".contains("does not fit in F16") }
         #expect(!FileManager.default.fileExists(atPath: directory.file("big").path) && !FileManager.default.fileExists(atPath: directory.file("f16").path))
         // A Fisher file given as a model is refused.
-        try Safetensors.write(Array(good), metadata: [FisherInformation.contentKey: FisherInformation.contentValue], to: directory.file("fisher.safetensors"))
+        try Safetensors.write(Array(good), metadata: FisherInformation.marker, to: directory.file("fisher.safetensors"))
         #expect { _ = try merge(config(directory.file("fisher.safetensors").path), in: directory, out: "f") } throws: { "\($0)".contains("Fisher diagonal") }
         // A TIES trim that keeps nothing of a tensor is refused before any output, naming the key.
         let ties = "merge_method: ties\nbase_model: \(directory.file("base.safetensors").path)\nmodels: [{model: \(directory.file("ft.safetensors").path), parameters: {weight: 1, density: 0.5}}]\n"

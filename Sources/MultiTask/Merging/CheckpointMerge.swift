@@ -21,11 +21,12 @@ public struct CheckpointMerge {
     public private(set) var notes: [String] = []
 
     /// Bytes of input the merge reads once (every input's share of the output tensors).
-    public var inputBytes: Int {
-        layout.reduce(0) { total, tensor in
-            let roles = tensor.source.map { [$0] } ?? Array(checkpoints.keys)
-            return total + roles.reduce(0) { $0 + (checkpoints[$1]!.entry(tensor.name)?.byteRange.count ?? 0) }
-        }
+    public var inputBytes: Int { layout.reduce(0) { $0 + inputBytes(of: $1) } }
+
+    /// Bytes of input one output tensor reads: its source's, or every input's share when merged.
+    private func inputBytes(of tensor: Planned) -> Int {
+        let roles = tensor.source.map { [$0] } ?? Array(checkpoints.keys)
+        return roles.reduce(0) { $0 + (checkpoints[$1]!.entry(tensor.name)?.byteRange.count ?? 0) }
     }
     /// Bytes of tensor data written.
     public var outputBytes: Int { layout.reduce(0) { $0 + $1.shape.reduce(1, *) * $1.dtype.byteSize } }
@@ -75,7 +76,7 @@ public struct CheckpointMerge {
         let allNames = Set(reference.names)
         for (role, checkpoint) in checkpoints.sorted(by: { keys[$0.key]! < keys[$1.key]! }) {
             let key = keys[role]!
-            if !role.isFisher, checkpoint.files.contains(where: { $0.metadata[FisherInformation.contentKey] == FisherInformation.contentValue }) {
+            if !role.isFisher, checkpoint.files.contains(where: { FisherInformation.marks($0.metadata) }) {
                 throw fail(key, "\(checkpoint.path) is a Fisher diagonal (written by mtk fisher), not a model's weights")
             }
             guard role != referenceRole else { continue }
@@ -148,8 +149,7 @@ public struct CheckpointMerge {
                     try Self.checkRange(chunk, dtype: tensor.dtype, tensor: tensor.name)
                     try emit(chunk)
                 }
-                let roles = tensor.source.map { [$0] } ?? Array(checkpoints.keys)
-                done += roles.reduce(0) { $0 + (checkpoints[$1]!.entry(tensor.name)?.byteRange.count ?? 0) }
+                done += inputBytes(of: tensor)
                 progress(done, total)
             }
 

@@ -132,14 +132,12 @@ public struct Finetuning {
             }
             let model = try MultiTaskModel(spec: unit.spec, tasks: unit.data.tasks.filter { tasks.contains($0.name) }, seed: 0, dropUnusedHeads: true)
             try InitCheckpoint.load(best, into: model, strict: true)
-            var settings = FisherInformation.Settings()
-            settings.examples = config.training.fisherExamples ?? 256
-            settings.seed = config.training.seed
-            let fisher = FisherInformation.logTrace(try FisherInformation.diagonal(model: model, data: try unit.data.train.selecting(tasks: tasks), settings: settings))
+            let fisher = FisherInformation.logTrace(try FisherInformation.diagonal(model: model, data: try unit.data.train.selecting(tasks: tasks),
+                                                                                   settings: config.training.selectionFisher))
             models.append(Model(tasks: tasks, file: String(best.path.dropFirst(root.path.count + 1)), epoch: record.result.bestEpoch, epochs: record.result.epochs,
                                 validation: record.result.validation, test: record.result.test, fisherLogTrace: fisher, seconds: record.seconds))
         }
-        let record = Record(data: config.data, model: config.model, pretrained: config.initFrom!, pretrainedFingerprint: pretrained, keep: keep, balanced: balanced, fisherExamples: config.training.fisherExamples ?? 256, models: models)
+        let record = Record(data: config.data, model: config.model, pretrained: config.initFrom!, pretrainedFingerprint: pretrained, keep: keep, balanced: balanced, fisherExamples: config.training.selectionFisher.examples, models: models)
         try RunDirectory.writeJSON(record, to: recordFile)
         return record
     }

@@ -37,7 +37,10 @@ public enum FisherInformation {
 
     /// The metadata that marks a safetensors file as a Fisher diagonal (`mtk fisher -o`), so that
     /// it is never loaded as a model's weights.
-    public static let contentKey = "content", contentValue = "fisher-diagonal"
+    public static let marker = ["content": "fisher-diagonal"]
+
+    /// Whether a file's metadata marks it as a Fisher diagonal.
+    public static func marks(_ metadata: [String: String]) -> Bool { metadata["content"] == marker["content"] }
 
     /// The diagonal Fisher of every parameter of `model` (trunk and heads), in state_dict order.
     public static func diagonal(model: MultiTaskModel, data: Dataset, settings: Settings = Settings()) throws -> ParameterSet {

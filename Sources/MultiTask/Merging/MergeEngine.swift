@@ -27,7 +27,7 @@ struct MergeEngine {
     typealias Read = (_ role: MergeRole, _ position: Int, _ range: Range<Int>, _ into: UnsafeMutableBufferPointer<Float>) throws -> Void
     /// Says that elements `range` of tensor `position` of `role` will not be read again soon.
     typealias Release = (_ role: MergeRole, _ position: Int, _ range: Range<Int>) -> Void
-    /// Names a role for error messages (a file, or "model 2").
+    /// Names a role for error messages (its config key, and its file when there is one).
     typealias Describe = (MergeRole) -> String
 
     let settings: MergeSettings
@@ -116,9 +116,7 @@ struct MergeEngine {
                                    rescale: settings.rescale, key: key)
                 case .fisher: FisherMerge.run(chunk, scales: prepared.fisherScales!, floor: settings.fisherFloor, favorFirst: settings.favorFirst)
                 }
-                var probe: Float = 0
-                for x in target { probe += x * 0 }
-                if probe.isNaN {
+                if Self.hasNonFinite(UnsafeBufferPointer(target)) {
                     let culprit = target.first { !$0.isFinite }!
                     throw ConfigurationError("merge: tensor '\(tensor.name)': the merged values overflow Float32 (\(culprit)); lambda or the weights are too large")
                 }
@@ -159,10 +157,15 @@ struct MergeEngine {
         }
     }
 
-    private func checkValues(_ values: UnsafeMutableBufferPointer<Float>, role: MergeRole, position: Int) throws {
+    /// Whether any value is NaN or infinite: one pass summing x·0, which is NaN exactly then.
+    static func hasNonFinite(_ values: UnsafeBufferPointer<Float>) -> Bool {
         var probe: Float = 0
-        for x in values { probe += x * 0 }  // NaN if any value is NaN or infinite
-        if probe.isNaN {
+        for x in values { probe += x * 0 }
+        return probe.isNaN
+    }
+
+    private func checkValues(_ values: UnsafeMutableBufferPointer<Float>, role: MergeRole, position: Int) throws {
+        if Self.hasNonFinite(UnsafeBufferPointer(values)) {
             throw ConfigurationError("merge: \(describe(role)): tensor '\(tensors[position].name)' holds NaN or infinite values")
         }
         if role.isFisher, values.contains(where: { $0 < 0 }) {

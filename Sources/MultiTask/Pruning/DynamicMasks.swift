@@ -50,7 +50,7 @@ public final class DynamicMasks {
             let dropped = Self.keepLargest(weights[name]!, among: mask, count: count(name, mask, 1 - alpha))
             let grow = Int((densities[name]! * alpha * Double(mask.count)).rounded())
             var grown = dropped.scalars
-            for (t, task) in model.tasks.enumerated() where name.hasPrefix("trunk.") || name.hasPrefix("heads.\(task.name).") {
+            for (t, task) in model.tasks.enumerated() where SNIPScores.inPool(name, of: task.name) {
                 let pick = Self.keepLargest(gradients[t][name]!, among: Tensor(shape: mask.shape, scalars: dropped.scalars.map { 1 - $0 }), count: grow)
                 for (j, value) in pick.scalars.enumerated() where value == 1 { grown[j] = 1 }
             }

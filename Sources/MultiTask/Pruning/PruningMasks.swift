@@ -27,7 +27,7 @@ public enum PruningMasks {
     }
 
     /// The masks of `request` from SNIP scores (`SNIPScores.compute`), with the keep ratio found
-    /// and the trunk sparsity reached. A layer left with no weight is an error naming it.
+    /// and the trunk sparsity reached. No layer is left without a weight (see above).
     public static func make(_ request: PruningRequest, model: MultiTaskModel, perTask: [ParameterSet], joint: ParameterSet) throws
         -> (masks: ParameterSet, keep: Double, trunkSparsity: Double) {
         try request.validate()

@@ -21,8 +21,8 @@ public enum SNIPScores {
     /// Prunable weights of the trunk.
     public static func trunk(_ model: MultiTaskModel) -> [String] { prunable(model).filter { $0.hasPrefix("trunk.") } }
 
-    /// Prunable weights of task `task`'s head.
-    public static func head(_ model: MultiTaskModel, _ task: String) -> [String] { prunable(model).filter { $0.hasPrefix("heads.\(task).") } }
+    /// Whether tensor `name` is in task `task`'s pool: the trunk, or the task's own head.
+    static func inPool(_ name: String, of task: String) -> Bool { name.hasPrefix("trunk.") || name.hasPrefix("heads.\(task).") }
 
     /// Each task's normalised scores over its pool (trunk + its head), in task order; and the
     /// joint scores of the summed loss over every prunable weight.
@@ -56,7 +56,7 @@ public enum SNIPScores {
                 guard data.count > 0 else { throw ConfigurationError("pruning: the training set is empty") }
             }
         }
-        let pools = model.tasks.map { task in perTask[0].names.filter { $0.hasPrefix("trunk.") || $0.hasPrefix("heads.\(task.name).") } }
+        let pools = model.tasks.map { task in perTask[0].names.filter { inPool($0, of: task.name) } }
         return (zip(perTask, pools).map { scores, pool in normalised(scores.filter { pool.contains($0) }) }, normalised(joint))
     }
 
