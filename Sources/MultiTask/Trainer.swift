@@ -263,7 +263,8 @@ public final class Trainer {
             masks = updated
         }
         let model = self.model
-        let present = model.tasks.map { task in batch.labels[task.name].map { $0.scalars.contains { !$0.isNaN } } ?? false }
+        // Which tasks have labels in the batch: only gradient methods need to know.
+        let present = gradientMethod == nil ? [] : model.tasks.map { task in batch.labels[task.name].map { $0.scalars.contains { !$0.isNaN } } ?? false }
         let taskLosses: [Double]
         var gradients: ParameterSet
         var weightingGradients = ParameterSet()

@@ -73,16 +73,21 @@ public enum FisherInformation {
         let inputs = data.inputs.scalars
         for n in chosen {
             let input = Tensor(shape: [1] + data.exampleShape, scalars: Array(inputs[(n * size) ..< ((n + 1) * size)]))
-            let outputs = withoutGradients { Dictionary(uniqueKeysWithValues: network.forward(input).outputs.map { ($0.task, $0.output.scalars) }) }
-            for task in tasks {
-                for (label, probability) in try labels(task, outputs[task.name]!, n: n, data: data, settings: settings, rng: &rng) where probability > 0 {
-                    let (_, gradients) = network.valueAndGradient {
-                        let output = network.forward(input).outputs.first { $0.task == task.name }!.output
-                        return logLikelihood(task, output, label)
+            // One forward pass per example; each label's log-likelihood is differentiated on its graph.
+            var probabilities: [Double] = []
+            let (_, gradients) = try network.valuesAndGradients { () throws -> [Tensor] in
+                let outputs = Dictionary(uniqueKeysWithValues: network.forward(input).outputs.map { ($0.task, $0.output) })
+                var terms: [Tensor] = []
+                for task in tasks {
+                    let output = outputs[task.name]!
+                    for (label, probability) in try labels(task, output.scalars, n: n, data: data, settings: settings, rng: &rng) where probability > 0 {
+                        terms.append(logLikelihood(task, output, label))
+                        probabilities.append(probability)
                     }
-                    sum = sum + gradients.map { $0 * $0 * Float(probability) }
                 }
+                return terms
             }
+            for (gradient, probability) in zip(gradients, probabilities) { sum = sum + gradient.map { $0 * $0 * Float(probability) } }
         }
         return sum * Float(1 / Double(chosen.count))
     }
