@@ -20,10 +20,13 @@ public struct DataSource: Sendable, Equatable, Codable {
     /// Standardise each CSV feature column with the training split's mean and deviation (the
     /// default); false takes the features as they are.
     public var normalizeFeatures = true
+    /// A seeded subset of this many training examples (before validation is held out), for
+    /// quick studies; nil: all of them.
+    public var trainExamples: Int?
 
     public init() {}
 
-    private enum CodingKeys: String, CodingKey { case suite, csv, testCSV, tasks, validationFraction, dataDirectory, seed, normalizeFeatures }
+    private enum CodingKeys: String, CodingKey { case suite, csv, testCSV, tasks, validationFraction, dataDirectory, seed, normalizeFeatures, trainExamples }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -35,6 +38,7 @@ public struct DataSource: Sendable, Equatable, Codable {
         dataDirectory = try c.decodeIfPresent(String.self, forKey: .dataDirectory)
         seed = try c.decode(UInt64.self, forKey: .seed)
         normalizeFeatures = try c.decodeIfPresent(Bool.self, forKey: .normalizeFeatures) ?? true  // runs saved before the option
+        trainExamples = try c.decodeIfPresent(Int.self, forKey: .trainExamples)
     }
 
     /// Checks the choice before anything is loaded: one source, sensible fraction and task list.
@@ -55,6 +59,7 @@ public struct DataSource: Sendable, Equatable, Codable {
         if dataDirectory != nil && (suite == nil || suite == "synthetic") {
             throw ConfigurationError("data: a Fashion-MNIST directory applies to the fashion-attributes and multifashion suites only, not to \(suite.map { "the \($0) suite" } ?? "a CSV")")
         }
+        if let trainExamples, trainExamples < 2 { throw ConfigurationError("data: train examples must be at least 2, got \(trainExamples)") }
         guard validationFraction.isFinite, validationFraction >= 0, validationFraction < 1 else {
             throw ConfigurationError("data: validation fraction must be in [0, 1), got \(validationFraction)")
         }
@@ -117,6 +122,13 @@ public struct PreparedData: Sendable {
         if let names = source.tasks {
             train = try train.selecting(tasks: names)
             test = try test.selecting(tasks: names)
+        }
+        if let count = source.trainExamples {
+            guard count <= train.count else {
+                throw ConfigurationError("data: train examples \(count) is more than the training split's \(train.count)")
+            }
+            var generator = RandomGenerator(seed: source.seed ^ 0x5B5E7)
+            train = train.subset(Array(generator.permutation(train.count).prefix(count)).sorted())
         }
         try self.init(train: train, test: test, validationFraction: source.validationFraction, seed: source.seed)
         // Names for messages: the source, then the split ("table/validation"), whatever splitting did.

@@ -10,9 +10,10 @@ struct DataOptions: ParsableArguments {
     @Option(help: "Comma-separated tasks to learn (default: all).") var tasks: String?
     @Option(parsing: .unconditional, help: "Fraction of training examples held out for validation, in [0, 1) (default 0.1).") var validationFraction: Double?
     @Option(help: "Directory with the Fashion-MNIST IDX files (default: the Debian package's).") var dataDir: String?
+    @Option(parsing: .unconditional, help: "Train on a seeded subset of N training examples (validation is held out of them) [all].") var trainExamples: Int?
 
     /// Whether any data option was given.
-    var isEmpty: Bool { suite == nil && csv == nil && testCsv == nil && tasks == nil && validationFraction == nil && dataDir == nil }
+    var isEmpty: Bool { suite == nil && csv == nil && testCsv == nil && tasks == nil && validationFraction == nil && dataDir == nil && trainExamples == nil }
 
     /// The given options applied to `base` (paths made absolute); a fresh source starts from the
     /// default suite unless a CSV is given.
@@ -25,6 +26,7 @@ struct DataOptions: ParsableArguments {
         if let tasks { source.tasks = tasks.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
         if let validationFraction { source.validationFraction = validationFraction }
         if let dataDir { source.dataDirectory = dataDir }
+        if let trainExamples { source.trainExamples = trainExamples }
         if let seed { source.seed = seed }
         return source.resolved()
     }

@@ -12,7 +12,7 @@ import Tensors
 /// worst of seeded random partitions into k groups, all tasks in one network, one per task.
 /// Also each estimator's rank correlation with pairwise training and its compute as a fraction
 /// of the ground truth's.
-public struct GroupingEvaluation: Sendable, Codable {
+public struct GroupingEvaluation: Sendable, Codable, Equatable {
     /// One grouping: its groups, mean test loss over the tasks, gap to the optimum, Δm%.
     public struct Row: Sendable, Codable, Equatable {
         public var name: String
@@ -24,7 +24,7 @@ public struct GroupingEvaluation: Sendable, Codable {
         public var deltaM: Double
     }
 
-    public struct Budget: Sendable, Codable {
+    public struct Budget: Sendable, Codable, Equatable {
         public var maxGroups: Int
         public var rows: [Row]
     }

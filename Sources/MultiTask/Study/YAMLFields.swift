@@ -1,0 +1,101 @@
+import Foundation
+import Yams
+
+/// A config error that names the file, the line and the key: `study.yaml:12: training.lr: ...`.
+public struct ConfigFileError: Error, CustomStringConvertible, Equatable {
+    public let source: String
+    public let line: Int?
+    public let key: String
+    public let message: String
+    public var description: String {
+        let place = source + (line.map { ":\($0)" } ?? "")
+        return key.isEmpty ? "\(place): \(message)" : "\(place): \(key): \(message)"
+    }
+}
+
+/// Typed reads of YAML nodes whose errors name the file, the line and the dotted key.
+struct YAMLFields {
+    let source: String
+
+    func error(_ key: String, _ node: Node?, _ message: String) -> ConfigFileError {
+        ConfigFileError(source: source, line: node?.mark.map { $0.line }, key: key, message: message)
+    }
+
+    /// The document's root; `what` says what it should hold.
+    func root(_ yaml: String, what: String) throws -> Node {
+        let node: Node?
+        do { node = try Yams.compose(yaml: yaml) } catch let error as YamlError {
+            throw ConfigFileError(source: source, line: nil, key: "", message: "not valid YAML: \(error)")
+        }
+        guard let node, node.mapping != nil else { throw ConfigFileError(source: source, line: 1, key: "", message: "expected a mapping with \(what)") }
+        return node
+    }
+
+    /// The mapping's entries by name; a key not in `allowed` (or repeated) is an error naming it.
+    func mapping(_ node: Node, _ key: String, allowed: [String]) throws -> [String: Node] {
+        guard let mapping = node.mapping else { throw error(key, node, "expected a mapping with keys among: \(allowed.joined(separator: ", "))") }
+        var result: [String: Node] = [:]
+        for (k, value) in mapping {
+            let name = k.string ?? "?"
+            let path = key.isEmpty ? name : "\(key).\(name)"
+            guard allowed.contains(name) else {
+                throw error(path, k, "unknown key (expected one of: \(allowed.joined(separator: ", ")))")
+            }
+            guard result[name] == nil else { throw error(path, k, "given twice") }
+            result[name] = value
+        }
+        return result
+    }
+
+    func string(_ node: Node, _ key: String) throws -> String {
+        guard let text = node.scalar?.string, !text.isEmpty else { throw error(key, node, "expected a non-empty string") }
+        return text
+    }
+
+    /// A list of strings; a single string is a list of one.
+    func strings(_ node: Node, _ key: String) throws -> [String] {
+        if node.scalar != nil { return [try string(node, key)] }
+        guard let list = node.sequence else { throw error(key, node, "expected a string or a list of strings") }
+        return try list.enumerated().map { try string($1, "\(key)[\($0)]") }
+    }
+
+    func number(_ node: Node, _ key: String, _ range: ClosedRange<Double>? = nil, what: String = "a finite number") throws -> Double {
+        let text = node.scalar?.string ?? ""
+        guard node.scalar != nil, let value = Double(text), value.isFinite else { throw error(key, node, "expected \(what), found \(describe(node))") }
+        if let range, !range.contains(value) { throw error(key, node, "expected \(what), found \(text)") }
+        return value
+    }
+
+    func integer(_ node: Node, _ key: String, _ range: ClosedRange<Int>, what: String? = nil) throws -> Int {
+        let text = node.scalar?.string ?? ""
+        let expected = what ?? "an integer from \(range.lowerBound) to \(range.upperBound)"
+        guard node.scalar != nil, let value = Int(text), range.contains(value) else { throw error(key, node, "expected \(expected), found \(describe(node))") }
+        return value
+    }
+
+    func seed(_ node: Node, _ key: String) throws -> UInt64 {
+        guard let value = node.scalar.flatMap({ UInt64($0.string) }) else {
+            throw error(key, node, "expected an integer from 0 to 18446744073709551615, found \(describe(node))")
+        }
+        return value
+    }
+
+    func bool(_ node: Node, _ key: String) throws -> Bool {
+        switch node.scalar?.string.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw error(key, node, "expected true or false, found \(describe(node))")
+        }
+    }
+
+    /// A list; a scalar is a list of one.
+    func list(_ node: Node, _ key: String) -> [(String, Node)] {
+        if let sequence = node.sequence { return sequence.enumerated().map { ("\(key)[\($0)]", $1) } }
+        return [(key, node)]
+    }
+
+    private func describe(_ node: Node) -> String {
+        if let scalar = node.scalar { return "'\(scalar.string)'" }
+        return node.sequence != nil ? "a list" : "a mapping"
+    }
+}
