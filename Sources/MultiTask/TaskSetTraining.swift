@@ -19,6 +19,9 @@ public struct TaskSetTraining {
     public let initFrom: String?
     public let strictInit: Bool
     public let root: URL
+    /// Whether networks of task subsets are trained; false: only of all the data's tasks
+    /// (static per-task weights are allowed then).
+    public let subsets: Bool
     /// The fingerprint of everything but the task set (see `key(for:)`).
     public let settingsKey: String
     private let dataFingerprint: String
@@ -26,12 +29,12 @@ public struct TaskSetTraining {
     /// Checks the settings against the data and the model before any work. `dropUnusedHeads`:
     /// the spec may have heads for tasks the data lacks (a built-in spec's templates).
     public init(data: PreparedData, spec: ModelSpec, training: TrainingConfig, initFrom: String? = nil, strictInit: Bool = false,
-                root: URL, dropUnusedHeads: Bool = false) throws {
+                root: URL, dropUnusedHeads: Bool = false, subsets: Bool = true) throws {
         var training = training
         training.threads = training.threads ?? ComputeThreads.count
         training.maxSteps = nil
         try training.validate(tasks: data.tasks)
-        if training.weighting.hasPrefix("static") {
+        if subsets && training.weighting.hasPrefix("static") {
             throw ConfigurationError("weighting '\(training.weighting)': static weights are per task, and these networks learn different task sets; use equal, uw, dwa or rlw")
         }
         guard data.validation != nil else {
@@ -47,7 +50,7 @@ public struct TaskSetTraining {
             throw ConfigurationError("task '\(task.name)' has no labels in the test set '\(data.test.name)': its test loss would be undefined")
         }
         try RunDirectory.makeDirectory(root)
-        (self.data, self.spec, self.training, self.initFrom, self.strictInit, self.root) = (data, full, training, initFrom, strictInit, root)
+        (self.data, self.spec, self.training, self.initFrom, self.strictInit, self.root, self.subsets) = (data, full, training, initFrom, strictInit, root, subsets)
         let settings = try RunJSON.encoder().encode(training)
         dataFingerprint = DataFingerprint.of(data)
         // The starting weights count by content: the same path holding other weights is another study.
@@ -72,6 +75,7 @@ public struct TaskSetTraining {
             throw ConfigurationError("task '\(unknown)' is not in the data (its tasks: \(known.joined(separator: ", ")))")
         }
         guard Set(tasks).count == tasks.count, !tasks.isEmpty else { throw ConfigurationError("a task set must name each task once, got \(tasks)") }
+        guard subsets || tasks.count == known.count else { throw ConfigurationError("these settings train networks of all the tasks (\(known.joined(separator: ", "))), not of \(tasks.joined(separator: ", "))") }
         return known.filter(tasks.contains)
     }
 

@@ -10,7 +10,7 @@ struct MTK: ParsableCommand {
         commandName: "mtk",
         abstract: "MultiTaskKit: which tasks should be learned together?",
         version: "0.1.0",
-        subcommands: [Train.self, Affinity.self, GroundTruthCommand.self, Pairwise.self, Group.self, EvaluateGroupings.self, Finetune.self, TaskVectorsCommand.self, FisherCommand.self, Merge.self, Prune.self, Masks.self, Eval.self, Model.self, Inspect.self, Bench.self, Demo.self, Doctor.self]
+        subcommands: [Run.self, Runs.self, Train.self, Affinity.self, GroundTruthCommand.self, Pairwise.self, Group.self, EvaluateGroupings.self, Finetune.self, TaskVectorsCommand.self, FisherCommand.self, Merge.self, Prune.self, Masks.self, Eval.self, Model.self, Inspect.self, Bench.self, Demo.self, Doctor.self]
     )
 
     /// Before anything else (and any BLAS call): if OpenBLAS fell back to generic kernels on a CPU

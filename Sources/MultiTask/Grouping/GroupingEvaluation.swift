@@ -88,12 +88,7 @@ public struct GroupingEvaluation: Sendable, Codable, Equatable {
             }
             var rows = [row("optimum", optimalGroups)]
             for (name, matrix) in estimators {
-                let losses = matrix.lowerIsBetter == true
-                let candidates = try CandidateTables.fromPairs(matrix, singletons: losses ? .diagonal : .forbidden)
-                let problem = SelectionProblem(tasks: matrix.tasks, candidates: candidates, higherIsBetter: !losses, budget: SelectionBudget(maxGroups: k))
-                let selection = try NetworkSelection.solve(problem)
-                let order = { (task: String) in truth.tasks.firstIndex(of: task)! }  // groups shown in the truth's task order
-                let estimated = row(name, selection.chosen.map { candidates[$0].members.map { matrix.tasks[$0] }.sorted { order($0) < order($1) } })
+                let estimated = row(name, try choose(matrix, maxGroups: k, order: truth.tasks))
                 rows.append(estimated)
                 gaps[name, default: []].append(estimated.gapPercent)
             }
@@ -120,6 +115,19 @@ public struct GroupingEvaluation: Sendable, Codable, Equatable {
                              meanGapPercent: gaps[name]!.reduce(0, +) / Double(gaps[name]!.count))
         }
         return GroupingEvaluation(tasks: truth.tasks, budgets: budgets, estimators: summaries, randomSamples: randomSamples, seed: seed, groundTruthSeconds: groundTruthSeconds)
+    }
+
+    /// The groups network selection chooses from an estimator's pairwise matrix within `maxGroups`
+    /// networks: affinities as higher-is-better pair scores (no single-task networks), losses
+    /// (pairwise training) by Standley's higher-order approximation with the diagonal as singles.
+    /// Members are listed in `order`.
+    package static func choose(_ matrix: AffinityMatrix, maxGroups: Int, order: [String]) throws -> [[String]] {
+        let losses = matrix.lowerIsBetter == true
+        let candidates = try CandidateTables.fromPairs(matrix, singletons: losses ? .diagonal : .forbidden)
+        let problem = SelectionProblem(tasks: matrix.tasks, candidates: candidates, higherIsBetter: !losses, budget: SelectionBudget(maxGroups: maxGroups))
+        let selection = try NetworkSelection.solve(problem)
+        let position = { (task: String) in order.firstIndex(of: task) ?? Int.max }
+        return selection.chosen.map { candidates[$0].members.map { matrix.tasks[$0] }.sorted { position($0) < position($1) } }
     }
 
     /// Serves each task by its chosen group with the lowest validation loss; scores test.

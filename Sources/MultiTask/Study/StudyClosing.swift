@@ -1,0 +1,34 @@
+import Foundation
+
+extension StudyResults {
+    /// What a finished study prints last: the recommended grouping per budget, a short summary
+    /// and where the report is.
+    public func closing(directory: URL) -> String {
+        var lines: [String] = []
+        let show = { (groups: [[String]]) in groups.map { "{" + $0.joined(separator: ", ") + "}" }.joined(separator: "  ") }
+        if let recommendations, !recommendations.isEmpty {
+            lines.append("Recommended grouping:")
+            for r in recommendations {
+                let score = r.deltaM.map { String(format: " — Δm %+.2f%% against single-task networks", $0) } ?? ""
+                lines.append("  \(r.maxGroups) network\(r.maxGroups == 1 ? "" : "s"): \(show(r.groups))\(score)")
+                lines.append("      from \(r.source)")
+            }
+        }
+        if let multitask {
+            for network in multitask {
+                if let d = network.deltaM { lines.append(String(format: "Multi-task (%@): Δm %+.2f%% over %d tasks", network.label, d.improvement, d.tasks.count)) }
+            }
+        }
+        if let evaluation = grouping?.evaluation {
+            for summary in evaluation.estimators {
+                lines.append(String(format: "%@: rank correlation with pairwise gains %.2f, mean gap to the optimum %+.2f%%", summary.name, summary.rankCorrelation, summary.meanGapPercent))
+            }
+        }
+        if let sweep, let best = sweep.trials.first {
+            lines.append("Sweep: best of \(sweep.trials.count) trials on validation \(sweep.select): " + best.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        }
+        let total = timings.reduce(0) { $0 + $1.seconds }
+        lines.append(String(format: "Done in %.0f s (this run's steps). Report: %@", total, directory.appendingPathComponent("report.html").path))
+        return lines.joined(separator: "\n")
+    }
+}

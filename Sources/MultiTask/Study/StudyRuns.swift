@@ -1,0 +1,97 @@
+import Foundation
+
+/// Finding and comparing earlier studies: `mtk runs list` and `mtk runs compare`.
+public enum StudyRuns {
+    public struct Entry: Sendable, Equatable {
+        public var directory: URL
+        public var results: StudyResults?
+        public var config: StudyConfig
+        public var modified: Date
+    }
+
+    /// Every study under `root` (each folder with a `study.json`), newest first.
+    public static func list(_ root: URL) throws -> [Entry] {
+        guard FileManager.default.fileExists(atPath: root.path) else { throw ConfigurationError("\(root.path): no such folder (studies go to runs/NAME)") }
+        let names = try FileManager.default.contentsOfDirectory(atPath: root.path).sorted()
+        var entries: [Entry] = []
+        for name in names {
+            let folder = root.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("study.json").path) else { continue }
+            entries.append(try read(folder))
+        }
+        return entries.sorted { $0.modified > $1.modified || ($0.modified == $1.modified && $0.directory.path < $1.directory.path) }
+    }
+
+    /// The study in `folder` (its config and, once a step has finished, its results).
+    public static func read(_ folder: URL) throws -> Entry {
+        let configFile = folder.appendingPathComponent("study.json"), resultsFile = folder.appendingPathComponent("results.json")
+        guard FileManager.default.fileExists(atPath: configFile.path) else { throw ConfigurationError("\(folder.path) holds no study (no study.json): give a folder made by mtk run") }
+        let config = try RunDirectory.readJSON(StudyConfig.self, from: configFile, what: "study config")
+        let results = FileManager.default.fileExists(atPath: resultsFile.path) ? try RunDirectory.readJSON(StudyResults.self, from: resultsFile, what: "study results") : nil
+        let attributes = try? FileManager.default.attributesOfItem(atPath: (results == nil ? configFile : resultsFile).path)
+        return Entry(directory: folder, results: results, config: config, modified: attributes?[.modificationDate] as? Date ?? .distantPast)
+    }
+
+    /// A Markdown table of `entries`: name, state, tasks, best multi-task Δm% and the recommendation.
+    public static func table(_ entries: [Entry]) -> String {
+        var lines = ["| study | state | tasks | steps done | Δm% (best method) | recommended grouping | folder |", "|---|---|---|---:|---:|---|---|"]
+        for entry in entries {
+            let r = entry.results
+            let state = r == nil ? "not started" : (r!.complete ? "complete" : "stopped")
+            let tasks = r?.tasks.map(\.name) ?? entry.config.data.tasks ?? []
+            let best = (r?.multitask ?? []).compactMap { n in n.deltaM.map { (n.label, $0.improvement) } }.max { $0.1 < $1.1 }
+            let grouping = r?.recommendations?.last.map { "\($0.groups.map { $0.joined(separator: "+") }.joined(separator: " \u{2502} ")) (\($0.maxGroups))" } ?? "-"
+            lines.append("| \(entry.config.name) | \(state) | \(tasks.joined(separator: ", ")) | \(r?.timings.count ?? 0) | "
+                         + (best.map { String(format: "%+.2f (%@)", $0.1, $0.0) } ?? "-") + " | \(grouping) | \(entry.directory.path) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Two studies side by side: what differs in their configs, their per-task test metrics
+    /// (networks matched by label), Δm%, affinity agreement and recommendations.
+    public static func compare(_ a: Entry, _ b: Entry) -> String {
+        let (x, y) = (a.config.name, b.config.name)
+        var out = ["# \(x) vs \(y)", ""]
+        let differing = StudyRunner.differences(a.config, b.config).filter { $0 != "name" }
+        out.append(differing.isEmpty ? "The configs are the same (but for the name)." : "The configs differ in: \(differing.joined(separator: ", ")).")
+        guard let ra = a.results, let rb = b.results else {
+            out.append("\n" + [a, b].filter { $0.results == nil }.map { "\($0.config.name) has no results yet." }.joined(separator: " "))
+            return out.joined(separator: "\n")
+        }
+        let networks = { (r: StudyResults) in (r.baselines ?? []).map { ("single-task", $0) } + (r.multitask ?? []).map { ($0.label, $0) } }
+        let left = networks(ra), right = networks(rb)
+        var rows: [String] = []
+        for (label, network) in left {
+            for task in network.test.tasks {
+                guard let other = right.first(where: { $0.0 == label && $0.1.tasks.contains(task.task) })?.1.test[task.task] else { continue }
+                for metric in task.metrics {
+                    guard let value = other.metric(metric.name)?.value else { continue }
+                    rows.append("| \(label) | \(task.task) | \(metric.name) | \(String(format: "%.4f", metric.value)) | \(String(format: "%.4f", value)) | \(String(format: "%+.4f", value - metric.value)) |")
+                }
+            }
+        }
+        if !rows.isEmpty {
+            out += ["", "## Test metrics", "", "| network | task | metric | \(x) | \(y) | difference |", "|---|---|---|---:|---:|---:|"] + rows
+        }
+        let deltas = (ra.multitask ?? []).compactMap { n -> String? in
+            guard let d = n.deltaM, let e = rb.multitask?.first(where: { $0.label == n.label })?.deltaM else { return nil }
+            return "| \(n.label) | \(String(format: "%+.2f", d.improvement)) | \(String(format: "%+.2f", e.improvement)) |"
+        }
+        if !deltas.isEmpty { out += ["", "## Δm% (positive: better than single-task)", "", "| method | \(x) | \(y) |", "|---|---:|---:|"] + deltas }
+        var agreement: [String] = []
+        for m in ra.affinity ?? [] {
+            guard let n = rb.affinity?.first(where: { $0.method == m.method }), Set(m.tasks) == Set(n.tasks) else { continue }
+            let pairs = m.tasks.flatMap { s in m.tasks.filter { $0 != s }.map { (s, $0) } }
+            let rho = RankCorrelation.spearman(pairs.map { m.value(from: $0.0, to: $0.1)! }, pairs.map { n.value(from: $0.0, to: $0.1)! })
+            agreement.append("| \(m.method) | \(String(format: "%.3f", rho)) |")
+        }
+        if !agreement.isEmpty { out += ["", "## Affinity agreement (Spearman's ρ over ordered pairs)", "", "| estimator | ρ |", "|---|---:|"] + agreement }
+        let recommendations = (ra.recommendations ?? []).map { r -> String in
+            let other = rb.recommendations?.first { $0.maxGroups == r.maxGroups }
+            let show = { (g: [[String]]) in g.map { $0.joined(separator: "+") }.joined(separator: " \u{2502} ") }
+            return "| \(r.maxGroups) | \(show(r.groups)) | \(other.map { show($0.groups) } ?? "-") |"
+        }
+        if !recommendations.isEmpty { out += ["", "## Recommended grouping", "", "| networks | \(x) | \(y) |", "|---:|---|---|"] + recommendations }
+        return out.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import MultiTask
+
+/// `mtk run STUDY.yaml`: a whole study from one config, into runs/NAME with its report.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a study from one YAML config: baselines, multi-task methods, affinity, ground truth, grouping, task vectors, sweeps — and write its report.",
+        discussion: "Results go to runs/NAME (or -o DIR): study.yaml, results.json, summary.md, report.html and the trained networks. Run the same command again to continue a stopped study; finished steps and trained networks are reused. See README, \"Studies\".")
+
+    @Argument(help: "The study config (YAML).") var study: String
+    @Option(name: [.customShort("o"), .long], help: "The run directory [runs/NAME].") var output: String?
+    @Flag(help: "Replace a study of another config in the run directory (its trained networks stay in the cache).") var overwrite = false
+
+    func run() throws {
+        let runner = try StudyRunner(file: URL(fileURLWithPath: study), output: output.map { URL(fileURLWithPath: $0) }, overwrite: overwrite,
+                                     version: MTK.configuration.version)
+        let progress = TrainingOptions.progressAndSignals()
+        runner.log = { logLine("study: \($0)") }
+        runner.onEvent = progress
+        runner.shouldStop = { Interruption.requested }
+        logLine("study '\(runner.config.name)' in \(runner.directory.path)")
+        guard let results = try runner.run() else {
+            logLine("stopped: the finished steps and networks are kept; continue with: mtk run \(study)" + (output.map { " -o \($0)" } ?? ""))
+            return
+        }
+        print("")
+        print(results.closing(directory: runner.directory))
+    }
+}
