@@ -14,8 +14,16 @@ extension ReportCharts {
             for row in budget.rows where !names.contains(row.name) && !row.name.hasPrefix("random (worst") { names.append(row.name) }
         }
         let budgets = evaluation.budgets.sorted { $0.maxGroups < $1.maxGroups }
+        // Short legend names for the reference rows (the legend is narrow); the tables give them in full.
+        func short(_ name: String) -> String {
+            switch name {
+            case "all tasks in one network": "all in one"
+            case "one network per task": "one per task"
+            default: name.hasPrefix("random (mean") ? "random mean" : name
+            }
+        }
         let series = names.map { name in
-            LineChart.Series(name: name, points: budgets.compactMap { budget in budget.rows.first { $0.name == name }.map { (x: Double(budget.maxGroups), y: $0.gapPercent) } })
+            LineChart.Series(name: short(name), points: budgets.compactMap { budget in budget.rows.first { $0.name == name }.map { (x: Double(budget.maxGroups), y: $0.gapPercent) } })
         }
         var chart = LineChart(title: "gap to the optimum against budget", xLabel: "budget: at most this many networks", yLabel: "test loss gap to optimum (%)", series: series)
         chart.markers = true
@@ -30,7 +38,7 @@ extension ReportCharts {
                  .raw(NumberFormat.html(row.gapPercent, .percent, "\(at).rows[\(r)].gapPercent")),
                  .raw(NumberFormat.html(row.deltaM, .percent, "\(at).rows[\(r)].deltaM"))]
             }
-            body += "<h3>At most \(NumberFormat.html(budget.maxGroups, "\(at).maxGroups")) networks</h3>\n"
+            body += "<h3>At most \(NumberFormat.html(budget.maxGroups, "\(at).maxGroups")) network\(budget.maxGroups == 1 ? "" : "s")</h3>\n"
             body += HTML.table(["grouping", "groups", "mean test loss", "gap to optimum %", "Δm%"], rows)
         }
         body += HTML.caption("Each task is served by its chosen network with the lowest validation loss and scored on test (Standley et al.'s protocol). "

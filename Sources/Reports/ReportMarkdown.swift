@@ -62,7 +62,7 @@ enum ReportMarkdown {
             lines += ["## Grouping against budget", ""]
             if let evaluation = grouping.evaluation {
                 for budget in evaluation.budgets {
-                    lines += ["### At most \(budget.maxGroups) networks", ""]
+                    lines += ["### At most \(budget.maxGroups) network\(budget.maxGroups == 1 ? "" : "s")", ""]
                     lines += table(["grouping", "groups", "mean test loss", "gap to optimum %", "Δm%"],
                                    budget.rows.map { [cell($0.name), groups($0.groups), f($0.testLoss, .value), f($0.gapPercent, .percent), f($0.deltaM, .percent)] }, numeric: 2)
                 }

@@ -39,9 +39,9 @@ enum ReportTables {
                 }
                 for (m, j) in columns {
                     row.append(.raw(j.map { value("multitask", m, multitask[m].test.tasks[$0], $0) } ?? NumberFormat.html(nil as Double?, .value, "")))
+                    // Losses are not metrics: Δm% has no change for them.
                     let key = "\(task).\(line.name)"
-                    let change = line.metric == nil ? nil : multitask[m].deltaM?.perMetric[key]
-                    row.append(.raw(NumberFormat.html(change, .percent, "multitask[\(m)].deltaM.perMetric" + JSONPath.key(key))))
+                    row.append(.raw(line.metric == nil ? "" : NumberFormat.html(multitask[m].deltaM?.perMetric[key], .percent, "multitask[\(m)].deltaM.perMetric" + JSONPath.key(key))))
                 }
                 rows.append(row)
             }

@@ -92,8 +92,9 @@ struct StudyReportTests {
         #expect(html.contains("n/a"), "the tag matrix's NaN diagonal")
 
         // No digit outside the number spans, charts, code and the study file, once the results' own strings are set aside.
-        let visible = try doc.nodes(forXPath: "//body//text()[not(ancestor::*[local-name()='svg' or local-name()='pre' or local-name()='code' or @data-path])]")
+        let visible = try doc.nodes(forXPath: "//*[local-name()='body']//text()[not(ancestor::*[local-name()='svg' or local-name()='pre' or local-name()='code' or @data-path])]")
         var text = visible.compactMap(\.stringValue).joined(separator: " ")
+        #expect(text.contains("Per-task test metrics") && text.contains("single-task"), "the page's own text is checked")
         for string in Set(strings(json)).sorted(by: { $0.count > $1.count }) where !string.isEmpty { text = text.replacingOccurrences(of: string, with: " ") }
         #expect(!text.contains { $0.isASCII && $0.isNumber }, "a number shown without its path: \(text.filter { $0.isNumber }.prefix(40))")
 
@@ -171,6 +172,12 @@ struct StudyReportTests {
         let improvement = try #require(results.multitask?[0].deltaM?.improvement)
         #expect(markdown.contains("**\(NumberFormat.text(improvement, .percent))**"))
         #expect(markdown.contains("| segment | n/a |"), "the tag matrix in the study's task order, NaN as n/a")
+    }
+
+    /// Writes the fixture's report where REPORT_PREVIEW points, to look at in a browser.
+    @Test func preview() throws {
+        guard let path = ProcessInfo.processInfo.environment["REPORT_PREVIEW"] else { return }
+        try StudyReport.write(try StudyFixture.results(), to: URL(fileURLWithPath: path))
     }
 
     @Test func writesBothFiles() throws {
