@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensors", "Files", "Yams"], swiftSettings: optimize),
         .target(name: "Optimizers", dependencies: ["Tensors", "NN"], swiftSettings: optimize),
         .target(name: "MultiTask", dependencies: ["Tensors", "Files", "NN", "Optimizers", "Data", "Yams"], swiftSettings: optimize),
-        .target(name: "Reports", swiftSettings: optimize),
+        .target(name: "Reports", dependencies: ["MultiTask", "Files"], swiftSettings: optimize),
         .executableTarget(
             name: "mtk",
             dependencies: ["Tensors", "Files", "NN", "Optimizers", "Data", "MultiTask", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -47,6 +47,6 @@ let package = Package(
         .testTarget(name: "DataTests", dependencies: ["Data", "Tensors", "CZlib", "TestSupport"]),
         .testTarget(name: "MultiTaskTests", dependencies: ["MultiTask", "Files", "Data", "NN", "Optimizers", "Tensors", "TestSupport"]),
         .testTarget(name: "mtkTests", dependencies: ["mtk", "TestSupport"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "MultiTask", "Files"]),
     ]
 )

@@ -17,6 +17,8 @@ public struct LineChart {
     public var series: [Series]
     /// A dashed horizontal line (the baseline at 1.0 of normalised metrics), if any.
     public var reference: Double?
+    /// A dot at every finite point, for series of few points (one point draws no line).
+    public var markers = false
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series], reference: Double? = nil) {
         (self.title, self.xLabel, self.yLabel, self.series, self.reference) = (title, xLabel, yLabel, series, reference)
@@ -81,6 +83,9 @@ public struct LineChart {
             for run in runs where !run.isEmpty {
                 let points = run.map { "\(SVG.n(px($0.0))),\(SVG.n(py($0.1)))" }.joined(separator: " ")
                 body += SVG.element("polyline", [("points", points), ("fill", "none"), ("stroke", colour), ("stroke-width", "2")])
+                if markers {
+                    for p in run { body += SVG.element("circle", [("cx", SVG.n(px(p.0))), ("cy", SVG.n(py(p.1))), ("r", "3"), ("fill", colour)]) }
+                }
             }
             let y = top + 14 + Double(k) * 16
             body += SVG.element("line", [("x1", SVG.n(width - right + 10)), ("y1", SVG.n(y - 4)), ("x2", SVG.n(width - right + 28)), ("y2", SVG.n(y - 4)), ("stroke", colour), ("stroke-width", "2")])

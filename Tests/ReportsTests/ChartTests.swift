@@ -60,4 +60,13 @@ struct ChartTests {
         #expect(LineChart.label(0.2) == "0.2" && LineChart.label(3) == "3")
         #expect(chart.svg == svg)
     }
+
+    @Test func lineChartMarkersShowSinglePoints() throws {
+        var chart = LineChart(title: "gap", xLabel: "budget", yLabel: "%", series: [.init(name: "optimum", points: [(2, 0)]), .init(name: "tag", points: [(2, 1.5), (3, .nan)])])
+        #expect(count(chart.svg, "circle") == 0)
+        chart.markers = true
+        let svg = chart.svg
+        _ = try texts(svg, "text")
+        #expect(count(svg, "circle") == 2, "one dot per finite point, none for NaN")
+    }
 }

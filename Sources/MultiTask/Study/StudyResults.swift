@@ -49,6 +49,9 @@ public struct StudyResults: Sendable, Codable, Equatable {
         public var tasks: [String]
         public var validation: Evaluation
         public var test: Evaluation
+        /// The sum of the test losses over the network's tasks (`test.totalLoss`), stored so that
+        /// results.json holds the summed loss the report shows (nil: not recorded).
+        public var testLoss: Double?
         public var bestEpoch: Int?
         /// Against the single-task networks, when the study trained them (multi-task networks).
         public var deltaM: DeltaM?

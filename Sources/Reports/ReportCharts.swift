@@ -1,0 +1,134 @@
+import MultiTask
+
+/// The report's chart sections: training curves, affinity heatmaps and the task-vector study, each
+/// chart with a caption that says what is drawn and which way to read it.
+enum ReportCharts {
+    typealias Cell = HTML.Cell
+
+    /// Per task, one panel of loss against epoch for every network that learns the task.
+    static func curves(_ results: StudyResults) -> String? {
+        let networks = (results.baselines ?? []).map { ("single-task", $0) } + (results.multitask ?? []).map { ($0.label, $0) }
+        var panels = ""
+        for task in results.tasks.map(\.name) {
+            let learning = networks.filter { $0.1.tasks.contains(task) && !$0.1.curves.isEmpty }
+            func series(_ suffix: String, _ loss: (StudyResults.EpochPoint) -> Double?) -> [LineChart.Series] {
+                learning.compactMap { label, network in
+                    let points = network.curves.compactMap { p in loss(p).map { (x: Double(p.epoch), y: $0) } }
+                    return points.isEmpty ? nil : LineChart.Series(name: "\(label) \(suffix)", points: points)
+                }
+            }
+            let validation = series("val") { $0.validationLoss[task] }, training = series("train") { $0.trainLoss[task] }
+            guard !validation.isEmpty || !training.isEmpty else { continue }
+            var chart = LineChart(title: task, xLabel: "epoch", yLabel: "loss", series: validation + training)
+            chart.markers = validation.allSatisfy { $0.points.count < 2 }
+            panels += HTML.figure(chart.svg, caption: "<strong>\(HTML.text(task))</strong>: validation loss (val) and training loss (train) per epoch, "
+                                  + "for the single-task network and each multi-task method that learns it. Lower is better.")
+        }
+        guard !panels.isEmpty else { return nil }
+        return HTML.section("curves", "Training curves", "<div class=\"grid\">\n\(panels)</div>\n")
+    }
+
+    /// `matrix` with rows and columns in `order` (tasks it lacks are skipped, tasks not in
+    /// `order` follow in its own order): the labels and, per shown row/column, the stored index.
+    static func reordered(_ matrix: AffinityMatrix, _ order: [String]) -> (labels: [String], index: [Int]) {
+        let index = order.compactMap { matrix.tasks.firstIndex(of: $0) } + matrix.tasks.indices.filter { !order.contains(matrix.tasks[$0]) }
+        return (index.map { matrix.tasks[$0] }, index)
+    }
+
+    /// How to read a matrix's rows and columns.
+    static func orientation(_ matrix: AffinityMatrix) -> String {
+        matrix.orientation == .sourceToTarget ? "row = source task, column = target task" : "row = target task, column = source task"
+    }
+
+    /// A heatmap of `matrix` in the study's task order, its caption, and its values as a table.
+    static func heatmap(_ matrix: AffinityMatrix, path: String, order: [String], caption: String) -> String {
+        let (labels, index) = reordered(matrix, order)
+        let values = index.map { i in index.map { j in matrix.values[i][j] } }
+        let map = Heatmap(title: matrix.method, labels: labels, values: values, orientation: orientation(matrix))
+        let rows = index.map { i -> [Cell] in
+            [.text(matrix.tasks[i])] + index.map { j in .raw(NumberFormat.html(matrix.values[i][j], .value, "\(path).values[\(i)][\(j)]")) }
+        }
+        let table = "<details><summary>values as a table (\(HTML.text(orientation(matrix))))</summary>\n" + HTML.table([""] + labels, rows) + "</details>\n"
+        return HTML.figure(map.svg, caption: caption) + table
+    }
+
+    /// One heatmap per affinity matrix, side by side, all in the study's task order.
+    static func affinity(_ results: StudyResults) -> String? {
+        guard let matrices = results.affinity, !matrices.isEmpty else { return nil }
+        let order = results.tasks.map(\.name)
+        let panels = matrices.enumerated().map { a, matrix in
+            let path = "affinity[\(a)]"
+            var caption = "<strong>\(HTML.text(matrix.method))</strong> (\(HTML.text(orientation(matrix)))). "
+            if matrix.lowerIsBetter == true {
+                caption += "Validation losses from pairwise training: each cell is the target task's loss when trained together with the source task, "
+                    + "the diagonal its single-task loss; lower is better. "
+            } else {
+                caption += "Each cell is the effect of the source task's updates on the target task; higher means more helpful. "
+            }
+            caption += "Blue is the lowest value, red the highest, white zero when signs mix; grey: no value. "
+            if !matrix.settings.isEmpty {
+                caption += "Settings: " + HTML.text(matrix.settings.keys.sorted().map { "\($0)=\(matrix.settings[$0]!)" }.joined(separator: ", ")) + ". "
+            }
+            caption += "Estimated in \(NumberFormat.html(matrix.seconds, .seconds, "\(path).seconds")) s beyond training"
+            caption += matrix.computeSeconds.map { "; all its compute \(NumberFormat.html($0, .seconds, "\(path).computeSeconds")) CPU s." } ?? "."
+            return heatmap(matrix, path: path, order: order, caption: caption)
+        }
+        return HTML.section("affinity", "Task affinity", "<div class=\"grid\">\n<div>" + panels.joined(separator: "</div>\n<div>") + "</div>\n</div>\n")
+    }
+
+    /// Task vectors: norms, cosines, each vector's α sweep and task addition.
+    static func taskVectors(_ results: StudyResults) -> String? {
+        guard let study = results.taskVectors else { return nil }
+        let path = "taskVectors"
+        var body = ""
+        let rows = study.tasks.indices.map { t -> [Cell] in
+            let higher = t < study.higherIsBetter.count ? study.higherIsBetter[t] : true
+            return [.text(study.tasks[t]), .text(t < study.metrics.count ? ReportTables.metricLabel(study.metrics[t], higherIsBetter: higher) : ""),
+                    .raw(NumberFormat.html(study.baselineValidation[safe: t], .value, "\(path).baselineValidation[\(t)]")),
+                    .raw(NumberFormat.html(study.baselineTest[safe: t], .value, "\(path).baselineTest[\(t)]")),
+                    .raw(NumberFormat.html(study.norms[safe: t], .value, "\(path).norms[\(t)]")),
+                    .raw(NumberFormat.html(study.alignment[safe: t], .value, "\(path).alignment[\(t)]"))]
+        }
+        body += HTML.table(["task", "metric", "fine-tuned validation", "fine-tuned test", "norm ‖τ‖", "alignment (SAR)"], rows)
+        body += HTML.caption("τ: the task's fine-tuned weights minus the pre-trained ones (shared layers only). The fine-tuned models' metrics are the baselines "
+                             + "that normalise the curves below. SAR: how much of the task vector lies in the subspace of the sum of all task vectors.")
+        let order = results.tasks.map(\.name).filter(study.tasks.contains) + study.tasks.filter { name in !results.tasks.contains { $0.name == name } }
+        body += "<h3>Cosine similarity</h3>\n"
+        body += heatmap(study.cosine, path: "\(path).cosine", order: order,
+                        caption: "Cosine similarity between task vectors (symmetric; \(HTML.text(orientation(study.cosine)))): near zero, the tasks change the shared weights in unrelated directions; negative, in opposed ones.")
+        var panels = ""
+        for (t, sweep) in study.sweeps.enumerated() where t < study.tasks.count && !sweep.isEmpty {
+            let series = study.tasks.indices.map { k in
+                LineChart.Series(name: study.tasks[k], points: sweep.compactMap { p in k < p.test.count ? (x: p.alpha, y: p.test[k].normalized) : nil })
+            }
+            let chart = LineChart(title: "τ of \(study.tasks[t])", xLabel: "α", yLabel: "normalised test metric", series: series, reference: 1)
+            panels += HTML.figure(chart.svg, caption: "Pre-trained weights plus α times <strong>\(HTML.text(study.tasks[t]))</strong>'s task vector, evaluated on every task "
+                                  + "with each task's own head. Each task's test metric is normalised by its fine-tuned model (dashed line: as good as fine-tuning on that task alone; higher is better).")
+        }
+        if !study.addition.isEmpty {
+            let chart = LineChart(title: "task addition", xLabel: "α", yLabel: "mean normalised metric",
+                                  series: [.init(name: "validation", points: study.addition.map { (x: $0.alpha, y: $0.validationMean) }),
+                                           .init(name: "test", points: study.addition.map { (x: $0.alpha, y: $0.testMean) })], reference: 1)
+            panels += HTML.figure(chart.svg, caption: "Pre-trained weights plus α times the sum of all task vectors: the mean over the tasks of the normalised metric. "
+                                  + "α is chosen on validation: \(NumberFormat.html(study.chosenAlpha, .alpha, "\(path).chosenAlpha")).")
+        }
+        if !panels.isEmpty { body += "<h3>α sweeps</h3>\n<div class=\"grid\">\n\(panels)</div>\n" }
+        if let p = study.addition.firstIndex(where: { $0.alpha == study.chosenAlpha }) {
+            let point = study.addition[p]
+            let rows = study.tasks.indices.compactMap { k -> [Cell]? in
+                guard k < point.test.count else { return nil }
+                let at = "\(path).addition[\(p)].test[\(k)]"
+                return [.text(study.tasks[k]), .raw(NumberFormat.html(point.test[k].value, .value, "\(at).value")),
+                        .raw(NumberFormat.html(point.test[k].normalized, .value, "\(at).normalized"))]
+            }
+            body += "<h3>Task addition at the chosen α = \(NumberFormat.html(point.alpha, .alpha, "\(path).addition[\(p)].alpha"))</h3>\n"
+            body += HTML.table(["task", "test metric", "normalised"], rows)
+        }
+        return HTML.section("task-vectors", "Task vectors", body)
+    }
+}
+
+extension Array {
+    /// The element at `index`, or nil past the end (a results file from an older format).
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

@@ -1,0 +1,141 @@
+import MultiTask
+
+/// The report's table sections: test metrics per task and network, the methods side by side, the
+/// ground truth's losses, the sweep's trials and the steps' timings.
+enum ReportTables {
+    typealias Cell = HTML.Cell
+
+    /// `name (↑)` or `name (↓)`: the metric and the direction in which it is better.
+    static func metricLabel(_ name: String, higherIsBetter: Bool) -> String { "\(name) (\(higherIsBetter ? "↑" : "↓"))" }
+
+    /// Every task's test loss and metrics for the single-task baselines and each multi-task
+    /// network, with each network's per-metric change and Δm%.
+    static func metrics(_ results: StudyResults) -> String? {
+        let baselines = results.baselines ?? [], multitask = results.multitask ?? []
+        guard !baselines.isEmpty || !multitask.isEmpty else { return nil }
+        var head = ["task", "metric"]
+        if !baselines.isEmpty { head.append("single-task") }
+        for network in multitask { head += [network.label, "Δ%"] }
+        var rows: [[Cell]] = []
+        for task in results.tasks.map(\.name) {
+            let baseline = baselines.indices.lazy.compactMap { b in baselines[b].test.tasks.firstIndex { $0.task == task }.map { (b, $0) } }.first
+            let columns = multitask.indices.map { m in (m, multitask[m].test.tasks.firstIndex { $0.task == task }) }
+            let reference = baseline.map { baselines[$0.0].test.tasks[$0.1] }
+                ?? columns.lazy.compactMap { m, j in j.map { multitask[m].test.tasks[$0] } }.first
+            guard let reference else { continue }
+            // The loss, then each metric of the first network that has the task.
+            let lines: [(name: String, label: String, metric: Int?)] = [("loss", "test loss (↓)", nil)]
+                + reference.metrics.enumerated().map { ($1.name, metricLabel($1.name, higherIsBetter: $1.higherIsBetter), $0) }
+            for (k, line) in lines.enumerated() {
+                var row: [Cell] = [.text(k == 0 ? task : ""), .text(line.label)]
+                func value(_ network: String, _ n: Int, _ evaluation: TaskEvaluation, _ j: Int) -> String {
+                    let path = "\(network)[\(n)].test.tasks[\(j)]"
+                    guard line.metric != nil else { return NumberFormat.html(evaluation.loss, .value, path + ".loss") }
+                    guard let k = evaluation.metrics.firstIndex(where: { $0.name == line.name }) else { return NumberFormat.html(nil as Double?, .value, "") }
+                    return NumberFormat.html(evaluation.metrics[k].value, .value, path + ".metrics[\(k)].value")
+                }
+                if !baselines.isEmpty {
+                    row.append(.raw(baseline.map { b, j in value("baselines", b, baselines[b].test.tasks[j], j) } ?? NumberFormat.html(nil as Double?, .value, "")))
+                }
+                for (m, j) in columns {
+                    row.append(.raw(j.map { value("multitask", m, multitask[m].test.tasks[$0], $0) } ?? NumberFormat.html(nil as Double?, .value, "")))
+                    // Losses are not metrics: Δm% has no change for them.
+                    let key = "\(task).\(line.name)"
+                    row.append(.raw(line.metric == nil ? "" : NumberFormat.html(multitask[m].deltaM?.perMetric[key], .percent, "multitask[\(m)].deltaM.perMetric" + JSONPath.key(key))))
+                }
+                rows.append(row)
+            }
+        }
+        if multitask.contains(where: { $0.deltaM != nil }) {
+            var row: [Cell] = [.text("all tasks"), .text("Δm%")]
+            if !baselines.isEmpty { row.append(.raw("")) }
+            for m in multitask.indices {
+                row += [.raw(NumberFormat.html(multitask[m].deltaM?.improvement, .percent, "multitask[\(m)].deltaM.improvement")), .raw("")]
+            }
+            rows.append(row)
+        }
+        var notes = ""
+        for network in multitask {
+            guard let excluded = network.deltaM?.excluded, !excluded.isEmpty else { continue }
+            let reasons = excluded.keys.sorted().map { "\($0): \(excluded[$0]!)" }.joined(separator: "; ")
+            notes += " Left out of \(network.label)'s Δm%: \(reasons)."
+        }
+        let caption = "Test set. ↑: higher is better, ↓: lower is better. Δ% is the relative change of each metric against the single-task network, "
+            + "signed so that positive is better; Δm% averages them per task, then over the tasks (positive: better than one network per task)." + notes
+        return HTML.section("metrics", "Per-task test metrics", HTML.table(head, rows) + HTML.caption(HTML.text(caption)))
+    }
+
+    /// The multi-task networks side by side: Δm%, summed test loss, best epoch and training time.
+    static func methods(_ results: StudyResults) -> String? {
+        guard let multitask = results.multitask, !multitask.isEmpty else { return nil }
+        let rows = multitask.enumerated().map { m, network -> [Cell] in
+            let path = "multitask[\(m)]"
+            return [.text(network.label), .text(network.tasks.joined(separator: ", ")),
+                    .raw(NumberFormat.html(network.deltaM?.improvement, .percent, "\(path).deltaM.improvement")),
+                    .raw(NumberFormat.html(network.testLoss, .value, "\(path).testLoss")),
+                    .raw(NumberFormat.html(network.bestEpoch, "\(path).bestEpoch")),
+                    .raw(NumberFormat.html(network.seconds, .seconds, "\(path).seconds")),
+                    .raw(NumberFormat.html(network.cpuSeconds, .seconds, "\(path).cpuSeconds"))]
+        }
+        let caption = "Δm%: mean relative change of the test metrics against one network per task (positive is better). "
+            + "Summed test loss: the sum over the network's tasks (lower is better). Best epoch: the one kept, chosen on validation. Seconds: training, wall-clock and CPU (every thread's)."
+        return HTML.section("methods", "Method comparison",
+                            HTML.table(["method", "tasks", "Δm%", "summed test loss", "best epoch", "wall s", "CPU s"], rows) + HTML.caption(HTML.text(caption)))
+    }
+
+    /// Every task set's network and its members' validation losses.
+    static func groundTruth(_ results: StudyResults) -> String? {
+        guard let summary = results.groundTruth else { return nil }
+        let truth = summary.truth
+        var body = "<p>\(NumberFormat.html(summary.networks, "groundTruth.networks")) networks, one per non-empty set of tasks, trained in "
+            + "\(NumberFormat.html(summary.seconds, .seconds, "groundTruth.seconds")) s wall-clock"
+            + (summary.cpuSeconds.map { " (\(NumberFormat.html($0, .seconds, "groundTruth.cpuSeconds")) CPU s)" } ?? "") + ".</p>\n"
+        let rows = truth.networks.enumerated().map { i, network -> [Cell] in
+            [.text(network.tasks.joined(separator: "+"))] + truth.tasks.map { task in
+                guard network.tasks.contains(task), let j = network.validation.tasks.firstIndex(where: { $0.task == task }) else { return .raw("") }
+                return .raw(NumberFormat.html(network.validation.tasks[j].loss, .value, "groundTruth.truth.networks[\(i)].validation.tasks[\(j)].loss"))
+            }
+        }
+        body += HTML.table(["task set"] + truth.tasks, rows)
+        body += HTML.caption("Validation loss of each member task in each task set's network (lower is better); an empty cell: the task is not in the set. The optimum and the scores of every grouping are read from these networks.")
+        return HTML.section("ground-truth", "Ground truth", body)
+    }
+
+    /// The sweep's trials ranked on validation, best first, with their test metrics.
+    static func sweep(_ results: StudyResults) -> String? {
+        guard let sweep = results.sweep, !sweep.trials.isEmpty else { return nil }
+        let order = sweep.trials.indices.sorted { (sweep.trials[$0].rank, $0) < (sweep.trials[$1].rank, $1) }
+        // Columns: each task's metrics, in the study's task order, as the first trial having it names them.
+        var columns: [(task: String, metric: String)] = []
+        for task in results.tasks.map(\.name) {
+            guard let evaluation = sweep.trials.lazy.compactMap({ $0.network.test[task] }).first else { continue }
+            columns += evaluation.metrics.map { (task, $0.name) }
+        }
+        let rows = order.map { i -> [Cell] in
+            let trial = sweep.trials[i], path = "sweep.trials[\(i)]"
+            let settings = trial.settings.keys.sorted().map { "\($0)=\(trial.settings[$0]!)" }.joined(separator: " ")
+            return [.raw(NumberFormat.html(trial.rank, "\(path).rank")), .raw("<code>\(HTML.text(settings))</code>", numeric: false),
+                    .raw(NumberFormat.html(trial.validationScore, .value, "\(path).validationScore"))]
+                + columns.map { task, metric in
+                    guard let j = trial.network.test.tasks.firstIndex(where: { $0.task == task }),
+                          let k = trial.network.test.tasks[j].metrics.firstIndex(where: { $0.name == metric }) else { return .raw(NumberFormat.html(nil as Double?, .value, "")) }
+                    return .raw(NumberFormat.html(trial.network.test.tasks[j].metrics[k].value, .value, "\(path).network.test.tasks[\(j)].metrics[\(k)].value"))
+                }
+        }
+        let caption = "Search: \(sweep.search). Trials ranked on validation by \(sweep.select) (\(sweep.higherIsBetter ? "higher" : "lower") is better), best first; test metrics for reference only, never for the choice."
+        return HTML.section("sweep", "Hyper-parameter sweep",
+                            HTML.table(["rank", "settings", "validation"] + columns.map { "\($0.task) \($0.metric)" }, rows, rowHeaders: false) + HTML.caption(HTML.text(caption)))
+    }
+
+    /// Each finished step's time and how many networks it trained or found cached.
+    static func timings(_ results: StudyResults) -> String? {
+        guard !results.timings.isEmpty else { return nil }
+        let rows = results.timings.enumerated().map { i, t -> [Cell] in
+            [.text(t.step), .raw(NumberFormat.html(t.seconds, .seconds, "timings[\(i)].seconds")),
+             .raw(NumberFormat.html(t.cpuSeconds, .seconds, "timings[\(i)].cpuSeconds")),
+             .raw(NumberFormat.html(t.trained, "timings[\(i)].trained")), .raw(NumberFormat.html(t.cached, "timings[\(i)].cached"))]
+        }
+        return HTML.section("timings", "Timings", HTML.table(["step", "wall s", "CPU s", "networks trained", "cached"], rows)
+                            + HTML.caption("Per step, in run order: wall-clock and CPU seconds (every thread's), and the networks the step trained or found already trained."))
+    }
+}
