@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Reports", dependencies: ["MultiTask", "Files"], swiftSettings: optimize),
         .executableTarget(
             name: "mtk",
-            dependencies: ["Tensors", "Files", "NN", "Optimizers", "Data", "MultiTask", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Tensors", "Files", "NN", "Optimizers", "Data", "MultiTask", "Reports", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimize
         ),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),

@@ -49,7 +49,6 @@ public struct TaskSetTraining {
         for task in data.tasks where data.test.labelledCount(task.name) == 0 {
             throw ConfigurationError("task '\(task.name)' has no labels in the test set '\(data.test.name)': its test loss would be undefined")
         }
-        try RunDirectory.makeDirectory(root)
         (self.data, self.spec, self.training, self.initFrom, self.strictInit, self.root, self.subsets) = (data, full, training, initFrom, strictInit, root, subsets)
         let settings = try RunJSON.encoder().encode(training)
         dataFingerprint = DataFingerprint.of(data)
@@ -106,6 +105,7 @@ public struct TaskSetTraining {
     /// thread count. Nil when `shouldStop` interrupted it (resumable).
     public func train(_ tasks: [String], onEvent: ((TrainingEvent) -> Void)? = nil, shouldStop: @escaping () -> Bool = { false }) throws -> TaskSetRecord? {
         if let done = try cached(tasks) { return done }
+        try RunDirectory.makeDirectory(root)
         let names = try canonical(tasks), url = try directory(for: tasks), key = try key(for: tasks)
         return try ComputeThreads.with(training.threads!) {
             let specs = data.tasks.filter { names.contains($0.name) }

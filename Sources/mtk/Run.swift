@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MultiTask
+import Reports
 
 /// `mtk run STUDY.yaml`: a whole study from one config, into runs/NAME with its report.
 struct Run: ParsableCommand {
@@ -19,6 +20,7 @@ struct Run: ParsableCommand {
         runner.log = { logLine("study: \($0)") }
         runner.onEvent = progress
         runner.shouldStop = { Interruption.requested }
+        runner.onResults = { try StudyReport.write($0, to: runner.directory) }
         logLine("study '\(runner.config.name)' in \(runner.directory.path)")
         guard let results = try runner.run() else {
             logLine("stopped: the finished steps and networks are kept; continue with: mtk run \(study)" + (output.map { " -o \($0)" } ?? ""))

@@ -278,7 +278,11 @@ public struct StudyConfig: Sendable, Equatable, Codable {
             (training.gradientMethod, training.weighting) = (method, "equal")
         } else {
             (training.weighting, training.gradientMethod) = (method, nil)
-            if !method.hasPrefix("static") { _ = try Weightings.make(method, tasks: 2, seed: 0) }  // the name, before the data is loaded
+            let known = ["equal", "ew", "static", "uw", "dwa", "rlw", "famo"]
+            guard known.contains(head.lowercased()) else {
+                throw ConfigurationError("unknown method '\(method)' (loss weightings: \(Weightings.names.joined(separator: ", ")); gradient methods: \(GradientMethods.names.filter { $0 != "sum" }.joined(separator: ", ")))")
+            }
+            if !method.hasPrefix("static") { _ = try Weightings.make(method, tasks: 2, seed: 0) }  // its parameter, before the data is loaded
         }
         try training.validate()
         return training

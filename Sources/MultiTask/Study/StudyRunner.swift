@@ -75,6 +75,13 @@ public final class StudyRunner {
                 throw ConfigurationError("sweep: the trial \(trial.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")): \(error.message)")
             }
         }
+        // A folder that is not a study is never touched (not even by a lock file).
+        if FileManager.default.fileExists(atPath: directory.path), !FileManager.default.fileExists(atPath: directory.appendingPathComponent("study.json").path) {
+            let contents = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !["lock", "networks"].contains($0) && !$0.hasPrefix(".") }
+            if !contents.isEmpty {
+                throw ConfigurationError("\(directory.path) is not empty and holds no study (it has \(contents.sorted().prefix(5).joined(separator: ", "))): give another -o")
+            }
+        }
         try RunDirectory.makeDirectory(directory)
         lock = try RunLock(directory: directory)
         try adopt(overwrite: overwrite)
@@ -84,20 +91,19 @@ public final class StudyRunner {
     static func check(_ config: StudyConfig, tasks: [String]) throws {
         let n = tasks.count, steps = config.steps
         let needsPairs = [("steps.multitask", steps.multitask != nil), ("steps.affinity", steps.affinity != nil), ("steps.ground_truth", steps.groundTruth),
-                          ("steps.grouping", steps.grouping != nil), ("sweep", false)]
+                          ("steps.grouping", steps.grouping != nil)]
         if n < 2, let (key, _) = needsPairs.first(where: \.1) { throw ConfigurationError("\(key): needs at least two tasks; the data has \(tasks.joined(separator: ", "))") }
         if steps.groundTruth && n > GroundTruth.maxTasks {
             throw ConfigurationError("steps.ground_truth: \(n) tasks need \((1 << n) - 1) networks; the ground truth is for at most \(GroundTruth.maxTasks) tasks")
         }
         if let grouping = steps.grouping {
             if let bad = grouping.budgets.first(where: { $0 > n }) { throw ConfigurationError("steps.grouping.budgets: \(bad) networks for \(n) tasks; a budget is at most one network per task") }
-            let fisherOnly = steps.affinity?.estimators ?? []
-            if fisherOnly.isEmpty && steps.taskVectors == nil && !steps.groundTruth {
+            if steps.affinity == nil && steps.taskVectors == nil && !steps.groundTruth {
                 throw ConfigurationError("steps.grouping: no estimator to choose groups with; add steps.affinity (or task_vectors, or ground_truth)")
             }
         }
-        if let affinity = steps.affinity, affinity.estimators.contains("esa") && !affinity.estimators.contains("pairwise") && config.training.epochs == 1 {
-            throw ConfigurationError("steps.affinity: esa trains for a fraction of the epochs, and the study trains for 1 epoch: esa would equal pairwise")
+        if let affinity = steps.affinity, affinity.estimators.contains("esa") && config.training.epochs == 1 {
+            throw ConfigurationError("steps.affinity: esa trains for a fraction of the epochs, and the study trains for 1 epoch: esa would be pairwise training")
         }
     }
 
@@ -113,11 +119,6 @@ public final class StudyRunner {
                     throw ConfigurationError("\(directory.path) holds the study '\(before.name)' run with another config (\(Self.differences(before, config).joined(separator: ", ")) differ): resume it with its own config, give another name or -o, or replace it with --overwrite")
                 }
                 for name in files { try? FileManager.default.removeItem(at: directory.appendingPathComponent(name)) }
-            }
-        } else {
-            let contents = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !["lock", "networks"].contains($0) && !$0.hasPrefix(".") }
-            if !contents.isEmpty {
-                throw ConfigurationError("\(directory.path) is not empty and holds no study (it has \(contents.prefix(5).joined(separator: ", "))): give another -o")
             }
         }
         if !FileManager.default.fileExists(atPath: saved.path) {

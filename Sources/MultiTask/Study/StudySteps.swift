@@ -94,7 +94,7 @@ extension StudyRunner {
         if cached == nil { counts.trained += 1 } else { counts.cached += 1 }
         let folder = try units.directory(for: set)
         return StudyResults.Network(label: label, tasks: record.result.tasks, validation: record.result.validation, test: record.result.test,
-                                    bestEpoch: record.result.bestEpoch, deltaM: nil, curves: try curves(folder), seconds: record.seconds,
+                                    testLoss: record.result.test.totalLoss, bestEpoch: record.result.bestEpoch, deltaM: nil, curves: try curves(folder), seconds: record.seconds,
                                     cpuSeconds: record.cpuSeconds, directory: relative(folder))
     }
 

@@ -1,0 +1,189 @@
+import Foundation
+@testable import MultiTask
+import Testing
+
+/// Studies from one config: every bad config refused with its file, line and key before any
+/// work; a whole study run, resumed after a stop at any point bit-identically, never training a
+/// network twice; configs that changed refused.
+@Suite("Studies")
+struct StudyTests {
+    /// A folder with a tabular spec for the synthetic suite's 32 features.
+    struct Fixture {
+        let folder: URL
+        init() throws {
+            folder = temporaryDirectory()
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try "name: tab\ninput: [32]\ntrunk: [{linear: {out: 8}}, tanh]\nheads: {}\n".write(to: folder.appendingPathComponent("tab.yaml"), atomically: true, encoding: .utf8)
+        }
+        func write(_ yaml: String, _ name: String = "study.yaml") throws -> URL {
+            let url = folder.appendingPathComponent(name)
+            try yaml.write(to: url, atomically: true, encoding: .utf8)
+            return url
+        }
+        func remove() { try? FileManager.default.removeItem(at: folder) }
+    }
+
+    static let study = """
+        name: small
+        data:
+          suite: synthetic
+          tasks: [task0, task1, task5]
+          train_examples: 200
+        model: tab.yaml
+        training: {epochs: 2, batch_size: 32, optimizer: sgd, lr: 0.05, momentum: 0.9, seed: 3, threads: 1}
+        steps:
+          baselines: true
+          multitask: [equal, pcgrad]
+          ground_truth: true
+          affinity: {estimators: [tag, cosine, pairwise], every: 2}
+          task_vectors: {alphas: [0, 0.5, 1]}
+          grouping: {budgets: [1, 2], random_samples: 50}
+        sweep:
+          search: grid
+          parameters:
+            lr: [0.05, 0.1]
+            loss_weights: [[1, 1, 1], [1, 0.5, 0.5]]
+        """
+
+    @Test func badConfigsNameFileLineAndKey() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let good = Self.study
+        let cases: [(String, String)] = [
+            (good.replacingOccurrences(of: "  baselines: true", with: "  baseline: true"), "study.yaml:9: steps.baseline: unknown key"),
+            (good.replacingOccurrences(of: "epochs: 2,", with: "epochs: two,"), "study.yaml:7: training.epochs: expected an integer from 1 to 100000, found 'two'"),
+            (good.replacingOccurrences(of: "[tag, cosine, pairwise]", with: "[tag, tagg]"), "study.yaml:12: steps.affinity.estimators[1]: unknown estimator 'tagg'"),
+            (good.replacingOccurrences(of: "[tag, cosine, pairwise]", with: "[tag, tag]"), "steps.affinity.estimators[1]: 'tag' is listed twice"),
+            (good.replacingOccurrences(of: "multitask: [equal, pcgrad]", with: "multitask: [equal, pcgradd]"), "study.yaml:10: steps.multitask[1]: unknown method 'pcgradd'"),
+            (good.replacingOccurrences(of: "model: tab.yaml", with: "model: missing.yaml"), "study.yaml:6: model: 'missing.yaml' is neither a built-in model"),
+            (good.replacingOccurrences(of: "name: small", with: "name: ../x"), "study.yaml:1: name: '../x' must be"),
+            (good.replacingOccurrences(of: "search: grid", with: "search: grid\n  trials: 3"), "sweep.trials: a grid runs every combination"),
+            (good.replacingOccurrences(of: "lr: [0.05, 0.1]", with: "lr: {min: 0.01, max: 0.1}"), "sweep.parameters.lr: a range needs search: random"),
+            (good.replacingOccurrences(of: "lr: [0.05, 0.1]", with: "lr: [0.05, -1]"), "sweep.parameters.lr[1]: lr: expected a positive learning rate"),
+            (good.replacingOccurrences(of: "[[1, 1, 1], [1, 0.5, 0.5]]", with: "[1, 0.5]"), "sweep.parameters.loss_weights[0]: expected a list of per-task weights"),
+            (good.replacingOccurrences(of: "budgets: [1, 2]", with: "budgets: [2, 2]"), "steps.grouping.budgets: 2 is listed twice"),
+            (good.replacingOccurrences(of: "steps:", with: "steps:\n  pruning: true"), "steps.pruning: unknown key"),
+            ("name: x\n", "study.yaml:1: data: missing"),
+            ("- a\n- b\n", "study.yaml:1: expected a mapping"),
+            ("name: [\n", "study.yaml: not valid YAML"),
+        ]
+        for (yaml, expected) in cases {
+            let file = try fixture.write(yaml)
+            #expect {
+                _ = try StudyRunner(file: file, output: fixture.folder.appendingPathComponent("runs/x"), version: "test")
+            } throws: { error in
+                "\(error)".hasPrefix(file.path) && "\(error)".contains(expected.replacingOccurrences(of: "study.yaml", with: file.path)) || "\(error)".contains(expected)
+            }
+            #expect(!FileManager.default.fileExists(atPath: fixture.folder.appendingPathComponent("runs/x").path), "\(expected): nothing is made for a refused study")
+        }
+        // Checks that need the data: before any training, nothing written.
+        let data: [(String, String)] = [
+            (good.replacingOccurrences(of: "budgets: [1, 2]", with: "budgets: [1, 4]"), "steps.grouping.budgets: 4 networks for 3 tasks"),
+            (good.replacingOccurrences(of: "[task0, task1, task5]", with: "[task0, nope]"), "nope"),
+            (good.replacingOccurrences(of: "[[1, 1, 1], [1, 0.5, 0.5]]", with: "[[1, 1]]"), "sweep: the trial loss_weights=static:1.0,1.0, lr=0.05: weighting 'static' needs 3"),
+            (good.replacingOccurrences(of: "train_examples: 200", with: "train_examples: 200000"), "train examples 200000 is more than"),
+        ]
+        for (yaml, expected) in data {
+            let file = try fixture.write(yaml)
+            #expect { _ = try StudyRunner(file: file, output: fixture.folder.appendingPathComponent("runs/y"), version: "test") } throws: { "\($0)".contains(expected) }
+            #expect(!FileManager.default.fileExists(atPath: fixture.folder.appendingPathComponent("runs/y").path), "\(expected)")
+        }
+        #expect(throws: ConfigurationError.self) { _ = try StudyRunner(file: fixture.folder.appendingPathComponent("none.yaml"), version: "test") }
+    }
+
+    /// The results without what depends on the clock.
+    static func timeless(_ results: StudyResults) throws -> NSDictionary {
+        let object = try JSONSerialization.jsonObject(with: RunJSON.encoder().encode(results))
+        func strip(_ value: Any) -> Any {
+            if let dictionary = value as? [String: Any] {
+                var out: [String: Any] = [:]
+                for (key, item) in dictionary where !["seconds", "cpuSeconds", "computeSeconds", "timings", "groundTruthSeconds", "computeFraction"].contains(key) {
+                    out[key] = strip(item)
+                }
+                return out
+            }
+            if let array = value as? [Any] { return array.map(strip) }
+            return value
+        }
+        return strip(object) as! NSDictionary
+    }
+
+    /// One uninterrupted study; the same study stopped at several points and continued each time:
+    /// the same results bit for bit, and no network trained twice. Running a finished study
+    /// again trains nothing.
+    @Test func stoppedAndResumedEqualsUninterrupted() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let file = try fixture.write(Self.study)
+        let straight = fixture.folder.appendingPathComponent("runs/straight")
+        var written = 0
+        let reference = try #require(try {
+            let runner = try StudyRunner(file: file, output: straight, version: "test")
+            runner.onResults = { _ in written += 1 }
+            return try runner.run()
+        }())
+        #expect(reference.complete && written == 8)  // 7 steps and the recommendation
+        #expect(reference.baselines?.count == 3 && reference.multitask?.map(\.label) == ["equal", "pcgrad"])
+        #expect(reference.multitask?.allSatisfy { $0.deltaM != nil && $0.curves.count == 2 && $0.testLoss == $0.test.totalLoss } == true)
+        #expect(reference.groundTruth?.networks == 7 && reference.affinity?.map(\.method) == ["tag", "cosine", "pairwise"])
+        #expect(reference.grouping?.evaluation?.budgets.map(\.maxGroups) == [1, 2] && reference.recommendations?.count == 2)
+        #expect(reference.sweep?.trials.count == 4 && reference.sweep?.trials.map(\.rank) == [1, 2, 3, 4])
+        let scores = reference.sweep!.trials.map(\.validationScore)
+        #expect(scores == scores.sorted())
+        #expect(reference.taskVectors?.sweeps.count == 3)
+        // Every network trained once: singles 3, multi-task 2, the ground truth's 3 others (its singles and
+        // all-task network are cached), the affinity run 1, the sweep 4 (other weights and learning rates).
+        #expect(reference.timings.map(\.trained) == [3, 2, 3, 1, 0, 0, 4] && reference.timings.map(\.cached) == [0, 0, 4, 6, 3, 0, 0], "\(reference.timings)")
+        // The cached equal-weighted network is the ground truth's network of all tasks.
+        #expect(reference.multitask![0].test == reference.groundTruth!.truth.network(["task0", "task1", "task5"])!.test)
+
+        // Again: nothing to do.
+        do {
+            let again = try StudyRunner(file: file, output: straight, version: "test")
+            let same = try #require(try again.run())
+            #expect(same == reference)
+        }
+
+        // Stopped after every 7th training step, continued until done.
+        let stopped = fixture.folder.appendingPathComponent("runs/stopped")
+        var stops = 0, finished: StudyResults?
+        while finished == nil {
+            let resumed = try StudyRunner(file: file, output: stopped, version: "test")
+            var steps = 0
+            resumed.onEvent = { if case .step = $0 { steps += 1 } }
+            resumed.shouldStop = { steps >= 7 }
+            finished = try resumed.run()
+            if finished == nil { stops += 1 }
+            #expect(stops < 200)
+            if stops >= 200 { return }
+        }
+        #expect(stops > 10)
+        #expect(try Self.timeless(finished!) == Self.timeless(reference))
+    }
+
+    /// A changed config is refused in the same folder; --overwrite replaces it (reusing cached networks).
+    @Test func changedConfigIsRefusedUnlessOverwritten() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let small = "name: s\ndata: {suite: synthetic, tasks: [task0, task1], train_examples: 100}\nmodel: tab.yaml\n"
+            + "training: {epochs: 1, batch_size: 32, threads: 1}\nsteps: {baselines: true}\n"
+        let output = fixture.folder.appendingPathComponent("runs/s")
+        _ = try #require(try StudyRunner(file: try fixture.write(small), output: output, version: "t").run())
+        let changed = try fixture.write(small.replacingOccurrences(of: "epochs: 1", with: "epochs: 2"))
+        #expect { _ = try StudyRunner(file: changed, output: output, version: "t") } throws: { "\($0)".contains("another config (training differ)") }
+        let replaced = try #require(try StudyRunner(file: changed, output: output, overwrite: true, version: "t").run())
+        #expect(replaced.baselines?.allSatisfy { $0.curves.count == 2 } == true)
+        // A non-empty folder that is not a study is not taken.
+        let other = fixture.folder.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: other.appendingPathComponent("notes.txt"))
+        #expect { _ = try StudyRunner(file: changed, output: other, overwrite: true, version: "t") } throws: { "\($0)".contains("holds no study") }
+
+        // Listing and comparing.
+        let entries = try StudyRuns.list(fixture.folder.appendingPathComponent("runs"))
+        #expect(entries.map(\.config.name) == ["s"])
+        #expect(StudyRuns.table(entries).contains("| s | complete | task0, task1 |"))
+        let comparison = StudyRuns.compare(entries[0], entries[0])
+        #expect(comparison.contains("The configs are the same") && comparison.contains("| single-task | task0 | mae |"))
+    }
+}
