@@ -17,10 +17,11 @@ deps:
 build: deps
 	$(SWIFT) build -c release
 
-## demo: build, then train the reference CNN on the fashion-attributes suite (11 tasks) and print
-## per-task test metrics; the run directory is runs/demo
+## demo: build, then run the default study (studies/demo.yaml): which of four fashion-attributes
+## tasks to train together, by TAG, gradient cosine, pairwise training and the exact ground truth;
+## results and report.html in runs/demo (run again: nothing is retrained)
 demo: build
-	.build/release/mtk train --suite fashion-attributes --model reference-cnn --epochs 2 --output runs/demo --overwrite
+	.build/release/mtk run studies/demo.yaml
 
 ## test: the whole test suite (debug build)
 test: deps

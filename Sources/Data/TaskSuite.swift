@@ -5,7 +5,7 @@ import Foundation
 /// See `docs/SUITES.md` for every task and the relations to expect between them.
 public enum TaskSuite {
     /// The suite names `load` accepts.
-    public static let names: [String] = ["fashion-attributes", "multifashion", "synthetic"]
+    public static let names: [String] = ["fashion-attributes", "multifashion", "digit-parity", "synthetic"]
 
     /// The suite called `name` for `split`; `directory` locates Fashion-MNIST (ignored by
     /// `synthetic`, which uses the default `SyntheticConfig` with this seed). Throws
@@ -16,6 +16,8 @@ public enum TaskSuite {
             return try fashionAttributes(split, seed: seed, directory: directory)
         case "multifashion":
             return try multiFashion(split, seed: seed, directory: directory)
+        case "digit-parity":
+            return try digitParity(split, directory: directory)
         case "synthetic":
             return synthetic(SyntheticConfig(seed: seed), split: split).dataset
         default:

@@ -57,7 +57,7 @@ public struct DataSource: Sendable, Equatable, Codable {
         }
         if !normalizeFeatures && csv == nil { throw ConfigurationError("data: raw features (no normalisation) apply to a CSV, whose features are standardised by default; a suite's inputs are prepared by the suite") }
         if dataDirectory != nil && (suite == nil || suite == "synthetic") {
-            throw ConfigurationError("data: a Fashion-MNIST directory applies to the fashion-attributes and multifashion suites only, not to \(suite.map { "the \($0) suite" } ?? "a CSV")")
+            throw ConfigurationError("data: a Fashion-MNIST directory applies to the fashion-attributes, multifashion and digit-parity suites only, not to \(suite.map { "the \($0) suite" } ?? "a CSV")")
         }
         if let trainExamples, trainExamples < 2 { throw ConfigurationError("data: train examples must be at least 2, got \(trainExamples)") }
         guard validationFraction.isFinite, validationFraction >= 0, validationFraction < 1 else {

@@ -11,6 +11,9 @@ public struct Heatmap {
     /// E.g. "row = source, column = target".
     public var orientation: String
     public var digits = 3
+    /// Colour the off-diagonal cells only (the diagonal, a task on itself, is printed on grey):
+    /// self-affinity would otherwise take the whole colour range.
+    public var scaleOffDiagonal = false
 
     public init(title: String, labels: [String], values: [[Double]], orientation: String) {
         (self.title, self.labels, self.values, self.orientation) = (title, labels, values, orientation)
@@ -20,7 +23,7 @@ public struct Heatmap {
         let cell = 56.0, margin = Double(labels.map(\.count).max() ?? 4) * 7 + 12, top = 28.0
         let n = labels.count
         let width = margin + Double(n) * cell + 8, height = top + margin + Double(n) * cell + 24
-        let finite = values.flatMap { $0 }.filter(\.isFinite)
+        let finite = values.enumerated().flatMap { i, row in row.enumerated().filter { !scaleOffDiagonal || $0.offset != i }.map(\.element) }.filter(\.isFinite)
         let low = finite.min() ?? 0, high = finite.max() ?? 1
         let symmetric = low < 0 && high > 0
         let bound = Swift.max(Swift.abs(low), Swift.abs(high))
@@ -43,7 +46,8 @@ public struct Heatmap {
         for (i, row) in values.enumerated() {
             for (j, v) in row.enumerated() {
                 let x = margin + Double(j) * cell, y = top + margin + Double(i) * cell
-                body += SVG.element("rect", [("x", SVG.n(x)), ("y", SVG.n(y)), ("width", SVG.n(cell - 1)), ("height", SVG.n(cell - 1)), ("fill", colour(v))])
+                let fill = scaleOffDiagonal && i == j ? "#eeeeee" : colour(v)
+                body += SVG.element("rect", [("x", SVG.n(x)), ("y", SVG.n(y)), ("width", SVG.n(cell - 1)), ("height", SVG.n(cell - 1)), ("fill", fill)])
                 let text = v.isFinite ? String(format: "%.\(digits)f", v) : "–"
                 body += SVG.element("text", [("x", SVG.n(x + cell / 2)), ("y", SVG.n(y + cell / 2 + 4)), ("text-anchor", "middle")], SVG.escape(text))
             }

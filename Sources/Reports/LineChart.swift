@@ -8,6 +8,10 @@ public struct LineChart {
     public struct Series {
         public var name: String
         public var points: [(x: Double, y: Double)]
+        /// Drawn dashed (a companion of another series: training beside validation loss).
+        public var dashed = false
+        /// The palette entry to use (default: the series' position), so companions share a colour.
+        public var colour: Int?
         public init(name: String, points: [(x: Double, y: Double)]) { (self.name, self.points) = (name, points) }
     }
 
@@ -19,6 +23,8 @@ public struct LineChart {
     public var reference: Double?
     /// A dot at every finite point, for series of few points (one point draws no line).
     public var markers = false
+    /// Ticks on whole numbers only (epochs, budgets).
+    public var integerX = false
 
     public init(title: String, xLabel: String, yLabel: String, series: [Series], reference: Double? = nil) {
         (self.title, self.xLabel, self.yLabel, self.series, self.reference) = (title, xLabel, yLabel, series, reference)
@@ -59,7 +65,8 @@ public struct LineChart {
         var body = SVG.element("text", [("x", "4"), ("y", "16"), ("font-weight", "bold")], SVG.escape(title))
         body += SVG.element("line", [("x1", SVG.n(left)), ("y1", SVG.n(height - bottom)), ("x2", SVG.n(width - right)), ("y2", SVG.n(height - bottom)), ("stroke", "#333")])
         body += SVG.element("line", [("x1", SVG.n(left)), ("y1", SVG.n(top)), ("x2", SVG.n(left)), ("y2", SVG.n(height - bottom)), ("stroke", "#333")])
-        for t in Self.ticks(x0, x1) {
+        let xTicks = integerX ? Array(stride(from: x0.rounded(.up), through: x1, by: Swift.max(1, ((x1 - x0) / 5).rounded(.up)))) : Self.ticks(x0, x1)
+        for t in xTicks {
             body += SVG.element("text", [("x", SVG.n(px(t))), ("y", SVG.n(height - bottom + 16)), ("text-anchor", "middle")], SVG.escape(Self.label(t)))
         }
         for t in Self.ticks(y0, y1) {
@@ -74,7 +81,8 @@ public struct LineChart {
                                          ("stroke", "#777"), ("stroke-dasharray", "4 3")])
         }
         for (k, s) in series.enumerated() {
-            let colour = Self.palette[k % Self.palette.count]
+            let colour = Self.palette[(s.colour ?? k) % Self.palette.count]
+            let dash: [(String, String)] = s.dashed ? [("stroke-dasharray", "6 3")] : []
             // Runs of finite points, each its own polyline.
             var runs: [[(Double, Double)]] = [[]]
             for p in s.points {
@@ -82,13 +90,13 @@ public struct LineChart {
             }
             for run in runs where !run.isEmpty {
                 let points = run.map { "\(SVG.n(px($0.0))),\(SVG.n(py($0.1)))" }.joined(separator: " ")
-                body += SVG.element("polyline", [("points", points), ("fill", "none"), ("stroke", colour), ("stroke-width", "2")])
+                body += SVG.element("polyline", [("points", points), ("fill", "none"), ("stroke", colour), ("stroke-width", "2")] + dash)
                 if markers {
                     for p in run { body += SVG.element("circle", [("cx", SVG.n(px(p.0))), ("cy", SVG.n(py(p.1))), ("r", "3"), ("fill", colour)]) }
                 }
             }
             let y = top + 14 + Double(k) * 16
-            body += SVG.element("line", [("x1", SVG.n(width - right + 10)), ("y1", SVG.n(y - 4)), ("x2", SVG.n(width - right + 28)), ("y2", SVG.n(y - 4)), ("stroke", colour), ("stroke-width", "2")])
+            body += SVG.element("line", [("x1", SVG.n(width - right + 10)), ("y1", SVG.n(y - 4)), ("x2", SVG.n(width - right + 28)), ("y2", SVG.n(y - 4)), ("stroke", colour), ("stroke-width", "2")] + dash)
             body += SVG.element("text", [("x", SVG.n(width - right + 32)), ("y", SVG.n(y))], SVG.escape(s.name))
         }
         return SVG.document(width: width, height: height, title: title, body)

@@ -37,10 +37,11 @@ enum NumberFormat {
 
     /// `<span class="num" data-kind="KIND" data-path="PATH">TEXT</span>`; a missing value is a
     /// plain dash (nothing to trace). Percentages also say whether they are better or worse.
-    static func html(_ value: Double?, _ kind: NumberKind, _ path: String) -> String {
+    /// `lowerIsBetter`: a percentage where positive is worse (a gap to the optimum).
+    static func html(_ value: Double?, _ kind: NumberKind, _ path: String, lowerIsBetter: Bool = false) -> String {
         guard let value else { return "<span class=\"missing\">—</span>" }
         var classes = "num"
-        if kind == .percent, value.isFinite, value != 0 { classes += value > 0 ? " up" : " down" }
+        if kind == .percent, value.isFinite, value != 0 { classes += (value > 0) != lowerIsBetter ? " up" : " down" }
         return "<span class=\"\(classes)\" data-kind=\"\(kind.rawValue)\" data-path=\"\(SVG.escape(path))\">\(SVG.escape(text(value, kind)))</span>"
     }
 

@@ -11,17 +11,23 @@ enum ReportCharts {
         var panels = ""
         for task in results.tasks.map(\.name) {
             let learning = networks.filter { $0.1.tasks.contains(task) && !$0.1.curves.isEmpty }
-            func series(_ suffix: String, _ loss: (StudyResults.EpochPoint) -> Double?) -> [LineChart.Series] {
-                learning.compactMap { label, network in
+            // Each network in its own colour: validation solid, training dashed.
+            func series(_ suffix: String, dashed: Bool, _ loss: (StudyResults.EpochPoint) -> Double?) -> [LineChart.Series] {
+                learning.enumerated().compactMap { k, entry in
+                    let (label, network) = entry
                     let points = network.curves.compactMap { p in loss(p).map { (x: Double(p.epoch), y: $0) } }
-                    return points.isEmpty ? nil : LineChart.Series(name: "\(label) \(suffix)", points: points)
+                    guard !points.isEmpty else { return nil }
+                    var line = LineChart.Series(name: "\(label) \(suffix)", points: points)
+                    (line.dashed, line.colour) = (dashed, k)
+                    return line
                 }
             }
-            let validation = series("val") { $0.validationLoss[task] }, training = series("train") { $0.trainLoss[task] }
+            let validation = series("val", dashed: false) { $0.validationLoss[task] }, training = series("train", dashed: true) { $0.trainLoss[task] }
             guard !validation.isEmpty || !training.isEmpty else { continue }
             var chart = LineChart(title: task, xLabel: "epoch", yLabel: "loss", series: validation + training)
             chart.markers = validation.allSatisfy { $0.points.count < 2 }
-            panels += HTML.figure(chart.svg, caption: "<strong>\(HTML.text(task))</strong>: validation loss (val) and training loss (train) per epoch, "
+            chart.integerX = true
+            panels += HTML.figure(chart.svg, caption: "<strong>\(HTML.text(task))</strong>: validation loss (val, solid) and mean training loss over the epoch (train, dashed) per epoch, "
                                   + "for the single-task network and each multi-task method that learns it. Lower is better.")
         }
         guard !panels.isEmpty else { return nil }
@@ -43,8 +49,16 @@ enum ReportCharts {
     /// A heatmap of `matrix` in the study's task order, its caption, and its values as a table.
     static func heatmap(_ matrix: AffinityMatrix, path: String, order: [String], caption: String) -> String {
         let (labels, index) = reordered(matrix, order)
-        let values = index.map { i in index.map { j in matrix.values[i][j] } }
-        let map = Heatmap(title: matrix.method, labels: labels, values: values, orientation: orientation(matrix))
+        var map: Heatmap
+        if matrix.lowerIsBetter == true {
+            // Losses differ in scale between tasks: drawn as the target's relative gain, in %.
+            let gains = index.map { i in index.map { j in i == j ? Double.nan : (matrix.values[j][j] - matrix.values[i][j]) / matrix.values[j][j] * 100 } }
+            map = Heatmap(title: "\(matrix.method): relative gain of the target, %", labels: labels, values: gains, orientation: orientation(matrix))
+            map.digits = 1
+        } else {
+            map = Heatmap(title: matrix.method, labels: labels, values: index.map { i in index.map { j in matrix.values[i][j] } }, orientation: orientation(matrix))
+            map.scaleOffDiagonal = true
+        }
         let rows = index.map { i -> [Cell] in
             [.text(matrix.tasks[i])] + index.map { j in .raw(NumberFormat.html(matrix.values[i][j], .value, "\(path).values[\(i)][\(j)]")) }
         }
@@ -60,10 +74,12 @@ enum ReportCharts {
             let path = "affinity[\(a)]"
             var caption = "<strong>\(HTML.text(matrix.method))</strong> (\(HTML.text(orientation(matrix)))). "
             if matrix.lowerIsBetter == true {
-                caption += "Validation losses from pairwise training: each cell is the target task's loss when trained together with the source task, "
-                    + "the diagonal its single-task loss; lower is better. "
+                caption += "Pairwise training: each cell is the target task's relative gain in % when trained together with the source task, "
+                    + "(L(target alone) − L(target with source)) / L(target alone) on validation; higher means more helpful. "
+                    + "The table below holds the losses themselves (the diagonal: alone; lower is better). "
             } else {
                 caption += "Each cell is the effect of the source task's updates on the target task; higher means more helpful. "
+                    + "The diagonal (a task on itself) is printed on grey, outside the colour scale. "
             }
             caption += "Blue is the lowest value, red the highest, white zero when signs mix; grey: no value. "
             if !matrix.settings.isEmpty {

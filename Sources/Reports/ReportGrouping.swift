@@ -26,6 +26,7 @@ extension ReportCharts {
             LineChart.Series(name: short(name), points: budgets.compactMap { budget in budget.rows.first { $0.name == name }.map { (x: Double(budget.maxGroups), y: $0.gapPercent) } })
         }
         var chart = LineChart(title: "gap to the optimum against budget", xLabel: "budget: at most this many networks", yLabel: "test loss gap to optimum (%)", series: series)
+        chart.integerX = true
         chart.markers = true
         body += HTML.figure(chart.svg, caption: "For each budget (x), each grouping's mean test loss above the optimum's, in percent (y; zero is the optimum, lower is better). "
                             + "The estimators choose groups from their own matrices; random is the mean over seeded random partitions; "
@@ -35,7 +36,7 @@ extension ReportCharts {
             let rows = budget.rows.enumerated().map { r, row -> [Cell] in
                 [.text(row.name), .raw(HTML.groups(row.groups), numeric: false),
                  .raw(NumberFormat.html(row.testLoss, .value, "\(at).rows[\(r)].testLoss")),
-                 .raw(NumberFormat.html(row.gapPercent, .percent, "\(at).rows[\(r)].gapPercent")),
+                 .raw(NumberFormat.html(row.gapPercent, .percent, "\(at).rows[\(r)].gapPercent", lowerIsBetter: true)),
                  .raw(NumberFormat.html(row.deltaM, .percent, "\(at).rows[\(r)].deltaM"))]
             }
             body += "<h3>At most \(NumberFormat.html(budget.maxGroups, "\(at).maxGroups")) network\(budget.maxGroups == 1 ? "" : "s")</h3>\n"
@@ -48,7 +49,7 @@ extension ReportCharts {
                 let at = "\(path).estimators[\(e)]"
                 return [.text(summary.name), .raw(NumberFormat.html(summary.rankCorrelation, .ratio, "\(at).rankCorrelation")),
                         .raw(NumberFormat.html(summary.computeFraction, .ratio, "\(at).computeFraction")),
-                        .raw(NumberFormat.html(summary.meanGapPercent, .percent, "\(at).meanGapPercent"))]
+                        .raw(NumberFormat.html(summary.meanGapPercent, .percent, "\(at).meanGapPercent", lowerIsBetter: true))]
             }
             body += "<h3>Estimators</h3>\n"
             body += HTML.table(["estimator", "Spearman ρ vs pairwise training", "compute / ground truth", "mean gap to optimum %"], rows)

@@ -12,10 +12,11 @@ struct Run: ParsableCommand {
     @Argument(help: "The study config (YAML).") var study: String
     @Option(name: [.customShort("o"), .long], help: "The run directory [runs/NAME].") var output: String?
     @Flag(help: "Replace a study of another config in the run directory (its trained networks stay in the cache).") var overwrite = false
+    @Option(help: "Read the suite's images from this folder of IDX files instead (MNIST's, say), overriding data.data_directory.") var dataDir: String?
 
     func run() throws {
         let runner = try StudyRunner(file: URL(fileURLWithPath: study), output: output.map { URL(fileURLWithPath: $0) }, overwrite: overwrite,
-                                     version: MTK.configuration.version)
+                                     dataDirectory: dataDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, version: MTK.configuration.version)
         let progress = TrainingOptions.progressAndSignals()
         runner.log = { logLine("study: \($0)") }
         runner.onEvent = progress

@@ -28,7 +28,7 @@ extension StudyResults {
             lines.append("Sweep: best of \(sweep.trials.count) trials on validation \(sweep.select): " + best.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }
         let total = timings.reduce(0) { $0 + $1.seconds }
-        lines.append(String(format: "Done in %.0f s (this run's steps). Report: %@", total, directory.appendingPathComponent("report.html").path))
+        lines.append(String(format: "The study's steps took %.0f s in all. Report: %@", total, directory.appendingPathComponent("report.html").path))
         return lines.joined(separator: "\n")
     }
 }

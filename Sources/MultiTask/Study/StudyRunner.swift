@@ -40,13 +40,18 @@ public final class StudyRunner {
 
     /// Reads and checks the study in `file`, loads its data and checks everything against it
     /// before any training; `output` defaults to `runs/NAME`. A directory holding a study with
-    /// another config is an error unless `overwrite`.
-    public convenience init(file: URL, output: URL? = nil, overwrite: Bool = false, version: String) throws {
+    /// another config is an error unless `overwrite`. `dataDirectory` replaces the config's
+    /// folder of image files (another copy of the data set, or MNIST for a Fashion-MNIST study).
+    public convenience init(file: URL, output: URL? = nil, overwrite: Bool = false, dataDirectory: String? = nil, version: String) throws {
         let text: String
         do { text = try String(contentsOf: file, encoding: .utf8) } catch {
             throw ConfigurationError("\(file.path): cannot read the study file (\(FileManager.default.fileExists(atPath: file.path) ? "not UTF-8 text, or unreadable" : "no such file"))")
         }
-        let config = try StudyConfig.parse(yaml: text, source: file.path, base: file.deletingLastPathComponent())
+        var config = try StudyConfig.parse(yaml: text, source: file.path, base: file.deletingLastPathComponent())
+        if let dataDirectory {
+            config.data.dataDirectory = dataDirectory
+            do { try config.data.validate() } catch let error as ConfigurationError { throw ConfigurationError("--data-dir: \(error.message)") }
+        }
         try self.init(config: config, yaml: text, output: output, overwrite: overwrite, version: version)
     }
 
@@ -169,8 +174,9 @@ public final class StudyRunner {
         if !results.complete {
             results.recommendations = recommend(results)
             results.complete = true
-            try save(results)
+            try RunDirectory.writeJSON(results, to: resultsFile)
         }
+        try onResults(results)  // a finished study run again gets its report redrawn
         return results
     }
 

@@ -120,7 +120,7 @@ extension StudyRunner {
             }
             var validation: [String: Double] = [:]
             for task in record.validation?.tasks ?? [] { validation[task.task] = task.loss }
-            return StudyResults.EpochPoint(epoch: record.epoch + 1, trainLoss: record.trainLoss, validationLoss: validation)
+            return StudyResults.EpochPoint(epoch: record.epoch, trainLoss: record.trainLoss, validationLoss: validation)
         }
     }
 
