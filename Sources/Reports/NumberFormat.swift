@@ -15,6 +15,8 @@ enum NumberKind: String, CaseIterable, Sendable {
     case ratio
     /// The task-vector scale α: `%.2f`.
     case alpha
+    /// A fraction shown in percent (a sparsity): `%.1f` of 100 × the value.
+    case fraction
 }
 
 /// The report's only way to show a number: its text by the kind's rule, wrapped with the JSON path
@@ -32,6 +34,7 @@ enum NumberFormat {
         case .integer: return String(Int(value.rounded()))
         case .ratio: return String(format: "%.3f", value)
         case .alpha: return String(format: "%.2f", value)
+        case .fraction: return String(format: "%.1f", value * 100)
         }
     }
 

@@ -71,6 +71,20 @@ enum ReportMarkdown {
                                grouping.choices.map { [cell($0.estimator), "\($0.maxGroups)", groups($0.groups), f($0.validationLoss, .value), f($0.testLoss, .value), f($0.deltaM, .percent)] }, numeric: 1)
             }
         }
+        if let pruned = r.pruning, !pruned.isEmpty {
+            lines += ["## Pruning", ""]
+            lines += table(["method", "sparsity %", "reached %", "Δm% vs dense", "Δm% vs single-task"],
+                           pruned.map { [cell($0.method), f($0.sparsity, .fraction), f($0.trunkSparsity, .fraction), f($0.deltaMDense, .percent), f($0.network.deltaM?.improvement, .percent)] })
+            lines.append("")
+        }
+        if let sweep = r.sweep, !sweep.trials.isEmpty {
+            lines += ["## Sweep (ranked on validation \(sweep.select))", ""]
+            lines += table(["rank", "settings", "validation"],
+                           sweep.trials.sorted { $0.rank < $1.rank }.map { trial in
+                               ["\(trial.rank)", cell(trial.settings.keys.sorted().map { "\($0)=\(trial.settings[$0]!)" }.joined(separator: " ")), f(trial.validationScore, .value)]
+                           })
+            lines.append("")
+        }
         if !r.timings.isEmpty {
             lines += ["## Timings", ""]
             lines += table(["step", "wall s", "CPU s", "trained", "cached"],

@@ -127,6 +127,36 @@ enum ReportTables {
                             HTML.table(["rank", "settings", "validation"] + columns.map { "\($0.task) \($0.metric)" }, rows, rowHeaders: false) + HTML.caption(HTML.text(caption)))
     }
 
+    /// Pruned networks of all the tasks: sparsity asked and reached, Δm% against the dense
+    /// network and against single-task networks, and each task's first test metric.
+    static func pruning(_ results: StudyResults) -> String? {
+        guard let pruned = results.pruning, !pruned.isEmpty else { return nil }
+        var columns: [(task: String, metric: String)] = []
+        for task in results.tasks.map(\.name) {
+            guard let metric = pruned.lazy.compactMap({ $0.network.test[task]?.metrics.first }).first else { continue }
+            columns.append((task, metric.name))
+        }
+        let rows = pruned.enumerated().map { i, p -> [Cell] in
+            let path = "pruning[\(i)]"
+            return [.text(p.method), .raw(NumberFormat.html(p.sparsity, .fraction, "\(path).sparsity")),
+                    .raw(NumberFormat.html(p.trunkSparsity, .fraction, "\(path).trunkSparsity")),
+                    .raw(NumberFormat.html(p.deltaMDense, .percent, "\(path).deltaMDense")),
+                    .raw(NumberFormat.html(p.network.deltaM?.improvement, .percent, "\(path).network.deltaM.improvement"))]
+                + columns.map { task, metric in
+                    guard let j = p.network.test.tasks.firstIndex(where: { $0.task == task }),
+                          let k = p.network.test.tasks[j].metrics.firstIndex(where: { $0.name == metric }) else { return .raw(NumberFormat.html(nil as Double?, .value, "")) }
+                    return .raw(NumberFormat.html(p.network.test.tasks[j].metrics[k].value, .value, "\(path).network.test.tasks[\(j)].metrics[\(k)].value"))
+                }
+        }
+        let caption = "Networks of all the tasks pruned before training (snip: one mask from the summed loss; disparse-static: per-task SNIP masks, "
+            + "the trunk keeps their union; disparse-dynamic: the same, then drop-and-regrow during training; disparse-pt: the trained dense network pruned, then fine-tuned), "
+            + "trained with the masks fixed. Sparsity: of the trunk's prunable weights, asked and reached. Δm% (positive is better) against the dense network of all the tasks "
+            + "and against one network per task. Test metrics."
+        return HTML.section("pruning", "Pruning",
+                            HTML.table(["method", "sparsity %", "reached %", "Δm% vs dense", "Δm% vs single-task"] + columns.map { "\($0.task) \($0.metric)" }, rows)
+                            + HTML.caption(HTML.text(caption)))
+    }
+
     /// Each finished step's time and how many networks it trained or found cached.
     static func timings(_ results: StudyResults) -> String? {
         guard !results.timings.isEmpty else { return nil }

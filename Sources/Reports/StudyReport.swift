@@ -18,6 +18,7 @@ public enum StudyReport {
             ReportCharts.grouping(results),
             ReportTables.groundTruth(results),
             ReportCharts.taskVectors(results),
+            ReportTables.pruning(results),
             ReportTables.sweep(results),
             ReportTables.timings(results),
             configuration(results),

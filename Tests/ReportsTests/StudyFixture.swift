@@ -87,6 +87,8 @@ enum StudyFixture {
             .init(rank: 2, settings: ["lr": "0.01", "batch": "64"], validationScore: 1.95, network: network("trial two", tasks, scale: 1.01, baselines: reference)),
             .init(rank: 1, settings: ["lr": "0.003", "batch": "64"], validationScore: 1.9, network: network("trial one", tasks, scale: 0.99, baselines: reference)),
         ])
+        r.pruning = [.init(method: "snip", sparsity: 0.5, trunkSparsity: 0.4995, network: network("snip", tasks, scale: 1.02, baselines: reference), deltaMDense: -0.75),
+                     .init(method: "disparse-static", sparsity: 0.9, trunkSparsity: 0.9004, network: network("disparse", tasks, scale: 1.05, baselines: reference), deltaMDense: -1.25)]
         r.timings = [.init(step: "baselines", seconds: 37.04, cpuSeconds: 120.75, trained: 3, cached: 0),
                      .init(step: "multitask", seconds: 25.5, cpuSeconds: nil, trained: 1, cached: 1),
                      .init(step: "ground truth", seconds: 95.25, cpuSeconds: 210.5, trained: 7, cached: 0)]

@@ -28,13 +28,26 @@ public struct StudyConfig: Sendable, Equatable, Codable {
         public var groundTruth = false
         public var grouping: Grouping?
         public var taskVectors: TaskVectors?
+        public var pruning: Pruning?
+    }
+
+    /// Pruned networks of all the tasks, trained with their masks: each method at each sparsity.
+    public struct Pruning: Sendable, Equatable, Codable {
+        public var methods: [PruningRequest.Method]
+        /// Fractions of the trunk's prunable weights removed.
+        public var sparsities: [Double]
+        public var batches = 50
     }
 
     public struct Affinity: Sendable, Equatable, Codable {
-        /// tag, first-order, cosine, fisher (one training run), pairwise, esa (networks).
+        /// tag, first-order, cosine, fisher (one training run), pairwise, esa (networks),
+        /// snip-iou, snip-rank (per-task SNIP masks at initialisation).
         public var estimators: [String]
         public var every: Int?
         public var esaFraction = 0.2
+        /// snip-iou and snip-rank: each task's SNIP mask removes this fraction of its pool.
+        public var maskSparsity = 0.9
+        public var maskBatches = 50
     }
 
     public struct Grouping: Sendable, Equatable, Codable {
@@ -78,7 +91,7 @@ public struct StudyConfig: Sendable, Equatable, Codable {
     static let dataKeys = ["suite", "csv", "test_csv", "data_directory", "tasks", "validation_fraction", "seed", "train_examples", "normalize_features"]
     static let trainingKeys = ["epochs", "batch_size", "optimizer", "lr", "momentum", "nesterov", "weight_decay", "schedule", "weighting",
                                "gradient_method", "clip", "seed", "threads", "patience", "selection", "shuffle"]
-    static let stepKeys = ["baselines", "multitask", "affinity", "ground_truth", "grouping", "task_vectors"]
+    static let stepKeys = ["baselines", "multitask", "affinity", "ground_truth", "grouping", "task_vectors", "pruning"]
 
     /// Parses `yaml`; `source` (the file) names it in errors; relative paths are taken against
     /// `base` (the file's folder).
@@ -165,7 +178,7 @@ public struct StudyConfig: Sendable, Equatable, Codable {
             steps.multitask = methods
         }
         if let n = s["affinity"] {
-            let a = try r.mapping(n, "steps.affinity", allowed: ["estimators", "every", "esa_fraction"])
+            let a = try r.mapping(n, "steps.affinity", allowed: ["estimators", "every", "esa_fraction", "mask_sparsity", "mask_batches"])
             guard let e = a["estimators"] else { throw r.error("steps.affinity.estimators", n, "missing: which estimators (\(affinityEstimators.joined(separator: ", ")))") }
             var affinity = Affinity(estimators: try r.strings(e, "steps.affinity.estimators"))
             for (k, (label, item)) in r.list(e, "steps.affinity.estimators").enumerated() {
@@ -176,6 +189,8 @@ public struct StudyConfig: Sendable, Equatable, Codable {
             guard !affinity.estimators.isEmpty else { throw r.error("steps.affinity.estimators", e, "expected at least one estimator") }
             affinity.every = try a["every"].map { try r.integer($0, "steps.affinity.every", 1...1_000_000) }
             if let f = a["esa_fraction"] { affinity.esaFraction = try r.number(f, "steps.affinity.esa_fraction", 1e-9...1, what: "a fraction of the epochs in (0, 1]") }
+            if let f = a["mask_sparsity"] { affinity.maskSparsity = try r.number(f, "steps.affinity.mask_sparsity", 1e-9...(1 - 1e-9), what: "a fraction in (0, 1)") }
+            if let b = a["mask_batches"] { affinity.maskBatches = try r.integer(b, "steps.affinity.mask_batches", 1...1_000_000) }
             steps.affinity = affinity
         }
         if let n = s["grouping"] {
@@ -208,6 +223,26 @@ public struct StudyConfig: Sendable, Equatable, Codable {
                 if let i = t["include"] { vectors.include = try r.strings(i, "steps.task_vectors.include") }
             }
             steps.taskVectors = vectors
+        }
+        if let n = s["pruning"] {
+            let p = try r.mapping(n, "steps.pruning", allowed: ["methods", "sparsity", "batches"])
+            guard let m = p["methods"], let f = p["sparsity"] else { throw r.error("steps.pruning", n, "needs methods (\(PruningRequest.Method.allCases.map(\.rawValue).joined(separator: ", "))) and sparsity (one or more fractions)") }
+            var methods: [PruningRequest.Method] = []
+            for (label, item) in r.list(m, "steps.pruning.methods") {
+                let name = try r.string(item, label)
+                guard let method = PruningRequest.Method(rawValue: name) else { throw r.error(label, item, "unknown method '\(name)' (known: \(PruningRequest.Method.allCases.map(\.rawValue).joined(separator: ", ")))") }
+                if methods.contains(method) { throw r.error(label, item, "'\(name)' is listed twice") }
+                methods.append(method)
+            }
+            var sparsities: [Double] = []
+            for (label, item) in r.list(f, "steps.pruning.sparsity") {
+                let value = try r.number(item, label, 0...(1 - 1e-9), what: "a fraction of the trunk's weights in [0, 1)")
+                if sparsities.contains(value) { throw r.error(label, item, "\(value) is listed twice") }
+                sparsities.append(value)
+            }
+            var pruning = Pruning(methods: methods, sparsities: sparsities)
+            if let b = p["batches"] { pruning.batches = try r.integer(b, "steps.pruning.batches", 1...1_000_000) }
+            steps.pruning = pruning
         }
         return steps
     }
@@ -268,7 +303,7 @@ public struct StudyConfig: Sendable, Equatable, Codable {
     }
 
     /// The estimators a study can run.
-    public static let affinityEstimators = ["tag", "first-order", "cosine", "fisher", "pairwise", "esa"]
+    public static let affinityEstimators = ["tag", "first-order", "cosine", "fisher", "pairwise", "esa", "snip-iou", "snip-rank"]
 
     /// `base` with a multi-task method: a gradient method (pcgrad, mgda, ...) or else a loss weighting.
     public static func training(_ base: TrainingConfig, method: String) throws -> TrainingConfig {
@@ -290,5 +325,5 @@ public struct StudyConfig: Sendable, Equatable, Codable {
 }
 
 extension StudyConfig.Steps {
-    var runsAnything: Bool { baselines || groundTruth || multitask != nil || affinity != nil || grouping != nil || taskVectors != nil }
+    var runsAnything: Bool { baselines || groundTruth || multitask != nil || affinity != nil || grouping != nil || taskVectors != nil || pruning != nil }
 }

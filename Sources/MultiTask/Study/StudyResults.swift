@@ -19,6 +19,7 @@ public struct StudyResults: Sendable, Codable, Equatable {
     public var grouping: Grouping?
     public var taskVectors: TaskVectorStudy.Result?
     public var sweep: Sweep?
+    public var pruning: [Pruned]?
     /// The grouping to train, per budget, and why (the last thing the study prints).
     public var recommendations: [Recommendation]?
     public var complete = false
@@ -108,6 +109,18 @@ public struct StudyResults: Sendable, Codable, Equatable {
         public var settings: [String: String]
         public var validationScore: Double
         public var network: Network
+    }
+
+    /// A pruned network of all the tasks, trained with its masks.
+    public struct Pruned: Sendable, Codable, Equatable {
+        public var method: String
+        /// Asked, and reached (the calibrated keep ratio lands within 0.1%).
+        public var sparsity: Double
+        public var trunkSparsity: Double
+        public var network: Network
+        /// Against the dense network of all the tasks (the multi-task step's `equal`, or the
+        /// ground truth's), when the study has it.
+        public var deltaMDense: Double?
     }
 
     public struct Recommendation: Sendable, Codable, Equatable {

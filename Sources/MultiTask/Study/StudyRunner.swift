@@ -116,7 +116,7 @@ public final class StudyRunner {
     /// another study's files replaced. Trained networks stay in the cache either way.
     private func adopt(overwrite: Bool) throws {
         let saved = directory.appendingPathComponent("study.json")
-        let files = ["study.yaml", "study.json", "results.json", "summary.md", "report.html", "affinity", "task-vectors"]
+        let files = ["study.yaml", "study.json", "results.json", "summary.md", "report.html", "affinity", "task-vectors", "pruning"]
         if FileManager.default.fileExists(atPath: saved.path) {
             let before = try RunDirectory.readJSON(StudyConfig.self, from: saved, what: "study config")
             if before != config {

@@ -68,6 +68,14 @@ extension StudyRunner {
                 return true
             })
         }
+        if let pruning = s.pruning {
+            let count = pruning.methods.count * pruning.sparsities.count
+            steps.append(Step(name: "pruning (\(count) network\(count == 1 ? "" : "s"))", done: { $0.pruning != nil }) { results, counts in
+                guard let section = try self.pruning(pruning, results, counts: &counts) else { return false }
+                results.pruning = section
+                return true
+            })
+        }
         if let sweep = config.sweep {
             let trials = sweep.settings()
             steps.append(Step(name: "\(sweep.search.rawValue) sweep (\(trials.count) trials)", done: { $0.sweep != nil }) { results, counts in
@@ -178,6 +186,17 @@ extension StudyRunner {
                 }
             }
         }
+        let masks = request.estimators.filter { $0.hasPrefix("snip-") }
+        if !masks.isEmpty {
+            log("per-task SNIP masks at initialisation (\(request.maskBatches) batches)")
+            let model = try MultiTaskModel(spec: units.spec, tasks: data.tasks, seed: units.training.seed)
+            let similarity = try MaskSimilarity.estimate(model: model, data: data.train, batches: request.maskBatches, batchSize: units.training.batchSize,
+                                                         seed: units.training.seed, keep: 1 - request.maskSparsity)
+            for matrix in [similarity.iou, similarity.rank] where masks.contains(matrix.method) {
+                try matrix.writeJSON(to: folder.appendingPathComponent("\(matrix.method).json"))
+                matrices.append(matrix)
+            }
+        }
         for method in request.estimators where PairwiseTraining.methods.contains(method) {
             var short = units
             if method == "esa" {
@@ -267,6 +286,61 @@ extension StudyRunner {
             (choices[k].validationLoss, choices[k].testLoss, choices[k].deltaM) = (scored?.validation, scored?.test, scored?.deltaM)
         }
         return StudyResults.Grouping(evaluation: nil, choices: choices)
+    }
+
+    // MARK: Pruning
+
+    func pruning(_ request: StudyConfig.Pruning, _ results: StudyResults, counts: inout (trained: Int, cached: Int)) throws -> [StudyResults.Pruned]? {
+        // The dense network of all the tasks: the reference, and what disparse-pt prunes.
+        log("the dense network of all the tasks")
+        guard let dense = try network(tasks, units: units, label: "dense", counts: &counts) else { return nil }
+        let denseWeights = try units.directory(for: tasks).appendingPathComponent("best.safetensors")
+        var out: [StudyResults.Pruned] = []
+        for method in request.methods {
+            for sparsity in request.sparsities {
+                let label = "\(method.rawValue) \(Self.percent(sparsity))"
+                let folder = directory.appendingPathComponent("pruning").appendingPathComponent("\(method.rawValue)-\(Self.percent(sparsity).dropLast())")
+                log("pruned network: \(label)")
+                var prune = PruningRequest(method: method, sparsity: sparsity)
+                prune.batches = request.batches
+                let outcome: RunResults
+                if FileManager.default.fileExists(atPath: folder.appendingPathComponent("results.json").path) {
+                    outcome = try RunResults.read(run: folder)
+                    counts.cached += 1
+                } else {
+                    if FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) {
+                        outcome = try Experiment.resume(directory: folder, onEvent: onEvent, shouldStop: shouldStop)
+                    } else {
+                        var runConfig = RunConfig()
+                        (runConfig.data, runConfig.model, runConfig.training) = (config.data, config.model, units.training)
+                        if method == .disparsePT { runConfig.initFrom = denseWeights.path }
+                        outcome = try Experiment.start(runConfig, spec: spec, data: data, directory: folder, overwrite: true, dropUnusedHeads: dropUnusedHeads,
+                                                       onEvent: onEvent, shouldStop: shouldStop) { model in
+                            try PruningMasks.prune(prune, model: model, data: self.data.train, batchSize: self.units.training.batchSize, seed: self.units.training.seed)
+                        }
+                    }
+                    guard !outcome.summary.resumable else { return nil }
+                    counts.trained += 1
+                }
+                let saved = try RunDirectory.reading(folder).readConfig()
+                let history = outcome.summary.history
+                let best = outcome.bestEpoch.flatMap { epoch in history.first { $0.epoch == epoch }?.validation } ?? history.last?.validation
+                var network = StudyResults.Network(label: label, tasks: tasks, validation: best ?? Evaluation(tasks: []), test: outcome.test,
+                                                   testLoss: outcome.test.totalLoss, bestEpoch: outcome.bestEpoch, deltaM: nil, curves: try curves(folder),
+                                                   seconds: history.reduce(0) { $0 + $1.seconds }, cpuSeconds: CPUTime.total(history.map(\.cpuSeconds)),
+                                                   directory: relative(folder))
+                network.deltaM = deltaM(network, results)
+                out.append(StudyResults.Pruned(method: method.rawValue, sparsity: sparsity, trunkSparsity: saved.pruning?.trunkSparsity ?? .nan, network: network,
+                                               deltaMDense: DeltaM(model: outcome.test, baselines: dense.test).improvement))
+            }
+        }
+        return out
+    }
+
+    /// 0.9 → "90%", 0.995 → "99.5%".
+    static func percent(_ fraction: Double) -> String {
+        let value = (fraction * 1000).rounded() / 10
+        return value == value.rounded() ? "\(Int(value))%" : "\(value)%"
     }
 
     // MARK: Sweep
