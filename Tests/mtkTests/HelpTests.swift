@@ -6,7 +6,7 @@ import Testing
 @Suite("mtk help")
 struct HelpTests {
     @Test(arguments: ["train", "affinity", "groundtruth", "pairwise", "group", "evaluate-groupings", "finetune", "task-vectors", "fisher", "merge", "prune", "masks", "masks similarity", "groundtruth slurm", "groundtruth merge",
-                      "eval", "model", "inspect", "bench", "demo", "doctor"])
+                      "eval", "model", "inspect", "bench", "demo", "doctor", "run", "runs", "runs list", "runs compare"])
     func subcommandParses(name: String) throws {
         let folder = FileManager.default.temporaryDirectory
         let outcome = try MTK.run(name.split(separator: " ").map(String.init) + ["--help"], in: folder)

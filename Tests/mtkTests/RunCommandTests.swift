@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+/// `mtk run` as a user runs it: a study killed (SIGKILL) at seeded points and run again until it
+/// finishes gives the uninterrupted study's results; the report and summary are written; a bad
+/// config is refused with its line before anything is made; `mtk runs list` and `compare`.
+@Suite("mtk run")
+struct RunCommandTests {
+    static func study(_ fixture: TabularFixture) -> String {
+        """
+        name: tab
+        data: {csv: table.csv, train_examples: 160}
+        model: tabular.yaml
+        training: {epochs: 2, batch_size: 16, seed: 3, threads: 1}
+        steps:
+          baselines: true
+          multitask: [equal, uw]
+          ground_truth: true
+          affinity: {estimators: [tag, cosine, pairwise], every: 2}
+          grouping: {budgets: [1, 2]}
+        """
+    }
+
+    /// results.json without what depends on the clock.
+    static func timeless(_ url: URL) throws -> NSDictionary {
+        func strip(_ value: Any) -> Any {
+            if let dictionary = value as? [String: Any] {
+                return dictionary.filter { !["seconds", "cpuSeconds", "computeSeconds", "timings", "groundTruthSeconds", "computeFraction"].contains($0.key) }
+                    .mapValues(strip)
+            }
+            if let array = value as? [Any] { return array.map(strip) }
+            return value
+        }
+        return strip(try JSONSerialization.jsonObject(with: Data(contentsOf: url))) as! NSDictionary
+    }
+
+    @Test func killedStudiesResumeToTheSameResults() throws {
+        let fixture = try TabularFixture(rows: 240, thirdTask: true)
+        defer { fixture.remove() }
+        let file = fixture.folder.appendingPathComponent("study.yaml")
+        try Self.study(fixture).write(to: file, atomically: true, encoding: .utf8)
+        let straight = fixture.folder.appendingPathComponent("runs/straight")
+        let one = try MTK.run(["run", file.path, "-o", straight.path], in: fixture.folder)
+        #expect(one.status == 0, "\(one.output)")
+        #expect(one.output.contains("Recommended grouping:") && one.output.contains("Report: \(straight.path)/report.html"), "\(one.output)")
+        for name in ["study.yaml", "study.json", "results.json", "summary.md", "report.html"] {
+            #expect(FileManager.default.fileExists(atPath: straight.appendingPathComponent(name).path), "\(name)")
+        }
+        let html = try String(contentsOf: straight.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("Recommended grouping") && html.contains("<svg") && !html.contains("<script"))
+
+        let killed = fixture.folder.appendingPathComponent("runs/killed")
+        let log = fixture.folder.appendingPathComponent("kill.log")
+        let loop = KillLoop(seed: 11, lines: 20)
+        let (kills, finished) = try loop.run(log: log, counts: { $0.hasPrefix("study:") || $0.hasPrefix("epoch") }) { ["run", file.path, "-o", killed.path] }
+        #expect(finished && kills >= 5, "kills \(kills)")
+        #expect(try Self.timeless(killed.appendingPathComponent("results.json")) == Self.timeless(straight.appendingPathComponent("results.json")))
+
+        // Run again: nothing is trained; the same closing message.
+        let again = try MTK.run(["run", file.path, "-o", straight.path], in: fixture.folder)
+        #expect(again.status == 0 && !again.output.contains("training") && again.output.contains("Recommended grouping:"), "\(again.output)")
+
+        let list = try MTK.run(["runs", "list", fixture.folder.appendingPathComponent("runs").path], in: fixture.folder)
+        #expect(list.status == 0 && list.output.components(separatedBy: "| tab | complete |").count == 3, "\(list.output)")
+        let compare = try MTK.run(["runs", "compare", straight.path, killed.path], in: fixture.folder)
+        #expect(compare.status == 0 && compare.output.contains("The configs are the same") && compare.output.contains("| equal | y |"), "\(compare.output)")
+    }
+
+    @Test func badStudiesAreRefusedWithTheirLine() throws {
+        let fixture = try TabularFixture(rows: 60)
+        defer { fixture.remove() }
+        let file = fixture.folder.appendingPathComponent("bad.yaml")
+        try "name: bad\ndata: {csv: table.csv}\nmodel: tabular.yaml\nsteps:\n  grouping: {budgets: [1, 2]}\n  affinity: {estimators: [tag, ouija]}\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        let outcome = try MTK.run(["run", file.path], in: fixture.folder)
+        #expect(outcome.status != 0 && outcome.output.contains("\(file.path):6: steps.affinity.estimators[1]: unknown estimator 'ouija'"), "\(outcome.output)")
+        #expect(!FileManager.default.fileExists(atPath: fixture.folder.appendingPathComponent("runs").path))
+        let missing = try MTK.run(["run", fixture.folder.appendingPathComponent("none.yaml").path], in: fixture.folder)
+        #expect(missing.status != 0 && missing.output.contains("none.yaml: cannot read the study file (no such file)"), "\(missing.output)")
+        let nothing = try MTK.run(["runs", "list", fixture.folder.appendingPathComponent("nowhere").path], in: fixture.folder)
+        #expect(nothing.status != 0 && nothing.output.contains("nowhere: no such folder"), "\(nothing.output)")
+    }
+}
