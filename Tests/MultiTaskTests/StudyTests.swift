@@ -87,6 +87,7 @@ struct StudyTests {
             (good.replacingOccurrences(of: "[task0, task1, task5]", with: "[task0, nope]"), "nope"),
             (good.replacingOccurrences(of: "[[1, 1, 1], [1, 0.5, 0.5]]", with: "[[1, 1]]"), "sweep: the trial loss_weights=static:1.0,1.0, lr=0.05: weighting 'static' needs 3"),
             (good.replacingOccurrences(of: "train_examples: 200", with: "train_examples: 200000"), "train examples 200000 is more than"),
+            (good.replacingOccurrences(of: "search: grid", with: "search: grid\n  select: task0.accuracy"), "sweep.select: selection 'task0.accuracy': task 'task0' (regression) has the metrics mae, rmse"),
         ]
         for (yaml, expected) in data {
             #expect(yaml != good, "the case must change the config: \(expected)")

@@ -75,6 +75,14 @@ public final class StudyRunner {
             settings.threads = threads
             do { try settings.validate(tasks: data.tasks) } catch let error as ConfigurationError { throw ConfigurationError("steps.multitask: '\(method)': \(error.message)") }
         }
+        if let select = config.sweep?.select, select != "loss" {
+            var probe = training
+            probe.selection = select
+            do {
+                guard !["fisher", "last"].contains(select) else { throw ConfigurationError("expected 'loss' or TASK.METRIC, got '\(select)'") }
+                try probe.validate(tasks: data.tasks)
+            } catch let error as ConfigurationError { throw ConfigurationError("sweep.select: \(error.message)") }
+        }
         for trial in config.sweep?.settings() ?? [] {
             do { _ = try StudyConfig.Sweep.apply(trial, to: training, checkTasks: tasks.count).validate(tasks: data.tasks) } catch let error as ConfigurationError {
                 throw ConfigurationError("sweep: the trial \(trial.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")): \(error.message)")
