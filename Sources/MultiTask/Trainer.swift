@@ -456,7 +456,7 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .nonFiniteLoss(let task, let epoch, let step, let value):
-            "the loss of task '\(task)' became \(value) at epoch \(epoch), step \(step): lower the learning rate, clip gradients (--clip), or check the labels"
+            "the loss of task '\(task)' became \(value) at epoch \(epoch), step \(step): lower the learning rate, clip gradients (--clip; training.clip in a study), or check the labels"
         }
     }
 }

@@ -67,7 +67,18 @@ public enum StudyReport {
             }
             out += "<div class=\"recommendation\">\n<h2>Recommended grouping</h2>\n"
             out += HTML.table(["at most networks", "groups to train", "source", "mean test loss", "Δm%"], rows)
-            out += HTML.caption("For each budget (the largest number of networks to train), the groups of tasks to train together. Δm% is the mean relative change of the test metrics against one network per task; positive is better.")
+            var note = "For each budget (the largest number of networks to train), the groups of tasks to train together. Δm% is the mean relative change of the test metrics against one network per task; positive is better."
+            // The optimum is chosen on validation; an estimator may beat it on test by chance.
+            let beaten = results.grouping?.evaluation?.budgets.contains { budget in
+                budget.rows.first?.name == "optimum" && budget.rows.dropFirst().contains { row in
+                    results.grouping!.evaluation!.estimators.contains { $0.name == row.name } && row.testLoss < budget.rows[0].testLoss
+                }
+            } ?? false
+            if beaten {
+                note += " The optimum is chosen on validation, as any grouping must be; where an estimator's groups scored better on test (a negative gap under Grouping against budget), "
+                    + "the difference is of the size of the noise between training runs: compare the spread of the random groupings."
+            }
+            out += HTML.caption(HTML.text(note))
             out += "</div>\n"
         }
         let tasks = results.tasks.map { [HTML.Cell.text($0.name), .text($0.kind)] }

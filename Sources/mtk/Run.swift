@@ -7,7 +7,7 @@ import Reports
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a study from one YAML config: baselines, multi-task methods, affinity, ground truth, grouping, task vectors, sweeps — and write its report.",
-        discussion: "Results go to runs/NAME (or -o DIR): study.yaml, results.json, summary.md, report.html and the trained networks. Run the same command again to continue a stopped study; finished steps and trained networks are reused. See README, \"Studies\".")
+        discussion: "Results go to runs/NAME (or -o DIR): study.yaml, results.json, summary.md, report.html and the trained networks. Ctrl-C or SIGTERM stops at the next step of training (exit status 130); run the same command again to continue: finished steps and trained networks are reused. See README, \"Studies\".")
 
     @Argument(help: "The study config (YAML).") var study: String
     @Option(name: [.customShort("o"), .long], help: "The run directory [runs/NAME].") var output: String?
@@ -25,7 +25,7 @@ struct Run: ParsableCommand {
         logLine("study '\(runner.config.name)' in \(runner.directory.path)")
         guard let results = try runner.run() else {
             logLine("stopped: the finished steps and networks are kept; continue with: mtk run \(study)" + (output.map { " -o \($0)" } ?? ""))
-            return
+            throw ExitCode(130)  // stopped, not finished: scripts can tell
         }
         print("")
         print(results.closing(directory: runner.directory))

@@ -68,7 +68,7 @@ struct StudyTests {
             (good.replacingOccurrences(of: "sparsity: [0.5]", with: "sparsity: [1]"), "steps.pruning.sparsity[0]: expected a fraction of the trunk's weights in [0, 1)"),
             ("name: x\n", "study.yaml:1: data: missing"),
             ("- a\n- b\n", "study.yaml:1: expected a mapping"),
-            ("name: [\n", "study.yaml: not valid YAML"),
+            ("name: [\n", "study.yaml:2: not valid YAML"),
         ]
         for (yaml, expected) in cases {
             #expect(yaml != good, "the case must change the config: \(expected)")
@@ -161,19 +161,24 @@ struct StudyTests {
 
         // Stopped after every 7th training step, continued until done.
         let stopped = fixture.folder.appendingPathComponent("runs/stopped")
-        var stops = 0, finished: StudyResults?
+        var stops = 0, finished: StudyResults?, vectorsStopped = false
         while finished == nil {
             let resumed = try StudyRunner(file: file, output: stopped, version: "test")
-            var steps = 0
+            var steps = 0, inVectors = false
             resumed.onEvent = { if case .step = $0 { steps += 1 } }
-            resumed.shouldStop = { steps >= 7 }
+            // Once, in the middle of the task-vector sweeps (no training there).
+            resumed.log = { if $0.hasPrefix("task vectors: α sweep of task1") && !vectorsStopped { (inVectors, vectorsStopped) = (true, true) } }
+            resumed.shouldStop = { steps >= 7 || inVectors }
             finished = try resumed.run()
             if finished == nil { stops += 1 }
             #expect(stops < 200)
             if stops >= 200 { return }
         }
-        #expect(stops > 10)
+        #expect(stops > 10 && vectorsStopped)
         #expect(try Self.timeless(finished!) == Self.timeless(reference))
+        // Graceful stops carry a step's time and networks over: every network counted once.
+        #expect(finished!.timings.map(\.trained) == reference.timings.map(\.trained) && finished!.timings.map(\.cached) == reference.timings.map(\.cached),
+                "\(finished!.timings)")
     }
 
     /// A changed config is refused in the same folder; --overwrite replaces it (reusing cached networks).
@@ -196,9 +201,75 @@ struct StudyTests {
 
         // Listing and comparing.
         let entries = try StudyRuns.list(fixture.folder.appendingPathComponent("runs"))
-        #expect(entries.map(\.config.name) == ["s"])
+        #expect(entries.map(\.name) == ["s"])
         #expect(StudyRuns.table(entries).contains("| s | complete | task0, task1 |"))
         let comparison = StudyRuns.compare(entries[0], entries[0])
-        #expect(comparison.contains("The configs are the same") && comparison.contains("| single-task | task0 | mae |"))
+        #expect(comparison.contains("The configs are the same") && comparison.contains("| single-task | task0 | mae ↓ |"))
+    }
+
+    /// What an adversarial review found: settings silently dropped or changed, errors found only
+    /// after work had started, studies that could not be recovered; each now refused (or
+    /// recovered) before any training.
+    @Test func hostileConfigsAreRefusedBeforeWork() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let base = "name: h\ndata: {suite: synthetic, tasks: [task0, task1], train_examples: 100}\nmodel: tab.yaml\ntraining: {epochs: 1, batch_size: 32, threads: 1}\n"
+        let output = fixture.folder.appendingPathComponent("runs/h")
+        try Data("x".utf8).write(to: fixture.folder.appendingPathComponent("afile"))
+        let cases: [(String, String)] = [
+            ("steps: {baselines: true, task_vectors: false, pruning: {methods: [bogus], sparsity: [0.5]}}", ":5: steps.pruning.methods[0]: unknown method 'bogus'"),
+            ("steps: {task_vectors: false, pruning: {methods: [snip], sparsity: [7]}}", ":5: steps.pruning.sparsity[0]: expected a fraction"),
+            ("steps: {baselines: true}\ncache: ~", ":6: cache: expected a non-empty string, found null"),
+            ("steps: {baselines: true}\ncache: afile", "cache: \(fixture.folder.path)/afile is a file"),
+            ("steps: {task_vectors: {include: [nomatch.*]}}", ":5: steps.task_vectors.include: nomatch.* selects none of the model's tensors"),
+            ("steps: {task_vectors: {pretrained: tab.yaml}}", ":5: steps.task_vectors.pretrained: \(fixture.folder.path)/tab.yaml is not a checkpoint"),
+            ("steps: {baselines: true}\nsweep: {search: random, trials: 50, parameters: {lr: {min: 0.001, max: 0.0010001}}}", ":6: sweep.trials: only 1 distinct trials"),
+            ("steps: {baselines: true}\nsweep: {select: nope.accuracy, parameters: {lr: [0.1, 0.2]}}", ":6: sweep.select: selection 'nope.accuracy'"),
+            ("steps: {ground_truth: true, grouping: {budgets: [3]}}", ":5: steps.grouping.budgets: 3 networks for 2 tasks"),
+        ]
+        for (steps, expected) in cases {
+            let file = try fixture.write(base + steps)
+            do {
+                _ = try StudyRunner(file: file, output: output, version: "t")
+                Issue.record("no error for: \(expected)")
+            } catch {
+                #expect("\(error)".hasPrefix(file.path) && "\(error)".contains(expected), "\(error)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: output.path), "\(expected)")
+        }
+        for (training, expected) in [("lr: 1.0e-300", "training.lr: 1e-300 is outside what a 32-bit float holds"), ("weight_decay: 1.0e-300", "training.weight_decay: 1e-300 is outside")] {
+            let file = try fixture.write(base.replacingOccurrences(of: "threads: 1", with: "threads: 1, \(training)") + "steps: {baselines: true}")
+            #expect { _ = try StudyRunner(file: file, output: output, version: "t") } throws: { "\($0)".contains(":4: \(expected)") }
+        }
+        let unknownTask = try fixture.write(base.replacingOccurrences(of: "[task0, task1]", with: "[task0, nope]") + "steps: {baselines: true}")
+        #expect { _ = try StudyRunner(file: unknownTask, output: output, version: "t") } throws: { "\($0)".hasPrefix("\(unknownTask.path):2: data: ") && "\($0)".contains("nope") }
+        let twice = try fixture.write(base + "steps: {baselines: true}\nname: again\n")
+        #expect { _ = try StudyRunner(file: twice, output: output, version: "t") } throws: { "\($0)" == "\(twice.path):6: name: given twice" }
+        let file = try fixture.write(base + "steps: {baselines: true}")
+        #expect { _ = try StudyRunner(file: file, output: fixture.folder.appendingPathComponent("afile"), version: "t") } throws: { "\($0)".contains("that is a file") }
+
+        // A diverging sweep trial is recorded; the others are ranked and the study finishes.
+        let diverging = try fixture.write(base.replacingOccurrences(of: "threads: 1", with: "threads: 1, optimizer: sgd")
+                                          + "steps: {baselines: true}\nsweep: {parameters: {lr: [0.01, 1.0e+30]}}", "diverging.yaml")
+        let swept = try #require(try StudyRunner(file: diverging, output: fixture.folder.appendingPathComponent("runs/d"), version: "t").run())
+        #expect(swept.sweep?.trials.map { $0.settings["lr"] } == ["0.01"] && swept.sweep?.failed?.first?.reason.contains("became") == true, "\(String(describing: swept.sweep))")
+
+        // A study whose study.json was lost: refused, then started over with --overwrite (no network retrained);
+        // a study killed before study.json was written starts as new.
+        _ = try #require(try StudyRunner(file: file, output: output, version: "t").run())
+        try FileManager.default.removeItem(at: output.appendingPathComponent("study.json"))
+        #expect { _ = try StudyRunner(file: file, output: output, version: "t") } throws: { "\($0)".contains("study.json is missing beside results.json") }
+        let redone = try #require(try StudyRunner(file: file, output: output, overwrite: true, version: "t").run())
+        #expect(redone.timings.map(\.trained) == [0] && redone.timings.map(\.cached) == [2])
+        try Data("[]".utf8).write(to: output.appendingPathComponent("study.json"))
+        #expect { _ = try StudyRunner(file: file, output: output, version: "t") } throws: { "\($0)".contains("--overwrite") }
+        _ = try #require(try StudyRunner(file: file, output: output, overwrite: true, version: "t").run())
+        for name in ["study.json", "results.json", "summary.md", "report.html"] { try? FileManager.default.removeItem(at: output.appendingPathComponent(name)) }
+        #expect(try StudyRunner(file: file, output: output, version: "t").run()?.complete == true)
+        // Only comments changed: the same study, its study.yaml refreshed. A folder inside a study is refused.
+        let commented = try fixture.write("# a comment\n" + base + "steps: {baselines: true}", "commented.yaml")
+        _ = try #require(try StudyRunner(file: commented, output: output, version: "t").run())
+        #expect(try String(contentsOf: output.appendingPathComponent("study.yaml"), encoding: .utf8).hasPrefix("# a comment"))
+        #expect { _ = try StudyRunner(file: file, output: output.appendingPathComponent("networks/inner"), version: "t") } throws: { "\($0)".contains("inside the study") }
     }
 }

@@ -81,6 +81,11 @@ public struct TaskVectorStudy {
 
     /// Runs the whole study on `data`'s validation and test splits.
     public func run(_ data: PreparedData, progress: (String) -> Void = { _ in }) throws -> Result {
+        try run(data, progress: progress, shouldStop: { false })!
+    }
+
+    /// `run`, checking `shouldStop` between evaluations: nil when it asked to stop.
+    public func run(_ data: PreparedData, progress: (String) -> Void = { _ in }, shouldStop: () -> Bool) throws -> Result? {
         guard let validation = data.validation else { throw ConfigurationError("task vectors: α is chosen on validation, and the validation fraction is 0") }
         let vectors = try self.vectors()
         let names = tasks.map(\.name)
@@ -131,11 +136,20 @@ public struct TaskVectorStudy {
         var sweeps: [[Point]] = []
         for t in names.indices {
             progress("α sweep of \(names[t])'s task vector")
-            sweeps.append(try settings.alphas.map { try point($0, evaluate(trunk: scaled([trunks[t]], $0))) })
+            var sweep: [Point] = []
+            for alpha in settings.alphas {
+                if shouldStop() { return nil }
+                sweep.append(try point(alpha, evaluate(trunk: scaled([trunks[t]], alpha))))
+            }
+            sweeps.append(sweep)
         }
         progress("task addition")
         let sum = vectors.dropFirst().reduce(vectors[0], +)
-        let addition = try settings.alphas.map { try point($0, evaluate(trunk: scaled(trunks, $0))) }
+        var addition: [Point] = []
+        for alpha in settings.alphas {
+            if shouldStop() { return nil }
+            addition.append(try point(alpha, evaluate(trunk: scaled(trunks, alpha))))
+        }
         let chosen = addition.max { $0.validationMean < $1.validationMean || ($0.validationMean == $1.validationMean && $0.alpha > $1.alpha) }!
         return Result(tasks: names, metrics: metricNames, higherIsBetter: higher, baselineValidation: baselineValidation, baselineTest: baselineTest,
                       norms: vectors.map(\.norm), cosine: TaskVectors.cosineMatrix(tasks: names, vectors: vectors),

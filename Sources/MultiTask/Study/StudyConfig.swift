@@ -96,7 +96,16 @@ public struct StudyConfig: Sendable, Equatable, Codable {
     /// Parses `yaml`; `source` (the file) names it in errors; relative paths are taken against
     /// `base` (the file's folder).
     public static func parse(yaml: String, source: String = "study config", base: URL? = nil) throws -> StudyConfig {
+        try parseLocated(yaml: yaml, source: source, base: base).config
+    }
+
+    /// `parse`, with the line of every key (`steps.grouping.budgets` → 27), for errors found later.
+    static func parseLocated(yaml: String, source: String, base: URL?) throws -> (config: StudyConfig, lines: [String: Int]) {
         let r = YAMLFields(source: source)
+        return (try parse(r, yaml: yaml, base: base), r.lines)
+    }
+
+    private static func parse(_ r: YAMLFields, yaml: String, base: URL?) throws -> StudyConfig {
         let root = try r.root(yaml, what: "name, data, model, training and steps")
         let top = try r.mapping(root, "", allowed: topKeys)
         func path(_ text: String) -> String {
@@ -146,14 +155,14 @@ public struct StudyConfig: Sendable, Equatable, Codable {
         if let n = t["epochs"] { training.epochs = try r.integer(n, key("epochs"), 1...100_000) }
         if let n = t["batch_size"] { training.batchSize = try r.integer(n, key("batch_size"), 1...1_000_000) }
         if let n = t["optimizer"] { training.optimizer.kind = try r.string(n, key("optimizer")) }
-        if let n = t["lr"] { training.optimizer.learningRate = Float(try r.number(n, key("lr"), Double.leastNonzeroMagnitude...1e6, what: "a positive learning rate")) }
-        if let n = t["momentum"] { training.optimizer.momentum = Float(try r.number(n, key("momentum"), 0...1, what: "a momentum in [0, 1]")) }
+        if let n = t["lr"] { training.optimizer.learningRate = try r.float(n, key("lr"), Double.leastNonzeroMagnitude...1e6, what: "a positive learning rate") }
+        if let n = t["momentum"] { training.optimizer.momentum = try r.float(n, key("momentum"), 0...1, what: "a momentum in [0, 1]") }
         if let n = t["nesterov"] { training.optimizer.nesterov = try r.bool(n, key("nesterov")) }
-        if let n = t["weight_decay"] { training.optimizer.weightDecay = Float(try r.number(n, key("weight_decay"), 0...1e6, what: "a weight decay ≥ 0")) }
+        if let n = t["weight_decay"] { training.optimizer.weightDecay = try r.float(n, key("weight_decay"), 0...1e6, what: "a weight decay ≥ 0") }
         if let n = t["schedule"] { training.schedule.kind = try r.string(n, key("schedule")) }
         if let n = t["weighting"] { training.weighting = try r.string(n, key("weighting")) }
         if let n = t["gradient_method"] { training.gradientMethod = try r.string(n, key("gradient_method")) }
-        if let n = t["clip"] { training.gradientClip = Float(try r.number(n, key("clip"), Double.leastNonzeroMagnitude...1e12, what: "a positive gradient norm")) }
+        if let n = t["clip"] { training.gradientClip = try r.float(n, key("clip"), Double.leastNonzeroMagnitude...1e12, what: "a positive gradient norm") }
         if let n = t["seed"] { training.seed = try r.seed(n, key("seed")) }
         if let n = t["threads"] { training.threads = try r.integer(n, key("threads"), 1...1024) }
         if let n = t["patience"] { training.patience = try r.integer(n, key("patience"), 1...100_000) }
@@ -206,7 +215,7 @@ public struct StudyConfig: Sendable, Equatable, Codable {
         if let n = s["task_vectors"] {
             var vectors = TaskVectors()
             if n.scalar != nil {
-                guard try r.bool(n, "steps.task_vectors") else { return steps }
+                if try r.bool(n, "steps.task_vectors") { steps.taskVectors = vectors }
             } else {
                 let t = try r.mapping(n, "steps.task_vectors", allowed: ["pretrained", "alphas", "include"])
                 if let p = t["pretrained"] {
@@ -221,8 +230,8 @@ public struct StudyConfig: Sendable, Equatable, Codable {
                     guard !vectors.alphas.isEmpty else { throw r.error("steps.task_vectors.alphas", a, "expected at least one α") }
                 }
                 if let i = t["include"] { vectors.include = try r.strings(i, "steps.task_vectors.include") }
+                steps.taskVectors = vectors
             }
-            steps.taskVectors = vectors
         }
         if let n = s["pruning"] {
             let p = try r.mapping(n, "steps.pruning", allowed: ["methods", "sparsity", "batches"])
@@ -295,6 +304,9 @@ public struct StudyConfig: Sendable, Equatable, Codable {
         }
         if sweep.search == .random && sweep.trials == nil { throw r.error("sweep.trials", node, "random search needs the number of trials") }
         if sweep.search == .grid && sweep.trials != nil { throw r.error("sweep.trials", s["trials"], "a grid runs every combination; trials applies to search: random") }
+        if sweep.search == .random, let trials = sweep.trials, sweep.settings().count < trials {
+            throw r.error("sweep.trials", s["trials"], "only \(sweep.settings().count) distinct trials can be drawn from these parameters (values are drawn from the lists, and ranges are rounded to 4 significant digits), not \(trials)")
+        }
         if sweep.search == .grid {
             let count = sweep.parameters.reduce(1.0) { $0 * Double($1.values!.count) }
             guard count <= 10_000 else { throw r.error("sweep.parameters", p, "the grid has \(Int(count)) combinations; at most 10,000 (use search: random)") }

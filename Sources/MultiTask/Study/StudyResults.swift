@@ -12,6 +12,8 @@ public struct StudyResults: Sendable, Codable, Equatable {
     public var tasks: [TaskInfo]
     /// Wall-clock and CPU seconds per finished step, in run order.
     public var timings: [Timing] = []
+    /// The step a graceful stop interrupted: its time and networks so far (added when it ends).
+    public var unfinished: Timing?
     public var baselines: [Network]?
     public var multitask: [Network]?
     public var affinity: [AffinityMatrix]?
@@ -101,6 +103,13 @@ public struct StudyResults: Sendable, Codable, Equatable {
         public var select: String
         public var higherIsBetter: Bool
         public var trials: [Trial]
+        /// Trials whose training failed (a loss that became NaN or infinite), not ranked.
+        public var failed: [FailedTrial]?
+    }
+
+    public struct FailedTrial: Sendable, Codable, Equatable {
+        public var settings: [String: String]
+        public var reason: String
     }
 
     public struct Trial: Sendable, Codable, Equatable {

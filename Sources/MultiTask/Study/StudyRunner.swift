@@ -43,16 +43,42 @@ public final class StudyRunner {
     /// another config is an error unless `overwrite`. `dataDirectory` replaces the config's
     /// folder of image files (another copy of the data set, or MNIST for a Fashion-MNIST study).
     public convenience init(file: URL, output: URL? = nil, overwrite: Bool = false, dataDirectory: String? = nil, version: String) throws {
-        let text: String
-        do { text = try String(contentsOf: file, encoding: .utf8) } catch {
-            throw ConfigurationError("\(file.path): cannot read the study file (\(FileManager.default.fileExists(atPath: file.path) ? "not UTF-8 text, or unreadable" : "no such file"))")
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory)
+        guard exists, !isDirectory.boolValue, let text = try? String(contentsOf: file, encoding: .utf8) else {
+            throw ConfigurationError("\(file.path): cannot read the study file (" + (!exists ? "no such file" : isDirectory.boolValue ? "it is a directory; give the study's YAML file" : "not UTF-8 text, or unreadable") + ")")
         }
-        var config = try StudyConfig.parse(yaml: text, source: file.path, base: file.deletingLastPathComponent())
+        var (config, lines) = try StudyConfig.parseLocated(yaml: text, source: file.path, base: file.deletingLastPathComponent())
         if let dataDirectory {
             config.data.dataDirectory = dataDirectory
             do { try config.data.validate() } catch let error as ConfigurationError { throw ConfigurationError("--data-dir: \(error.message)") }
         }
-        try self.init(config: config, yaml: text, output: output, overwrite: overwrite, version: version)
+        do {
+            try self.init(config: config, yaml: text, output: output, overwrite: overwrite, version: version)
+        } catch let error as ConfigurationError {
+            throw Self.locate(error, source: file.path, lines: lines)
+        }
+    }
+
+    /// A config error found after parsing ("steps.grouping.budgets: ...") with its file and, when
+    /// the file has the key (or a key above it), the line.
+    static func locate(_ error: ConfigurationError, source: String, lines: [String: Int]) -> any Error {
+        guard let colon = error.message.range(of: ": ") else { return ConfigFileError(source: source, line: nil, key: "", message: error.message) }
+        let key = String(error.message[..<colon.lowerBound])
+        guard !key.contains(" "), !key.hasPrefix("-") else { return error }  // a message, or an option's (--data-dir)
+        var probe = key
+        while lines[probe] == nil, let dot = probe.lastIndex(where: { $0 == "." || $0 == "[" }) { probe = String(probe[..<dot]) }
+        return ConfigFileError(source: source, line: lines[probe], key: key, message: String(error.message[colon.upperBound...]))
+    }
+
+    /// Runs `body`, prefixing a configuration error (or any other: a missing file, a model that
+    /// does not fit) with `key`, the config key it concerns.
+    private static func stage<T>(_ key: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as ConfigurationError {
+            throw error.message.hasPrefix(key + ":") || error.message.hasPrefix(key + ".") ? error : ConfigurationError("\(key): \(error.message)")
+        } catch {
+            throw ConfigurationError("\(key): \(error)")
+        }
     }
 
     public init(config: StudyConfig, yaml: String, output: URL? = nil, overwrite: Bool = false, version: String) throws {
@@ -62,14 +88,22 @@ public final class StudyRunner {
         let threads = config.training.threads ?? ComputeThreads.count
         var training = config.training
         training.threads = threads
-        (data, spec, dropUnusedHeads) = try ComputeThreads.with(threads) { () throws -> (PreparedData, ModelSpec, Bool) in
-            (try PreparedData(config.data), try ModelSpec.resolve(config.model), ModelSpec.builtIn[config.model] != nil)
+        let data = try ComputeThreads.with(threads) { try Self.stage("data") { try PreparedData(config.data) } }
+        self.data = data
+        (spec, dropUnusedHeads) = try Self.stage("model") {
+            let spec = try ModelSpec.resolve(config.model), builtIn = ModelSpec.builtIn[config.model] != nil
+            let full = try MultiTaskModel.spec(for: spec, tasks: data.tasks, dropUnusedHeads: builtIn)
+            for (set, role) in [(data.train, "training set"), (data.test, "test set")] { try MultiTaskModel.checkInputs(full, set, role: role) }
+            return (spec, builtIn)
         }
         tasks = data.tasks.map(\.name)
         try Self.check(config, tasks: tasks)
-        cache = config.cache.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("networks")
+        let cache = config.cache.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("networks")
+        self.cache = cache
+        try Self.checkFolders(directory: directory, cache: cache, custom: config.cache != nil)
         // Every training setting the study will use, against the data and the model.
-        units = try TaskSetTraining(data: data, spec: spec, training: training, root: cache, dropUnusedHeads: dropUnusedHeads)
+        let (spec, dropUnusedHeads) = (self.spec, self.dropUnusedHeads)
+        units = try Self.stage("training") { try TaskSetTraining(data: data, spec: spec, training: training, root: cache, dropUnusedHeads: dropUnusedHeads) }
         for method in config.steps.multitask ?? [] {
             var settings = try StudyConfig.training(training, method: method)
             settings.threads = threads
@@ -88,16 +122,66 @@ public final class StudyRunner {
                 throw ConfigurationError("sweep: the trial \(trial.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")): \(error.message)")
             }
         }
+        if let vectors = config.steps.taskVectors { try Self.check(vectors, spec: units.spec, tasks: data.tasks, seed: training.seed) }
         // A folder that is not a study is never touched (not even by a lock file).
-        if FileManager.default.fileExists(atPath: directory.path), !FileManager.default.fileExists(atPath: directory.appendingPathComponent("study.json").path) {
-            let contents = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !["lock", "networks"].contains($0) && !$0.hasPrefix(".") }
-            if !contents.isEmpty {
-                throw ConfigurationError("\(directory.path) is not empty and holds no study (it has \(contents.sorted().prefix(5).joined(separator: ", "))): give another -o")
-            }
+        let state = try Self.folderState(directory)
+        if state == .foreign {
+            let contents = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasPrefix(".") }.sorted()
+            throw ConfigurationError("\(directory.path) is not empty and holds no study (it has \(contents.prefix(5).joined(separator: ", "))): give another -o")
         }
         try RunDirectory.makeDirectory(directory)
         lock = try RunLock(directory: directory)
         try adopt(overwrite: overwrite)
+    }
+
+    /// The task-vector settings against the model: the shared tensors the patterns select, and a
+    /// pretrained checkpoint that holds them.
+    static func check(_ vectors: StudyConfig.TaskVectors, spec: ModelSpec, tasks: [TaskSpec], seed: UInt64) throws {
+        let names = try MultiTaskModel(spec: spec, tasks: tasks, seed: seed).network.stateDict().names
+        let shared = names.filter { name in vectors.include.contains { MergeConfig.matches(name, $0) } }
+        guard !shared.isEmpty else {
+            throw ConfigurationError("steps.task_vectors.include: \(vectors.include.joined(separator: ", ")) selects none of the model's tensors (\(names.prefix(6).joined(separator: ", "))\(names.count > 6 ? ", ..." : ""))")
+        }
+        guard vectors.pretrained != "init" else { return }
+        let weights: ParameterSet
+        do { weights = try InitCheckpoint.weights(URL(fileURLWithPath: vectors.pretrained)) } catch {
+            throw ConfigurationError("steps.task_vectors.pretrained: \(vectors.pretrained) is not a checkpoint this model can start from: \(error)")
+        }
+        if let missing = shared.first(where: { weights[$0] == nil }) {
+            throw ConfigurationError("steps.task_vectors.pretrained: \(vectors.pretrained) lacks the shared tensor '\(missing)' (it has \(weights.names.prefix(4).joined(separator: ", "))...)")
+        }
+    }
+
+    /// What a run directory holds: nothing (or not there), a study (possibly damaged: its
+    /// study.json missing or unreadable), or something else.
+    enum FolderState { case empty, study, foreign }
+    static let studyFiles: Set<String> = ["study.yaml", "study.json", "results.json", "summary.md", "report.html", "affinity", "task-vectors", "pruning", "networks", "lock"]
+
+    static func folderState(_ directory: URL) throws -> FolderState {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) else { return .empty }
+        guard isDirectory.boolValue else { throw ConfigurationError("-o \(directory.path): that is a file; a study's results go into a directory") }
+        let contents = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasPrefix(".") }
+        if contents.allSatisfy({ ["lock", "networks"].contains($0) }) { return .empty }
+        if FileManager.default.fileExists(atPath: directory.appendingPathComponent("study.json").path) { return .study }
+        // study.yaml or results.json beside nothing foreign: a study whose study.json was lost.
+        let known = contents.allSatisfy(studyFiles.contains) && (contents.contains("study.yaml") || contents.contains("results.json"))
+        return known ? .study : .foreign
+    }
+
+    /// The run directory is not inside another study, and the cache is a folder (or can be one).
+    static func checkFolders(directory: URL, cache: URL, custom: Bool) throws {
+        var parent = directory.standardizedFileURL.deletingLastPathComponent()
+        for _ in 0..<8 where parent.path != "/" {
+            if FileManager.default.fileExists(atPath: parent.appendingPathComponent("study.json").path) {
+                throw ConfigurationError("-o \(directory.path): that is inside the study in \(parent.path); give a folder outside it")
+            }
+            parent = parent.deletingLastPathComponent()
+        }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: cache.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw ConfigurationError("\(custom ? "cache" : "-o"): \(cache.path) is a file; trained networks are cached in a folder")
+        }
     }
 
     /// The checks that need the data's tasks.
@@ -120,24 +204,43 @@ public final class StudyRunner {
         }
     }
 
-    /// Takes over the run directory: a new study, the same study resumed, or (with `overwrite`)
-    /// another study's files replaced. Trained networks stay in the cache either way.
+    /// Takes over the run directory: a new study, the same study resumed (its study.yaml
+    /// refreshed when only comments or layout changed), or (with `overwrite`) another study, or
+    /// a damaged one, replaced. Trained networks stay in the cache either way.
     private func adopt(overwrite: Bool) throws {
-        let saved = directory.appendingPathComponent("study.json")
-        let files = ["study.yaml", "study.json", "results.json", "summary.md", "report.html", "affinity", "task-vectors", "pruning"]
-        if FileManager.default.fileExists(atPath: saved.path) {
-            let before = try RunDirectory.readJSON(StudyConfig.self, from: saved, what: "study config")
+        let saved = directory.appendingPathComponent("study.json"), text = directory.appendingPathComponent("study.yaml")
+        var start = !FileManager.default.fileExists(atPath: saved.path)
+        if !start {
+            let before: StudyConfig
+            do { before = try RunDirectory.readJSON(StudyConfig.self, from: saved, what: "study config") } catch {
+                guard overwrite else { throw ConfigurationError("\(error); start the study over with --overwrite (trained networks are kept)") }
+                try clear()
+                start = true
+                before = config
+            }
             if before != config {
                 guard overwrite else {
                     throw ConfigurationError("\(directory.path) holds the study '\(before.name)' run with another config (\(Self.differences(before, config).joined(separator: ", ")) differ): resume it with its own config, give another name or -o, or replace it with --overwrite")
                 }
-                for name in files { try? FileManager.default.removeItem(at: directory.appendingPathComponent(name)) }
+                try clear()
+                start = true
+            } else if !start, (try? String(contentsOf: text, encoding: .utf8)) != yaml {
+                try AtomicWrite.write(Data(yaml.utf8), to: text)  // the same study; its comments or layout changed
             }
+        } else if FileManager.default.fileExists(atPath: resultsFile.path) {
+            // Results without a config: study.json was lost.
+            guard overwrite else { throw ConfigurationError("\(directory.path): study.json is missing beside results.json; start the study over with --overwrite (trained networks are kept)") }
+            try clear()
         }
-        if !FileManager.default.fileExists(atPath: saved.path) {
-            try AtomicWrite.write(Data(yaml.utf8), to: directory.appendingPathComponent("study.yaml"))
+        if start {
+            try AtomicWrite.write(Data(yaml.utf8), to: text)
             try RunDirectory.writeJSON(config, to: saved)  // last: a directory with study.json has its study.yaml
         }
+    }
+
+    /// Removes a study's own files (never the cache, never anything else).
+    private func clear() throws {
+        for name in Self.studyFiles.subtracting(["networks", "lock"]) { try? FileManager.default.removeItem(at: directory.appendingPathComponent(name)) }
     }
 
     /// The top-level sections in which two configs differ.
@@ -160,9 +263,12 @@ public final class StudyRunner {
     public func run() throws -> StudyResults? {
         var results: StudyResults
         if FileManager.default.fileExists(atPath: resultsFile.path) {
-            results = try RunDirectory.readJSON(StudyResults.self, from: resultsFile, what: "study results")
+            let hint = "remove it to redo the study's steps from the cached networks (none is trained again)"
+            do { results = try RunDirectory.readJSON(StudyResults.self, from: resultsFile, what: "study results") } catch {
+                throw ConfigurationError("\(error); \(hint)")
+            }
             guard results.name == config.name, results.tasks.map(\.name) == tasks else {
-                throw RunDirectoryError.corrupt(path: resultsFile.path, reason: "holds the results of another study (\(results.name))")
+                throw RunDirectoryError.corrupt(path: resultsFile.path, reason: "holds the results of another study (\(results.name)); \(hint)")
             }
         } else {
             results = StudyResults(name: config.name, description: config.description, version: version, configYAML: yaml,
@@ -172,11 +278,22 @@ public final class StudyRunner {
         for (k, step) in steps.enumerated() where !step.done(results) {
             log("step \(k + 1)/\(steps.count): \(step.name)")
             let cpu = CPUTime.now(), clock = Date()
+            // A step stopped before carries its time and networks over (graceful stops only).
+            let before = results.unfinished?.step == step.name ? results.unfinished! : StudyResults.Timing(step: step.name, seconds: 0, cpuSeconds: 0, trained: 0, cached: 0)
             var counts = (trained: 0, cached: 0)
             let finished = try ComputeThreads.with(units.training.threads!) { try step.run(&results, &counts) }
-            guard finished else { return nil }
-            results.timings.append(StudyResults.Timing(step: step.name, seconds: Date().timeIntervalSince(clock), cpuSeconds: CPUTime.now() - cpu,
-                                                       trained: counts.trained, cached: counts.cached))
+            // The step starts over from the cache: the networks it trained before the stop are
+            // found there now, and count as trained.
+            let timing = StudyResults.Timing(step: step.name, seconds: before.seconds + Date().timeIntervalSince(clock),
+                                             cpuSeconds: before.cpuSeconds.map { $0 + CPUTime.now() - cpu }, trained: before.trained + counts.trained,
+                                             cached: Swift.max(0, counts.cached - before.trained))
+            guard finished else {
+                results.unfinished = timing
+                try RunDirectory.writeJSON(results, to: resultsFile)
+                return nil
+            }
+            results.unfinished = nil
+            results.timings.append(timing)
             try save(results)
         }
         if !results.complete {

@@ -5,19 +5,27 @@ public enum StudyRuns {
     public struct Entry: Sendable, Equatable {
         public var directory: URL
         public var results: StudyResults?
-        public var config: StudyConfig
+        public var config: StudyConfig?
         public var modified: Date
+        /// Why the study's files could not be read (the entry is listed anyway).
+        public var problem: String?
+        public var name: String { config?.name ?? directory.lastPathComponent }
     }
 
     /// Every study under `root` (each folder with a `study.json`), newest first.
     public static func list(_ root: URL) throws -> [Entry] {
-        guard FileManager.default.fileExists(atPath: root.path) else { throw ConfigurationError("\(root.path): no such folder (studies go to runs/NAME)") }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory) else { throw ConfigurationError("\(root.path): no such folder (studies go to runs/NAME)") }
+        guard isDirectory.boolValue else { throw ConfigurationError("\(root.path) is a file; give the folder of run directories (runs)") }
         let names = try FileManager.default.contentsOfDirectory(atPath: root.path).sorted()
         var entries: [Entry] = []
         for name in names {
             let folder = root.appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("study.json").path) else { continue }
-            entries.append(try read(folder))
+            do { entries.append(try read(folder)) } catch {
+                let modified = (try? FileManager.default.attributesOfItem(atPath: folder.path))?[.modificationDate] as? Date ?? .distantPast
+                entries.append(Entry(directory: folder, results: nil, config: nil, modified: modified, problem: "\(error)"))
+            }
         }
         return entries.sorted { $0.modified > $1.modified || ($0.modified == $1.modified && $0.directory.path < $1.directory.path) }
     }
@@ -29,19 +37,23 @@ public enum StudyRuns {
         let config = try RunDirectory.readJSON(StudyConfig.self, from: configFile, what: "study config")
         let results = FileManager.default.fileExists(atPath: resultsFile.path) ? try RunDirectory.readJSON(StudyResults.self, from: resultsFile, what: "study results") : nil
         let attributes = try? FileManager.default.attributesOfItem(atPath: (results == nil ? configFile : resultsFile).path)
-        return Entry(directory: folder, results: results, config: config, modified: attributes?[.modificationDate] as? Date ?? .distantPast)
+        return Entry(directory: folder, results: results, config: config, modified: attributes?[.modificationDate] as? Date ?? .distantPast, problem: nil)
     }
 
     /// A Markdown table of `entries`: name, state, tasks, best multi-task Δm% and the recommendation.
     public static func table(_ entries: [Entry]) -> String {
         var lines = ["| study | state | tasks | steps done | Δm% (best method) | recommended grouping | folder |", "|---|---|---|---:|---:|---|---|"]
         for entry in entries {
+            if let problem = entry.problem {
+                lines.append("| \(entry.name) | unreadable: \(problem.replacingOccurrences(of: "|", with: "/")) | | | | | \(entry.directory.path) |")
+                continue
+            }
             let r = entry.results
             let state = r == nil ? "not started" : (r!.complete ? "complete" : "stopped")
-            let tasks = r?.tasks.map(\.name) ?? entry.config.data.tasks ?? []
+            let tasks = r?.tasks.map(\.name) ?? entry.config?.data.tasks ?? []
             let best = (r?.multitask ?? []).compactMap { n in n.deltaM.map { (n.label, $0.improvement) } }.max { $0.1 < $1.1 }
             let grouping = r?.recommendations?.last.map { "\($0.groups.map { $0.joined(separator: "+") }.joined(separator: " \u{2502} ")) (\($0.maxGroups))" } ?? "-"
-            lines.append("| \(entry.config.name) | \(state) | \(tasks.joined(separator: ", ")) | \(r?.timings.count ?? 0) | "
+            lines.append("| \(entry.name) | \(state) | \(tasks.joined(separator: ", ")) | \(r?.timings.count ?? 0) | "
                          + (best.map { String(format: "%+.2f (%@)", $0.1, $0.0) } ?? "-") + " | \(grouping) | \(entry.directory.path) |")
         }
         return lines.joined(separator: "\n")
@@ -50,12 +62,15 @@ public enum StudyRuns {
     /// Two studies side by side: what differs in their configs, their per-task test metrics
     /// (networks matched by label), Δm%, affinity agreement and recommendations.
     public static func compare(_ a: Entry, _ b: Entry) -> String {
-        let (x, y) = (a.config.name, b.config.name)
+        // Columns are named by study, or by folder when the names are the same.
+        let (x, y) = a.name == b.name ? (a.directory.lastPathComponent, b.directory.lastPathComponent) : (a.name, b.name)
         var out = ["# \(x) vs \(y)", ""]
-        let differing = StudyRunner.differences(a.config, b.config).filter { $0 != "name" }
-        out.append(differing.isEmpty ? "The configs are the same (but for the name)." : "The configs differ in: \(differing.joined(separator: ", ")).")
+        if let ca = a.config, let cb = b.config {
+            let differing = StudyRunner.differences(ca, cb).filter { $0 != "name" }
+            out.append(differing.isEmpty ? "The configs are the same" + (ca.name == cb.name ? "." : " (but for the name).") : "The configs differ in: \(differing.joined(separator: ", ")).")
+        }
         guard let ra = a.results, let rb = b.results else {
-            out.append("\n" + [a, b].filter { $0.results == nil }.map { "\($0.config.name) has no results yet." }.joined(separator: " "))
+            out.append("\n" + [a, b].filter { $0.results == nil }.map { "\($0.directory.path) has no results yet." }.joined(separator: " "))
             return out.joined(separator: "\n")
         }
         let networks = { (r: StudyResults) in (r.baselines ?? []).map { ("single-task", $0) } + (r.multitask ?? []).map { ($0.label, $0) } }
@@ -66,12 +81,12 @@ public enum StudyRuns {
                 guard let other = right.first(where: { $0.0 == label && $0.1.tasks.contains(task.task) })?.1.test[task.task] else { continue }
                 for metric in task.metrics {
                     guard let value = other.metric(metric.name)?.value else { continue }
-                    rows.append("| \(label) | \(task.task) | \(metric.name) | \(String(format: "%.4f", metric.value)) | \(String(format: "%.4f", value)) | \(String(format: "%+.4f", value - metric.value)) |")
+                    rows.append("| \(label) | \(task.task) | \(metric.name) \(metric.higherIsBetter ? "↑" : "↓") | \(String(format: "%.4f", metric.value)) | \(String(format: "%.4f", value)) | \(String(format: "%+.4f", value - metric.value)) |")
                 }
             }
         }
         if !rows.isEmpty {
-            out += ["", "## Test metrics", "", "| network | task | metric | \(x) | \(y) | difference |", "|---|---|---|---:|---:|---:|"] + rows
+            out += ["", "## Test metrics", "", "| network | task | metric | \(x) | \(y) | \(y) − \(x) |", "|---|---|---|---:|---:|---:|"] + rows
         }
         let deltas = (ra.multitask ?? []).compactMap { n -> String? in
             guard let d = n.deltaM, let e = rb.multitask?.first(where: { $0.label == n.label })?.deltaM else { return nil }

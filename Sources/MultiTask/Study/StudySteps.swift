@@ -96,6 +96,12 @@ extension StudyRunner {
 
     /// One network (trained, resumed or read from the cache), with its curves; nil when stopped.
     func network(_ set: [String], units: TaskSetTraining, label: String, counts: inout (trained: Int, cached: Int)) throws -> StudyResults.Network? {
+        do { return try cachedOrTrained(set, units: units, label: label, counts: &counts) } catch RunDirectoryError.corrupt(let path, let reason) {
+            throw RunDirectoryError.corrupt(path: path, reason: "\(reason); remove the network's folder \(try units.directory(for: set).path) to train it again")
+        }
+    }
+
+    private func cachedOrTrained(_ set: [String], units: TaskSetTraining, label: String, counts: inout (trained: Int, cached: Int)) throws -> StudyResults.Network? {
         let cached = try units.cached(set)
         if cached != nil { log("\(label): cached") }
         guard let record = try cached ?? units.train(set, onEvent: onEvent, shouldStop: shouldStop) else { return nil }
@@ -242,7 +248,7 @@ extension StudyRunner {
             finetuned = try record.models.map { try InitCheckpoint.weights(finetuning.root.appendingPathComponent($0.file)) }
         }
         let study = try TaskVectorStudy(spec: units.spec, tasks: data.tasks, pretrained: pretrained, finetuned: finetuned, settings: settings)
-        return try study.run(data) { self.log("task vectors: \($0)") }
+        return try study.run(data, progress: { self.log("task vectors: \($0)") }, shouldStop: shouldStop)
     }
 
     // MARK: Grouping
@@ -337,16 +343,16 @@ extension StudyRunner {
         return out
     }
 
-    /// 0.9 → "90%", 0.995 → "99.5%".
+    /// 0.9 → "90%", 0.995 → "99.5%", 0.999999 → "99.9999%" (never rounded up to 100%).
     static func percent(_ fraction: Double) -> String {
-        let value = (fraction * 1000).rounded() / 10
-        return value == value.rounded() ? "\(Int(value))%" : "\(value)%"
+        String(format: "%.6g%%", fraction * 100)
     }
 
     // MARK: Sweep
 
     func sweep(_ sweep: StudyConfig.Sweep, trials: [[String: String]], _ results: StudyResults, counts: inout (trained: Int, cached: Int)) throws -> StudyResults.Sweep? {
         var scored: [(settings: [String: String], score: Double, network: StudyResults.Network)] = []
+        var failed: [StudyResults.FailedTrial] = []
         var higher = false
         for (k, trial) in trials.enumerated() {
             let label = trial.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
@@ -355,7 +361,14 @@ extension StudyRunner {
             training.threads = units.training.threads
             let trialUnits = try TaskSetTraining(data: data, spec: spec, training: training, root: cache, dropUnusedHeads: dropUnusedHeads,
                                                  subsets: !training.weighting.hasPrefix("static"))
-            guard var network = try network(tasks, units: trialUnits, label: label, counts: &counts) else { return nil }
+            let trained: StudyResults.Network?
+            do { trained = try network(tasks, units: trialUnits, label: label, counts: &counts) } catch let error as TrainingError {
+                // A trial that diverges is a result of the sweep, not the end of the study.
+                log("sweep trial \(k + 1) failed: \(error)")
+                failed.append(StudyResults.FailedTrial(settings: trial, reason: "\(error)"))
+                continue
+            }
+            guard var network = trained else { return nil }
             network.deltaM = deltaM(network, results)
             let score: Double
             if sweep.select == "loss" {
@@ -376,7 +389,7 @@ extension StudyRunner {
         let ranked = order.enumerated().map { rank, k in
             StudyResults.Trial(rank: rank + 1, settings: scored[k].settings, validationScore: scored[k].score, network: scored[k].network)
         }
-        return StudyResults.Sweep(search: sweep.search.rawValue, select: sweep.select, higherIsBetter: higher, trials: ranked)
+        return StudyResults.Sweep(search: sweep.search.rawValue, select: sweep.select, higherIsBetter: higher, trials: ranked, failed: failed.isEmpty ? nil : failed)
     }
 
     // MARK: Recommendation

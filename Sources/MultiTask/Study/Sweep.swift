@@ -43,6 +43,9 @@ extension StudyConfig.Sweep {
         for (name, text) in settings.sorted(by: { $0.key < $1.key }) {
             func number() throws -> Double {
                 guard let value = Double(text), value.isFinite else { throw ConfigurationError("\(name): expected a finite number, got '\(text)'") }
+                guard Float(value).isFinite, (Float(value) != 0) == (value != 0) else {
+                    throw ConfigurationError("\(name): \(text) is outside what a 32-bit float holds (it would become \(Float(value)))")
+                }
                 return value
             }
             func integer(_ range: ClosedRange<Int>) throws -> Int {

@@ -13,9 +13,13 @@ public struct ConfigFileError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// Typed reads of YAML nodes whose errors name the file, the line and the dotted key.
-struct YAMLFields {
+/// Typed reads of YAML nodes whose errors name the file, the line and the dotted key. It
+/// remembers the line of every key it has read, for errors found later (against the data).
+final class YAMLFields {
     let source: String
+    private(set) var lines: [String: Int] = [:]
+
+    init(source: String) { self.source = source }
 
     func error(_ key: String, _ node: Node?, _ message: String) -> ConfigFileError {
         ConfigFileError(source: source, line: node?.mark.map { $0.line }, key: key, message: message)
@@ -25,7 +29,18 @@ struct YAMLFields {
     func root(_ yaml: String, what: String) throws -> Node {
         let node: Node?
         do { node = try Yams.compose(yaml: yaml) } catch let error as YamlError {
-            throw ConfigFileError(source: source, line: nil, key: "", message: "not valid YAML: \(error)")
+            switch error {
+            case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+                throw ConfigFileError(source: source, line: mark.line, key: "", message: "not valid YAML: \(problem)" + (context.map { " (\($0.text))" } ?? ""))
+            case let .duplicatedKeysInMapping(duplicates, _):
+                // The line of the second occurrence, as a key at the start of a line.
+                let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+                let name = duplicates.first ?? "?"
+                let at = lines.indices.filter { lines[$0].trimmingCharacters(in: .whitespaces).hasPrefix("\(name):") }.dropFirst().first
+                throw ConfigFileError(source: source, line: at.map { $0 + 1 }, key: name, message: "given twice")
+            default:
+                throw ConfigFileError(source: source, line: nil, key: "", message: "not valid YAML: \(error)")
+            }
         }
         guard let node, node.mapping != nil else { throw ConfigFileError(source: source, line: 1, key: "", message: "expected a mapping with \(what)") }
         return node
@@ -43,13 +58,29 @@ struct YAMLFields {
             }
             guard result[name] == nil else { throw error(path, k, "given twice") }
             result[name] = value
+            if let line = k.mark?.line { lines[path] = line }
         }
         return result
     }
 
     func string(_ node: Node, _ key: String) throws -> String {
-        guard let text = node.scalar?.string, !text.isEmpty else { throw error(key, node, "expected a non-empty string") }
-        return text
+        guard let scalar = node.scalar, !scalar.string.isEmpty else { throw error(key, node, "expected a non-empty string, found \(describe(node))") }
+        // An unquoted ~ or null is YAML's null, not a name.
+        if scalar.style == .plain || scalar.style == .any, ["~", "null", "Null", "NULL"].contains(scalar.string) {
+            throw error(key, node, "expected a non-empty string, found null")
+        }
+        return scalar.string
+    }
+
+    /// A Float32 setting (a learning rate, say) in `range`: a value that rounds to 0 or to
+    /// infinity in Float32 is refused rather than silently changed.
+    func float(_ node: Node, _ key: String, _ range: ClosedRange<Double>, what: String) throws -> Float {
+        let value = try number(node, key, range, what: what)
+        let single = Float(value)
+        guard single.isFinite, (single != 0) == (value != 0) else {
+            throw error(key, node, "\(value) is outside what a 32-bit float holds (it would become \(single)); expected \(what)")
+        }
+        return single
     }
 
     /// A list of strings; a single string is a list of one.
