@@ -83,6 +83,9 @@ enum ReportMarkdown {
                            sweep.trials.sorted { $0.rank < $1.rank }.map { trial in
                                ["\(trial.rank)", cell(trial.settings.keys.sorted().map { "\($0)=\(trial.settings[$0]!)" }.joined(separator: " ")), f(trial.validationScore, .value)]
                            })
+            for trial in sweep.failed ?? [] {
+                lines.append("- failed, not ranked: `" + trial.settings.keys.sorted().map { "\($0)=\(trial.settings[$0]!)" }.joined(separator: " ") + "`: \(trial.reason)")
+            }
             lines.append("")
         }
         if !r.timings.isEmpty {

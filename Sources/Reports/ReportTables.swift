@@ -123,8 +123,14 @@ enum ReportTables {
                 }
         }
         let caption = "Search: \(sweep.search). Trials ranked on validation by \(sweep.select) (\(sweep.higherIsBetter ? "higher" : "lower") is better), best first; test metrics for reference only, never for the choice."
+        var failed = ""
+        for trial in sweep.failed ?? [] {
+            let settings = trial.settings.keys.sorted().map { "\($0)=\(trial.settings[$0]!)" }.joined(separator: " ")
+            failed += "<li>Failed, not ranked: <code>\(HTML.text(settings))</code>: <code>\(HTML.text(trial.reason))</code></li>\n"
+        }
         return HTML.section("sweep", "Hyper-parameter sweep",
-                            HTML.table(["rank", "settings", "validation"] + columns.map { "\($0.task) \($0.metric)" }, rows, rowHeaders: false) + HTML.caption(HTML.text(caption)))
+                            HTML.table(["rank", "settings", "validation"] + columns.map { "\($0.task) \($0.metric)" }, rows, rowHeaders: false) + HTML.caption(HTML.text(caption))
+                            + (failed.isEmpty ? "" : "<ul>\n\(failed)</ul>\n"))
     }
 
     /// Pruned networks of all the tasks: sparsity asked and reached, Δm% against the dense

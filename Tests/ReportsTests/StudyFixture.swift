@@ -86,7 +86,7 @@ enum StudyFixture {
         r.sweep = .init(search: "grid", select: "loss", higherIsBetter: false, trials: [
             .init(rank: 2, settings: ["lr": "0.01", "batch": "64"], validationScore: 1.95, network: network("trial two", tasks, scale: 1.01, baselines: reference)),
             .init(rank: 1, settings: ["lr": "0.003", "batch": "64"], validationScore: 1.9, network: network("trial one", tasks, scale: 0.99, baselines: reference)),
-        ])
+        ], failed: [.init(settings: ["lr": "10", "batch": "64"], reason: "the loss of task 'depth' became inf at epoch 1, step 3")])
         r.pruning = [.init(method: "snip", sparsity: 0.5, trunkSparsity: 0.4995, network: network("snip", tasks, scale: 1.02, baselines: reference), deltaMDense: -0.75),
                      .init(method: "disparse-static", sparsity: 0.9, trunkSparsity: 0.9004, network: network("disparse", tasks, scale: 1.05, baselines: reference), deltaMDense: -1.25)]
         r.timings = [.init(step: "baselines", seconds: 37.04, cpuSeconds: 120.75, trained: 3, cached: 0),
