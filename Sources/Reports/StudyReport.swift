@@ -67,7 +67,8 @@ public enum StudyReport {
             }
             out += "<div class=\"recommendation\">\n<h2>Recommended grouping</h2>\n"
             out += HTML.table(["at most networks", "groups to train", "source", "mean test loss", "Δm%"], rows)
-            var note = "For each budget (the largest number of networks to train), the groups of tasks to train together. Δm% is the mean relative change of the test metrics against one network per task; positive is better."
+            var note = "For each budget (the largest number of networks to train), the groups of tasks to train together. Groups may overlap, as in Standley et al.'s network selection: "
+                + "a task in two groups is taken from the network that does it better on validation. Δm% is the mean relative change of the test metrics against one network per task; positive is better."
             // The optimum is chosen on validation; an estimator may beat it on test by chance.
             let beaten = results.grouping?.evaluation?.budgets.contains { budget in
                 budget.rows.first?.name == "optimum" && budget.rows.dropFirst().contains { row in
