@@ -70,18 +70,7 @@ struct StudyTests {
             ("- a\n- b\n", "study.yaml:1: expected a mapping"),
             ("name: [\n", "study.yaml:2: not valid YAML"),
         ]
-        for (yaml, expected) in cases {
-            #expect(yaml != good, "the case must change the config: \(expected)")
-            let file = try fixture.write(yaml)
-            do {
-                _ = try StudyRunner(file: file, output: fixture.folder.appendingPathComponent("runs/x"), version: "test")
-                Issue.record("no error for: \(expected)")
-            } catch {
-                #expect("\(error)".hasPrefix(file.path) && "\(error)".contains(expected.replacingOccurrences(of: "study.yaml", with: file.path)), "\(error)")
-            }
-            #expect(!FileManager.default.fileExists(atPath: fixture.folder.appendingPathComponent("runs/x").path), "\(expected): nothing is made for a refused study")
-        }
-        // Checks that need the data: before any training, nothing written.
+        // Syntax and types, then checks that need the data: each refused with file, line and key, nothing written.
         let data: [(String, String)] = [
             (good.replacingOccurrences(of: "budgets: [1, 2]", with: "budgets: [1, 4]"), "steps.grouping.budgets: 4 networks for 3 tasks"),
             (good.replacingOccurrences(of: "[task0, task1, task5]", with: "[task0, nope]"), "nope"),
@@ -89,16 +78,17 @@ struct StudyTests {
             (good.replacingOccurrences(of: "train_examples: 200", with: "train_examples: 200000"), "train examples 200000 is more than"),
             (good.replacingOccurrences(of: "search: grid", with: "search: grid\n  select: task0.accuracy"), "sweep.select: selection 'task0.accuracy': task 'task0' (regression) has the metrics mae, rmse"),
         ]
-        for (yaml, expected) in data {
+        for (yaml, expected) in cases + data {
             #expect(yaml != good, "the case must change the config: \(expected)")
             let file = try fixture.write(yaml)
+            let output = fixture.folder.appendingPathComponent("runs/x")
             do {
-                _ = try StudyRunner(file: file, output: fixture.folder.appendingPathComponent("runs/y"), version: "test")
+                _ = try StudyRunner(file: file, output: output, version: "test")
                 Issue.record("no error for: \(expected)")
             } catch {
-                #expect("\(error)".contains(expected), "\(error)")
+                #expect("\(error)".hasPrefix(file.path) && "\(error)".contains(expected.replacingOccurrences(of: "study.yaml", with: file.path)), "\(error)")
             }
-            #expect(!FileManager.default.fileExists(atPath: fixture.folder.appendingPathComponent("runs/y").path), "\(expected)")
+            #expect(!FileManager.default.fileExists(atPath: output.path), "\(expected): nothing is made for a refused study")
         }
         #expect(throws: ConfigurationError.self) { _ = try StudyRunner(file: fixture.folder.appendingPathComponent("none.yaml"), version: "test") }
     }
