@@ -128,7 +128,24 @@ enum ReportCharts {
             panels += HTML.figure(chart.svg, caption: "Pre-trained weights plus α times the sum of all task vectors: the mean over the tasks of the normalised metric. "
                                   + "α is chosen on validation: \(NumberFormat.html(study.chosenAlpha, .alpha, "\(path).chosenAlpha")).")
         }
+        if let merges = study.merges, !merges.isEmpty, !study.addition.isEmpty {
+            var lines = [LineChart.Series(name: "task addition", points: study.addition.map { (x: $0.alpha, y: $0.testMean) })]
+            lines += merges.map { merge in LineChart.Series(name: merge.method.rawValue, points: merge.points.map { (x: $0.alpha, y: $0.testMean) }) }
+            let chart = LineChart(title: "merge methods", xLabel: "α", yLabel: "mean normalised test metric", series: lines, reference: 1)
+            panels += HTML.figure(chart.svg, caption: "Pre-trained weights plus α times the task vectors merged by each method (task addition: their sum; TIES: trimmed to the "
+                                  + "largest entries, signs elected, agreeing entries averaged; DARE: entries dropped at random and the rest rescaled): the mean normalised test metric.")
+        }
         if !panels.isEmpty { body += "<h3>α sweeps</h3>\n<div class=\"grid\">\n\(panels)</div>\n" }
+        if let merges = study.merges, !merges.isEmpty {
+            let rows = merges.enumerated().map { m, merge -> [Cell] in
+                let at = "\(path).merges[\(m)]"
+                return [.text(merge.method.rawValue), .raw(NumberFormat.html(merge.chosenAlpha, .alpha, "\(at).chosenAlpha")),
+                        .raw(NumberFormat.html(merge.validationMean, .value, "\(at).validationMean")), .raw(NumberFormat.html(merge.testMean, .value, "\(at).testMean"))]
+            }
+            body += "<h3>Merge methods</h3>\n" + HTML.table(["method", "α (chosen on validation)", "mean normalised validation", "mean normalised test"], rows)
+            body += HTML.caption(HTML.text("Each method's α is chosen on validation's mean normalised metric; a value of one is as good as each task's own fine-tuned model."
+                                           + (study.settings.density.map { _ in " TIES and DARE keep the fraction of entries given by the study's density setting." } ?? "")))
+        }
         if let p = study.addition.firstIndex(where: { $0.alpha == study.chosenAlpha }) {
             let point = study.addition[p]
             let rows = study.tasks.indices.compactMap { k -> [Cell]? in

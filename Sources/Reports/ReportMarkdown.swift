@@ -71,6 +71,12 @@ enum ReportMarkdown {
                                grouping.choices.map { [cell($0.estimator), "\($0.maxGroups)", groups($0.groups), f($0.validationLoss, .value), f($0.testLoss, .value), f($0.deltaM, .percent)] }, numeric: 1)
             }
         }
+        if let merges = r.taskVectors?.merges, !merges.isEmpty {
+            lines += ["## Merge methods (task vectors)", ""]
+            lines += table(["method", "α (validation)", "mean normalised validation", "mean normalised test"],
+                           merges.map { [$0.method.rawValue, f($0.chosenAlpha, .alpha), f($0.validationMean, .value), f($0.testMean, .value)] })
+            lines.append("")
+        }
         if let pruned = r.pruning, !pruned.isEmpty {
             lines += ["## Pruning", ""]
             lines += table(["method", "sparsity %", "reached %", "Δm% vs dense", "Δm% vs single-task"],

@@ -36,7 +36,7 @@ struct StudyTests {
           multitask: [equal, pcgrad]
           ground_truth: true
           affinity: {estimators: [tag, cosine, pairwise, snip-iou], every: 2, mask_batches: 2}
-          task_vectors: {alphas: [0, 0.5, 1]}
+          task_vectors: {alphas: [0, 0.5, 1], merges: [ties, dare_ties], density: 0.5}
           grouping: {budgets: [1, 2], random_samples: 50}
           pruning: {methods: [snip, disparse-pt], sparsity: [0.5], batches: 2}
         sweep:
@@ -134,7 +134,8 @@ struct StudyTests {
         #expect(reference.sweep?.trials.count == 4 && reference.sweep?.trials.map(\.rank) == [1, 2, 3, 4])
         let scores = reference.sweep!.trials.map(\.validationScore)
         #expect(scores == scores.sorted())
-        #expect(reference.taskVectors?.sweeps.count == 3)
+        #expect(reference.taskVectors?.sweeps.count == 3 && reference.taskVectors?.merges?.map(\.method) == [.ties, .dareTies])
+        #expect(reference.taskVectors?.merges?.allSatisfy { $0.points.count == 3 && [0, 0.5, 1].contains($0.chosenAlpha) } == true)
         // Every network trained once: singles 3, multi-task 2, the ground truth's 3 others (its singles and
         // all-task network are cached), the affinity run 1, the pruned 2 (beside the cached dense network), the sweep 4
         // (other weights and learning rates).

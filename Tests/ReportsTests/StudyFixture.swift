@@ -82,7 +82,9 @@ enum StudyFixture {
                                                baselineValidation: [0.71, 0.88, 0.42], baselineTest: [0.7, 0.87, 0.43], norms: [12.5, 8.25, 10.125],
                                                cosine: AffinityMatrix(tasks: tasks, values: [[1, 0.12, -0.05], [0.12, 1, 0.3], [-0.05, 0.3, 1]], method: "cosine"),
                                                alignment: [0.61, 0.72, 0.58], sweeps: tasks.indices.map { t in alphas.map { point($0, t) } },
-                                               addition: alphas.map { point($0, nil) }, chosenAlpha: 1.0, settings: .init())
+                                               addition: alphas.map { point($0, nil) }, chosenAlpha: 1.0,
+                                               merges: [.init(method: .ties, points: alphas.map { point($0, 1) }, chosenAlpha: 0.5, validationMean: 0.8125, testMean: 0.80375)],
+                                               settings: .init())
         r.sweep = .init(search: "grid", select: "loss", higherIsBetter: false, trials: [
             .init(rank: 2, settings: ["lr": "0.01", "batch": "64"], validationScore: 1.95, network: network("trial two", tasks, scale: 1.01, baselines: reference)),
             .init(rank: 1, settings: ["lr": "0.003", "batch": "64"], validationScore: 1.9, network: network("trial one", tasks, scale: 0.99, baselines: reference)),

@@ -107,7 +107,7 @@ struct StudyReportTests {
         let headings = try elements(doc, "h2").compactMap(\.stringValue)
         #expect(headings == ["Recommended grouping", "Tasks", "Per-task test metrics", "Method comparison", "Training curves", "Task affinity",
                              "Grouping against budget", "Ground truth", "Task vectors", "Pruning", "Hyper-parameter sweep", "Timings", "Configuration"])
-        #expect(try elements(doc, "svg").count == 3 + 2 + 1 + 1 + 3 + 1, "curves per task, heatmaps, grouping, cosine, sweeps, addition")
+        #expect(try elements(doc, "svg").count == 3 + 2 + 1 + 1 + 3 + 1 + 1, "curves per task, heatmaps, grouping, cosine, sweeps, addition, merge methods")
     }
 
     @Test func chartsAndTablesFollowTheStudyTaskOrderAndOrientation() throws {

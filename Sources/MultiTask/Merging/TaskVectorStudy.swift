@@ -19,7 +19,22 @@ public struct TaskVectorStudy {
         public var alphas: [Double] = (0...15).map { Double($0) / 10 }
         /// Name patterns of the shared parameters that task vectors cover.
         public var include: [String] = ["trunk.*"]
+        /// Merge methods compared with task addition over the same α grid (TIES, Yadav et al.
+        /// 2023; DARE, Yu et al. 2024), each with α chosen on validation.
+        public var merges: [MergeMethod]?
+        /// TIES's kept fraction and DARE's kept fraction (1 − drop rate) [0.2].
+        public var density: Double?
         public init() {}
+    }
+
+    /// One merge method over the α grid: θ_pre + α·merge(τ_1, ..., τ_n).
+    public struct Merge: Sendable, Equatable, Codable {
+        public var method: MergeMethod
+        public var points: [Point]
+        /// Chosen on validation's mean normalised metric; both means at that α.
+        public var chosenAlpha: Double
+        public var validationMean: Double
+        public var testMean: Double
     }
 
     /// One task's metric on a split: its value and normalised value.
@@ -54,6 +69,8 @@ public struct TaskVectorStudy {
         /// θ_pre + α·Σ τ over the grid, and the α chosen on validation.
         public var addition: [Point]
         public var chosenAlpha: Double
+        /// The other merge methods, when asked for.
+        public var merges: [Merge]?
         public var settings: Settings
     }
 
@@ -68,6 +85,10 @@ public struct TaskVectorStudy {
     public init(spec: ModelSpec, tasks: [TaskSpec], pretrained: ParameterSet, finetuned: [ParameterSet], settings: Settings = Settings()) throws {
         guard tasks.count == finetuned.count, !tasks.isEmpty else { throw ConfigurationError("task vectors: one fine-tuned model per task is needed (\(tasks.count) tasks, \(finetuned.count) models)") }
         guard !settings.alphas.isEmpty, settings.alphas.allSatisfy(\.isFinite) else { throw ConfigurationError("task vectors: the α grid must hold finite numbers") }
+        if let bad = settings.merges?.first(where: { !$0.needsBase || $0 == .fisher }) {
+            throw ConfigurationError("task vectors: merge '\(bad.rawValue)' does not merge task vectors; use task_arithmetic, ties, dare_linear or dare_ties")
+        }
+        if let density = settings.density, !(density > 0 && density <= 1) { throw ConfigurationError("task vectors: density must be in (0, 1], got \(density)") }
         (self.spec, self.tasks, self.pretrained, self.finetuned, self.settings) = (spec, tasks, pretrained, finetuned, settings)
         _ = try vectors()
     }
@@ -150,10 +171,28 @@ public struct TaskVectorStudy {
             if shouldStop() { return nil }
             addition.append(try point(alpha, evaluate(trunk: scaled(trunks, alpha))))
         }
-        let chosen = addition.max { $0.validationMean < $1.validationMean || ($0.validationMean == $1.validationMean && $0.alpha > $1.alpha) }!
+        func best(_ points: [Point]) -> Point {
+            points.max { $0.validationMean < $1.validationMean || ($0.validationMean == $1.validationMean && $0.alpha > $1.alpha) }!
+        }
+        let chosen = best(addition)
+        var merges: [Merge] = []
+        for method in settings.merges ?? [] {
+            progress("\(method.rawValue) merge")
+            var merge = MergeSettings(method: method)
+            merge.seed = 0
+            var points: [Point] = []
+            for alpha in settings.alphas {
+                if shouldStop() { return nil }
+                merge.lambda = alpha
+                let inputs = trunks.map { _ in MergeInput(weight: 1, density: settings.density ?? 0.2) }
+                points.append(try point(alpha, evaluate(trunk: try ModelMerge.merge(trunks, base: trunkPre, inputs: inputs, settings: merge))))
+            }
+            let top = best(points)
+            merges.append(Merge(method: method, points: points, chosenAlpha: top.alpha, validationMean: top.validationMean, testMean: top.testMean))
+        }
         return Result(tasks: names, metrics: metricNames, higherIsBetter: higher, baselineValidation: baselineValidation, baselineTest: baselineTest,
                       norms: vectors.map(\.norm), cosine: TaskVectors.cosineMatrix(tasks: names, vectors: vectors),
                       alignment: vectors.map { TaskVectors.alignmentRatio($0, merged: sum) }, sweeps: sweeps, addition: addition,
-                      chosenAlpha: chosen.alpha, settings: settings)
+                      chosenAlpha: chosen.alpha, merges: settings.merges == nil ? nil : merges, settings: settings)
     }
 }

@@ -64,6 +64,9 @@ public struct StudyConfig: Sendable, Equatable, Codable {
         public var pretrained = "init"
         public var alphas: [Double] = (0...6).map { Double($0) / 4 }
         public var include = ["trunk.*"]
+        /// Merge methods compared with task addition (ties, dare_linear, dare_ties, task_arithmetic).
+        public var merges: [MergeMethod]?
+        public var density: Double?
     }
 
     /// Hyper-parameters varied on a grid or by seeded random search, each trial a network of
@@ -217,7 +220,20 @@ public struct StudyConfig: Sendable, Equatable, Codable {
             if n.scalar != nil {
                 if try r.bool(n, "steps.task_vectors") { steps.taskVectors = vectors }
             } else {
-                let t = try r.mapping(n, "steps.task_vectors", allowed: ["pretrained", "alphas", "include"])
+                let t = try r.mapping(n, "steps.task_vectors", allowed: ["pretrained", "alphas", "include", "merges", "density"])
+                if let m = t["merges"] {
+                    var merges: [MergeMethod] = []
+                    for (label, item) in r.list(m, "steps.task_vectors.merges") {
+                        let name = try r.string(item, label)
+                        guard let method = MergeMethod(rawValue: name), method.needsBase, method != .fisher else {
+                            throw r.error(label, item, "unknown or unsuitable merge '\(name)' (task vectors merge by: task_arithmetic, ties, dare_linear, dare_ties)")
+                        }
+                        if merges.contains(method) { throw r.error(label, item, "'\(name)' is listed twice") }
+                        merges.append(method)
+                    }
+                    vectors.merges = merges
+                }
+                if let d = t["density"] { vectors.density = try r.number(d, "steps.task_vectors.density", 1e-9...1, what: "a kept fraction in (0, 1]") }
                 if let p = t["pretrained"] {
                     let text = try r.string(p, "steps.task_vectors.pretrained")
                     vectors.pretrained = text == "init" ? text : path(text)

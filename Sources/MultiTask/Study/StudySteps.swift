@@ -226,7 +226,7 @@ extension StudyRunner {
 
     func taskVectors(_ request: StudyConfig.TaskVectors, counts: inout (trained: Int, cached: Int)) throws -> TaskVectorStudy.Result? {
         var settings = TaskVectorStudy.Settings()
-        (settings.alphas, settings.include) = (request.alphas, request.include)
+        (settings.alphas, settings.include, settings.merges, settings.density) = (request.alphas, request.include, request.merges, request.density)
         let pretrained: ParameterSet, finetuned: [ParameterSet]
         if request.pretrained == "init" {
             // The single-task networks all start from the same trunk (built first from the seed).
