@@ -66,6 +66,17 @@ enum ReportCharts {
         return HTML.figure(map.svg, caption: caption) + table
     }
 
+    /// What a cell of each estimator's matrix means.
+    static let meaning: [String: String] = [
+        "tag": "TAG's lookahead (<cite>Fifty et al. 2021</cite>): each cell is the relative drop of the target task's loss after a step on the source task's gradient alone, "
+            + "<code>1 − L(target after the step) / L(target before)</code>; higher means more helpful. ",
+        "first-order": "TAG's lookahead to first order: each cell is the inner product of the source task's update with the target task's gradient, over the target's loss; higher means more helpful. ",
+        "cosine": "Gradient cosine: each cell is the cosine between the two tasks' gradients of the shared weights, averaged over training (symmetric); higher means more aligned. ",
+        "fisher": "Fisher task embeddings (Task2Vec, <cite>Achille et al. 2019</cite>): each cell is the similarity of the two tasks' diagonal Fisher information on the trunk (symmetric); higher means more similar. ",
+        "snip-iou": "Per-task SNIP masks at initialisation: each cell is the overlap (intersection over union) of the two tasks' masks on the trunk (symmetric); higher means the tasks need the same weights. ",
+        "snip-rank": "Per-task SNIP scores at initialisation: each cell is Spearman's rank correlation of the two tasks' scores on the trunk (symmetric); higher means more similar. ",
+    ]
+
     /// One heatmap per affinity matrix, side by side, all in the study's task order.
     static func affinity(_ results: StudyResults) -> String? {
         guard let matrices = results.affinity, !matrices.isEmpty else { return nil }
@@ -78,8 +89,8 @@ enum ReportCharts {
                     + "(L(target alone) − L(target with source)) / L(target alone) on validation; higher means more helpful. "
                     + "The table below holds the losses themselves (the diagonal: alone; lower is better). "
             } else {
-                caption += "Each cell is the effect of the source task's updates on the target task; higher means more helpful. "
-                    + "The diagonal (a task on itself) is printed on grey, outside the colour scale. "
+                caption += Self.meaning[matrix.method] ?? "Each cell is the effect of the source task on the target task; higher means more helpful. "
+                caption += "The diagonal (a task on itself) is printed on grey, outside the colour scale. "
             }
             caption += "Blue is the lowest value, red the highest, white zero when signs mix; grey: no value. "
             if !matrix.settings.isEmpty {

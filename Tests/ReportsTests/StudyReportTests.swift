@@ -92,7 +92,7 @@ struct StudyReportTests {
         #expect(html.contains("n/a"), "the tag matrix's NaN diagonal")
 
         // No digit outside the number spans, charts, code and the study file, once the results' own strings are set aside.
-        let visible = try doc.nodes(forXPath: "//*[local-name()='body']//text()[not(ancestor::*[local-name()='svg' or local-name()='pre' or local-name()='code' or @data-path])]")
+        let visible = try doc.nodes(forXPath: "//*[local-name()='body']//text()[not(ancestor::*[local-name()='svg' or local-name()='pre' or local-name()='code' or local-name()='cite' or @data-path])]")
         var text = visible.compactMap(\.stringValue).joined(separator: " ")
         #expect(text.contains("Per-task test metrics") && text.contains("single-task"), "the page's own text is checked")
         for string in Set(strings(json)).sorted(by: { $0.count > $1.count }) where !string.isEmpty { text = text.replacingOccurrences(of: string, with: " ") }
