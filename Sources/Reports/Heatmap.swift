@@ -20,7 +20,9 @@ public struct Heatmap {
     }
 
     public var svg: String {
-        let cell = 56.0, margin = Double(labels.map(\.count).max() ?? 4) * 7 + 12, top = 28.0
+        // Long names are cut (with an ellipsis) so the cells keep their room; the title tooltip keeps the whole name.
+        let shown = labels.map { $0.count > 24 ? String($0.prefix(23)) + "…" : $0 }
+        let cell = 56.0, margin = Double(shown.map(\.count).max() ?? 4) * 7 + 12, top = 28.0
         let n = labels.count
         let width = margin + Double(n) * cell + 8, height = top + margin + Double(n) * cell + 24
         let finite = values.enumerated().flatMap { i, row in row.enumerated().filter { !scaleOffDiagonal || $0.offset != i }.map(\.element) }.filter(\.isFinite)
@@ -36,7 +38,7 @@ public struct Heatmap {
             return String(format: "#%02x%02x%02x", Int(r.rounded()), Int(g.rounded()), Int(b.rounded()))
         }
         var body = SVG.element("text", [("x", SVG.n(4)), ("y", SVG.n(16)), ("font-weight", "bold")], SVG.escape(title))
-        for (i, label) in labels.enumerated() {
+        for (i, label) in shown.enumerated() {
             let y = top + margin + Double(i) * cell + cell / 2 + 4
             body += SVG.element("text", [("x", SVG.n(margin - 6)), ("y", SVG.n(y)), ("text-anchor", "end")], SVG.escape(label))
             let x = margin + Double(i) * cell + cell / 2
@@ -48,8 +50,12 @@ public struct Heatmap {
                 let x = margin + Double(j) * cell, y = top + margin + Double(i) * cell
                 let fill = scaleOffDiagonal && i == j ? "#eeeeee" : colour(v)
                 body += SVG.element("rect", [("x", SVG.n(x)), ("y", SVG.n(y)), ("width", SVG.n(cell - 1)), ("height", SVG.n(cell - 1)), ("fill", fill)])
-                let text = v.isFinite ? String(format: "%.\(digits)f", v) : "–"
-                body += SVG.element("text", [("x", SVG.n(x + cell / 2)), ("y", SVG.n(y + cell / 2 + 4)), ("text-anchor", "middle")], SVG.escape(text))
+                var text = v.isFinite ? String(format: "%.\(digits)f", v) : "–"
+                if text.hasPrefix("-"), text.dropFirst().allSatisfy({ $0 == "0" || $0 == "." }) { text.removeFirst() }  // -0.000 reads as 0.000
+                // White on dark cells, black on light ones (relative luminance of the fill).
+                let rgb = [1, 3, 5].map { Double(Int(fill.dropFirst($0).prefix(2), radix: 16) ?? 255) / 255 }
+                let ink = 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2] < 0.45 ? "#ffffff" : "#000000"
+                body += SVG.element("text", [("x", SVG.n(x + cell / 2)), ("y", SVG.n(y + cell / 2 + 4)), ("text-anchor", "middle"), ("fill", ink)], SVG.escape(text))
             }
         }
         body += SVG.element("text", [("x", SVG.n(4)), ("y", SVG.n(height - 8)), ("font-style", "italic")], SVG.escape(orientation))

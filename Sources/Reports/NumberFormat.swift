@@ -15,7 +15,7 @@ enum NumberKind: String, CaseIterable, Sendable {
     case ratio
     /// The task-vector scale α: `%.2f`.
     case alpha
-    /// A fraction shown in percent (a sparsity): `%.1f` of 100 × the value.
+    /// A fraction shown in percent (a sparsity): `%.6g` of 100 × the value (99.9999, never 100.0).
     case fraction
 }
 
@@ -34,7 +34,7 @@ enum NumberFormat {
         case .integer: return String(Int(value.rounded()))
         case .ratio: return String(format: "%.3f", value)
         case .alpha: return String(format: "%.2f", value)
-        case .fraction: return String(format: "%.1f", value * 100)
+        case .fraction: return String(format: "%.6g", value * 100)
         }
     }
 

@@ -28,7 +28,7 @@ enum ReportCharts {
             chart.markers = validation.allSatisfy { $0.points.count < 2 }
             chart.integerX = true
             panels += HTML.figure(chart.svg, caption: "<strong>\(HTML.text(task))</strong>: validation loss (val, solid) and mean training loss over the epoch (train, dashed) per epoch, "
-                                  + "for the single-task network and each multi-task method that learns it. Lower is better.")
+                                  + (results.baselines == nil ? "for each multi-task method. Lower is better." : "for the single-task network and each multi-task method that learns it. Lower is better."))
         }
         guard !panels.isEmpty else { return nil }
         return HTML.section("curves", "Training curves", "<div class=\"grid\">\n\(panels)</div>\n")

@@ -71,7 +71,7 @@ extension ReportCharts {
         }
         return HTML.section("grouping", "Grouping against budget",
                             HTML.table(["estimator", "at most networks", "groups", "validation loss", "test loss", "Δm%"], rows)
-                            + HTML.caption("Each estimator's groups for each budget. Losses: summed over the tasks, each served by its best chosen network; "
+                            + HTML.caption("Each estimator's groups for each budget. Losses: the mean over the tasks, each served by its best chosen network; "
                                            + "a dash where the groups were not trained. Δm%: against one network per task, positive is better."))
     }
 }

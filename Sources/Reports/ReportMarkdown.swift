@@ -50,7 +50,9 @@ enum ReportMarkdown {
                 rows.append(["**Δm%**", ""] + (baselines.isEmpty ? [] : [""]) + multitask.map { "**\(f($0.deltaM?.improvement, .percent))**" })
             }
             lines += table(["task", "metric"] + (baselines.isEmpty ? [] : ["single-task"]) + multitask.map(\.label), rows, numeric: 2)
-            lines += ["In parentheses: the change against single-task, in percent (positive is better). Δm%: their mean per task, then over the tasks.", ""]
+            lines += multitask.contains(where: { $0.deltaM != nil })
+                ? ["In parentheses: the change against single-task, in percent (positive is better). Δm%: their mean per task, then over the tasks.", ""]
+                : ["No single-task networks were trained (steps.baselines), so there is no Δm%.", ""]
         }
         for matrix in r.affinity ?? [] {
             let (labels, index) = ReportCharts.reordered(matrix, r.tasks.map(\.name))
@@ -79,8 +81,9 @@ enum ReportMarkdown {
         }
         if let pruned = r.pruning, !pruned.isEmpty {
             lines += ["## Pruning", ""]
-            lines += table(["method", "sparsity %", "reached %", "Δm% vs dense", "Δm% vs single-task"],
-                           pruned.map { [cell($0.method), f($0.sparsity, .fraction), f($0.trunkSparsity, .fraction), f($0.deltaMDense, .percent), f($0.network.deltaM?.improvement, .percent)] })
+            lines += table(["method", "sparsity %", "reached %", "Δm% vs dense", "Δm% vs single-task", "summed test loss"],
+                           pruned.map { [cell($0.method), f($0.sparsity, .fraction), f($0.trunkSparsity, .fraction), f($0.deltaMDense, .percent), f($0.network.deltaM?.improvement, .percent), f($0.network.testLoss, .value)] })
+            if let dense = r.pruningDense { lines.append("\nThe dense network of all the tasks: summed test loss \(f(dense.testLoss, .value)).") }
             lines.append("")
         }
         if let sweep = r.sweep, !sweep.trials.isEmpty {

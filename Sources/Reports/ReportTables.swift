@@ -15,7 +15,9 @@ enum ReportTables {
         guard !baselines.isEmpty || !multitask.isEmpty else { return nil }
         var head = ["task", "metric"]
         if !baselines.isEmpty { head.append("single-task") }
-        for network in multitask { head += [network.label, "Δ%"] }
+        // Changes only where there is something to change against.
+        let changes = multitask.contains { $0.deltaM != nil }
+        for network in multitask { head += changes ? [network.label, "Δ%"] : [network.label] }
         var rows: [[Cell]] = []
         for task in results.tasks.map(\.name) {
             let baseline = baselines.indices.lazy.compactMap { b in baselines[b].test.tasks.firstIndex { $0.task == task }.map { (b, $0) } }.first
@@ -41,7 +43,7 @@ enum ReportTables {
                     row.append(.raw(j.map { value("multitask", m, multitask[m].test.tasks[$0], $0) } ?? NumberFormat.html(nil as Double?, .value, "")))
                     // Losses are not metrics: Δm% has no change for them.
                     let key = "\(task).\(line.name)"
-                    row.append(.raw(line.metric == nil ? "" : NumberFormat.html(multitask[m].deltaM?.perMetric[key], .percent, "multitask[\(m)].deltaM.perMetric" + JSONPath.key(key))))
+                    if changes { row.append(.raw(line.metric == nil ? "" : NumberFormat.html(multitask[m].deltaM?.perMetric[key], .percent, "multitask[\(m)].deltaM.perMetric" + JSONPath.key(key)))) }
                 }
                 rows.append(row)
             }
@@ -60,18 +62,26 @@ enum ReportTables {
             let reasons = excluded.keys.sorted().map { "\($0): \(excluded[$0]!)" }.joined(separator: "; ")
             notes += " Left out of \(network.label)'s Δm%: \(reasons)."
         }
-        let caption = "Test set. ↑: higher is better, ↓: lower is better. Δ% is the relative change of each metric against the single-task network, "
+        var caption = "Test set. ↑: higher is better, ↓: lower is better. "
+        caption += changes ? "Δ% is the relative change of each metric against the single-task network, "
             + "signed so that positive is better; Δm% averages them per task, then over the tasks (positive: better than one network per task)." + notes
+            : "No single-task networks were trained (steps.baselines), so there is no Δm%."
+        // A baseline near zero makes one metric's relative change dominate Δm%.
+        let extreme = multitask.flatMap { network in (network.deltaM?.perMetric ?? [:]).filter { abs($0.value) > 100 }.map { "\(network.label): \($0.key)" } }
+        if !extreme.isEmpty {
+            caption += " Some changes exceed a hundred percent (" + extreme.sorted().joined(separator: ", ") + "): a single-task metric near zero, whose relative change dominates Δm%; read those tasks' values directly."
+        }
         return HTML.section("metrics", "Per-task test metrics", HTML.table(head, rows) + HTML.caption(HTML.text(caption)))
     }
 
     /// The multi-task networks side by side: Δm%, summed test loss, best epoch and training time.
     static func methods(_ results: StudyResults) -> String? {
         guard let multitask = results.multitask, !multitask.isEmpty else { return nil }
+        let changes = multitask.contains { $0.deltaM != nil }
         let rows = multitask.enumerated().map { m, network -> [Cell] in
             let path = "multitask[\(m)]"
-            return [.text(network.label), .text(network.tasks.joined(separator: ", ")),
-                    .raw(NumberFormat.html(network.deltaM?.improvement, .percent, "\(path).deltaM.improvement")),
+            return [.text(network.label), .text(network.tasks.joined(separator: ", "))]
+                + (changes ? [.raw(NumberFormat.html(network.deltaM?.improvement, .percent, "\(path).deltaM.improvement"))] : []) + [
                     .raw(NumberFormat.html(network.testLoss, .value, "\(path).testLoss")),
                     .raw(NumberFormat.html(network.bestEpoch, "\(path).bestEpoch")),
                     .raw(NumberFormat.html(network.seconds, .seconds, "\(path).seconds")),
@@ -80,7 +90,7 @@ enum ReportTables {
         let caption = "Δm%: mean relative change of the test metrics against one network per task (positive is better). "
             + "Summed test loss: the sum over the network's tasks (lower is better). Best epoch: the one kept, chosen on validation. Seconds: training, wall-clock and CPU (every thread's)."
         return HTML.section("methods", "Method comparison",
-                            HTML.table(["method", "tasks", "Δm%", "summed test loss", "best epoch", "wall s", "CPU s"], rows) + HTML.caption(HTML.text(caption)))
+                            HTML.table(["method", "tasks"] + (changes ? ["Δm%"] : []) + ["summed test loss", "best epoch", "wall s", "CPU s"], rows) + HTML.caption(HTML.text(caption)))
     }
 
     /// Every task set's network and its members' validation losses.
@@ -122,14 +132,17 @@ enum ReportTables {
                     return .raw(NumberFormat.html(trial.network.test.tasks[j].metrics[k].value, .value, "\(path).network.test.tasks[\(j)].metrics[\(k)].value"))
                 }
         }
-        let caption = "Search: \(sweep.search). Trials ranked on validation by \(sweep.select) (\(sweep.higherIsBetter ? "higher" : "lower") is better), best first; test metrics for reference only, never for the choice."
+        let caption = "Search: \(sweep.search). Trials ranked on validation by \(sweep.select) (\(sweep.higherIsBetter ? "higher" : "lower") is better), best first, "
+            + "equal scores in the order the trials ran; test metrics for reference only, never for the choice."
         var failed = ""
         for trial in sweep.failed ?? [] {
             let settings = trial.settings.keys.sorted().map { "\($0)=\(trial.settings[$0]!)" }.joined(separator: " ")
             failed += "<li>Failed, not ranked: <code>\(HTML.text(settings))</code>: <code>\(HTML.text(trial.reason))</code></li>\n"
         }
+        let arrows = Dictionary(sweep.trials.flatMap { $0.network.test.tasks.flatMap { t in t.metrics.map { ("\(t.task).\($0.name)", $0.higherIsBetter ? "↑" : "↓") } } }) { a, _ in a }
         return HTML.section("sweep", "Hyper-parameter sweep",
-                            HTML.table(["rank", "settings", "validation"] + columns.map { "\($0.task) \($0.metric)" }, rows, rowHeaders: false) + HTML.caption(HTML.text(caption))
+                            HTML.table(["rank", "settings", "validation \(sweep.select) \(sweep.higherIsBetter ? "↑" : "↓")"]
+                                       + columns.map { "test \($0.task) \($0.metric) \(arrows["\($0.task).\($0.metric)"] ?? "")" }, rows, rowHeaders: false) + HTML.caption(HTML.text(caption))
                             + (failed.isEmpty ? "" : "<ul>\n\(failed)</ul>\n"))
     }
 
@@ -137,29 +150,45 @@ enum ReportTables {
     /// network and against single-task networks, and each task's first test metric.
     static func pruning(_ results: StudyResults) -> String? {
         guard let pruned = results.pruning, !pruned.isEmpty else { return nil }
-        var columns: [(task: String, metric: String)] = []
+        var columns: [(task: String, metric: String, higher: Bool)] = []
         for task in results.tasks.map(\.name) {
             guard let metric = pruned.lazy.compactMap({ $0.network.test[task]?.metrics.first }).first else { continue }
-            columns.append((task, metric.name))
+            columns.append((task, metric.name, metric.higherIsBetter))
         }
-        let rows = pruned.enumerated().map { i, p -> [Cell] in
+        let single = pruned.contains { $0.network.deltaM != nil }
+        func metrics(_ network: StudyResults.Network, _ path: String) -> [Cell] {
+            columns.map { task, metric, _ in
+                guard let j = network.test.tasks.firstIndex(where: { $0.task == task }),
+                      let k = network.test.tasks[j].metrics.firstIndex(where: { $0.name == metric }) else { return .raw(NumberFormat.html(nil as Double?, .value, "")) }
+                return .raw(NumberFormat.html(network.test.tasks[j].metrics[k].value, .value, "\(path).test.tasks[\(j)].metrics[\(k)].value"))
+            }
+        }
+        var rows: [[Cell]] = []
+        if let dense = results.pruningDense {
+            rows.append([.text("dense (no pruning)"), .raw(""), .raw(""), .raw("")] + (single ? [.raw(NumberFormat.html(dense.deltaM?.improvement, .percent, "pruningDense.deltaM.improvement"))] : [])
+                        + [.raw(NumberFormat.html(dense.testLoss, .value, "pruningDense.testLoss"))] + metrics(dense, "pruningDense"))
+        }
+        for (i, p) in pruned.enumerated() {
             let path = "pruning[\(i)]"
-            return [.text(p.method), .raw(NumberFormat.html(p.sparsity, .fraction, "\(path).sparsity")),
-                    .raw(NumberFormat.html(p.trunkSparsity, .fraction, "\(path).trunkSparsity")),
-                    .raw(NumberFormat.html(p.deltaMDense, .percent, "\(path).deltaMDense")),
-                    .raw(NumberFormat.html(p.network.deltaM?.improvement, .percent, "\(path).network.deltaM.improvement"))]
-                + columns.map { task, metric in
-                    guard let j = p.network.test.tasks.firstIndex(where: { $0.task == task }),
-                          let k = p.network.test.tasks[j].metrics.firstIndex(where: { $0.name == metric }) else { return .raw(NumberFormat.html(nil as Double?, .value, "")) }
-                    return .raw(NumberFormat.html(p.network.test.tasks[j].metrics[k].value, .value, "\(path).network.test.tasks[\(j)].metrics[\(k)].value"))
-                }
+            rows.append([.text(p.method), .raw(NumberFormat.html(p.sparsity, .fraction, "\(path).sparsity")),
+                         .raw(NumberFormat.html(p.trunkSparsity, .fraction, "\(path).trunkSparsity")),
+                         .raw(NumberFormat.html(p.deltaMDense, .percent, "\(path).deltaMDense"))]
+                        + (single ? [.raw(NumberFormat.html(p.network.deltaM?.improvement, .percent, "\(path).network.deltaM.improvement"))] : [])
+                        + [.raw(NumberFormat.html(p.network.testLoss, .value, "\(path).network.testLoss"))] + metrics(p.network, "\(path).network"))
         }
-        let caption = "Networks of all the tasks pruned before training (snip: one mask from the summed loss; disparse-static: per-task SNIP masks, "
-            + "the trunk keeps their union; disparse-dynamic: the same, then drop-and-regrow during training; disparse-pt: the trained dense network pruned, then fine-tuned), "
-            + "trained with the masks fixed. Sparsity: of the trunk's prunable weights, asked and reached. Δm% (positive is better) against the dense network of all the tasks "
-            + "and against one network per task. Test metrics."
+        var caption = "Networks of all the tasks with most of the trunk's prunable weights removed, trained with their masks (pruned weights stay zero). "
+        let methods = Set(pruned.map(\.method))
+        let meanings = [("snip", "snip: one mask from the summed loss's SNIP scores at initialisation"),
+                        ("disparse-static", "disparse-static: each task's SNIP mask at initialisation, the trunk keeping their union"),
+                        ("disparse-dynamic", "disparse-dynamic: the same, then weights dropped by magnitude and regrown by each task's gradient during training"),
+                        ("disparse-pt", "disparse-pt: the trained dense network pruned by the same rule, then fine-tuned for the study's epochs again, so it has twice the training of the others and of the dense network")]
+        caption += meanings.filter { methods.contains($0.0) }.map(\.1).joined(separator: "; ") + ". "
+        caption += "Sparsity: of the trunk's prunable weights, asked and reached (a layer the cut would empty keeps its best weight per row). "
+            + "Δm% (positive is better) against the dense network" + (single ? " and against one network per task" : "") + "; summed test loss (lower is better); test metrics ("
+            + columns.map { "\($0.task) \($0.metric) \($0.higher ? "↑" : "↓")" }.joined(separator: ", ") + ")."
         return HTML.section("pruning", "Pruning",
-                            HTML.table(["method", "sparsity %", "reached %", "Δm% vs dense", "Δm% vs single-task"] + columns.map { "\($0.task) \($0.metric)" }, rows)
+                            HTML.table(["method", "sparsity %", "reached %", "Δm% vs dense"] + (single ? ["Δm% vs single-task"] : []) + ["summed test loss"]
+                                       + columns.map { "\($0.task) \($0.metric)" }, rows)
                             + HTML.caption(HTML.text(caption)))
     }
 

@@ -137,9 +137,9 @@ struct StudyTests {
         #expect(reference.taskVectors?.sweeps.count == 3 && reference.taskVectors?.merges?.map(\.method) == [.ties, .dareTies])
         #expect(reference.taskVectors?.merges?.allSatisfy { $0.points.count == 3 && [0, 0.5, 1].contains($0.chosenAlpha) } == true)
         // Every network trained once: singles 3, multi-task 2, the ground truth's 3 others (its singles and
-        // all-task network are cached), the affinity run 1, the pruned 2 (beside the cached dense network), the sweep 4
-        // (other weights and learning rates).
-        #expect(reference.timings.map(\.trained) == [3, 2, 3, 1, 0, 0, 2, 4] && reference.timings.map(\.cached) == [0, 0, 4, 6, 3, 0, 1, 0], "\(reference.timings)")
+        // all-task network are cached), the affinity run 1, the pruned 2 (beside the cached dense network), the sweep 3
+        // (other weights and learning rates; its trial of weights 1, 1, 1 at the base learning rate is the equal network).
+        #expect(reference.timings.map(\.trained) == [3, 2, 3, 1, 0, 0, 2, 3] && reference.timings.map(\.cached) == [0, 0, 4, 6, 3, 0, 1, 1], "\(reference.timings)")
         // The cached equal-weighted network is the ground truth's network of all tasks.
         #expect(reference.multitask![0].test == reference.groundTruth!.truth.network(["task0", "task1", "task5"])!.test)
 
@@ -217,6 +217,8 @@ struct StudyTests {
             ("steps: {baselines: true}\nsweep: {search: random, trials: 50, parameters: {lr: {min: 0.001, max: 0.0010001}}}", ":6: sweep.trials: only 1 distinct trials"),
             ("steps: {baselines: true}\nsweep: {select: nope.accuracy, parameters: {lr: [0.1, 0.2]}}", ":6: sweep.select: selection 'nope.accuracy'"),
             ("steps: {ground_truth: true, grouping: {budgets: [3]}}", ":5: steps.grouping.budgets: 3 networks for 2 tasks"),
+            ("steps: {pruning: {methods: [snip], sparsity: []}}", ":5: steps.pruning.sparsity: expected at least one sparsity"),
+            ("steps: {pruning: {methods: [], sparsity: [0.5]}}", ":5: steps.pruning.methods: expected at least one method"),
         ]
         for (steps, expected) in cases {
             let file = try fixture.write(base + steps)
@@ -262,5 +264,32 @@ struct StudyTests {
         _ = try #require(try StudyRunner(file: commented, output: output, version: "t").run())
         #expect(try String(contentsOf: output.appendingPathComponent("study.yaml"), encoding: .utf8).hasPrefix("# a comment"))
         #expect { _ = try StudyRunner(file: file, output: output.appendingPathComponent("networks/inner"), version: "t") } throws: { "\($0)".contains("inside the study") }
+    }
+
+    /// Equal settings spelled differently are one cached network.
+    @Test func weightingsHaveOneSpelling() {
+        #expect(StudyConfig.canonicalWeighting("ew") == "equal" && StudyConfig.canonicalWeighting("EQUAL") == "equal")
+        #expect(StudyConfig.canonicalWeighting("static:1,1", tasks: 2) == "equal")
+        #expect(StudyConfig.canonicalWeighting("static:1,1", tasks: 3) == "static:1.0,1.0", "a wrong count is left for the check to see")
+        #expect(StudyConfig.canonicalWeighting("static:1, .5") == "static:1.0,0.5" && StudyConfig.canonicalWeighting("static:1,x") == "static:1,x")
+        #expect(StudyConfig.canonicalWeighting("uw") == "uw")
+    }
+
+    /// Without the ground truth: each estimator's groups, unverified (the recommendation says
+    /// whose, or that all agree) or trained and scored (the best on validation is recommended).
+    @Test func groupingWithoutGroundTruth() throws {
+        let fixture = try Fixture()
+        defer { fixture.remove() }
+        let base = "name: g\ndata: {suite: synthetic, tasks: [task0, task1, task5], train_examples: 120}\nmodel: tab.yaml\n"
+            + "training: {epochs: 1, batch_size: 32, threads: 1, seed: 2}\nsteps:\n  affinity: {estimators: [tag, cosine], every: 1}\n"
+        let plain = try #require(try StudyRunner(file: try fixture.write(base + "  grouping: {budgets: [1, 2]}\n", "plain.yaml"),
+                                                 output: fixture.folder.appendingPathComponent("runs/plain"), version: "t").run())
+        #expect(plain.grouping?.evaluation == nil && plain.grouping?.choices.count == 4 && plain.grouping?.choices.allSatisfy { $0.testLoss == nil } == true)
+        #expect(plain.recommendations?[0].source.hasPrefix("every estimator's choice") == true && plain.recommendations?[0].groups == [["task0", "task1", "task5"]])
+        let verified = try #require(try StudyRunner(file: try fixture.write(base + "  grouping: {budgets: [1, 2], verify: true}\n", "verified.yaml"),
+                                                    output: fixture.folder.appendingPathComponent("runs/verified"), version: "t").run())
+        #expect(verified.grouping?.choices.allSatisfy { $0.validationLoss != nil && $0.testLoss != nil && $0.deltaM != nil } == true)
+        let best = try #require(verified.grouping?.choices.filter { $0.maxGroups == 2 }.min { $0.validationLoss! < $1.validationLoss! })
+        #expect(verified.recommendations?[1].groups == best.groups && verified.recommendations?[1].source.contains("trained and best on validation") == true)
     }
 }

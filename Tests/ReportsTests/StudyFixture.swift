@@ -91,6 +91,7 @@ enum StudyFixture {
         ], failed: [.init(settings: ["lr": "10", "batch": "64"], reason: "the loss of task 'depth' became inf at epoch 1, step 3")])
         r.pruning = [.init(method: "snip", sparsity: 0.5, trunkSparsity: 0.4995, network: network("snip", tasks, scale: 1.02, baselines: reference), deltaMDense: -0.75),
                      .init(method: "disparse-static", sparsity: 0.9, trunkSparsity: 0.9004, network: network("disparse", tasks, scale: 1.05, baselines: reference), deltaMDense: -1.25)]
+        r.pruningDense = network("dense", tasks, scale: 1.0, baselines: reference)
         r.timings = [.init(step: "baselines", seconds: 37.04, cpuSeconds: 120.75, trained: 3, cached: 0),
                      .init(step: "multitask", seconds: 25.5, cpuSeconds: nil, trained: 1, cached: 1),
                      .init(step: "ground truth", seconds: 95.25, cpuSeconds: 210.5, trained: 7, cached: 0)]

@@ -97,7 +97,7 @@ while IFS=$'\t' read -r _ kind path text; do
          value) expected=$(printf '%.4f' "$value") ;; percent) expected=$(printf '%+.2f' "$value") ;;
          seconds) expected=$(printf '%.1f' "$value") ;; ratio) expected=$(printf '%.3f' "$value") ;;
          alpha) expected=$(printf '%.2f' "$value") ;; integer) expected=$(printf '%.0f' "$value") ;;
-         fraction) expected=$(awk -v v="$value" 'BEGIN { printf "%.1f", v * 100 }') ;;
+         fraction) expected=$(awk -v v="$value" 'BEGIN { printf "%.6g", v * 100 }') ;;
          *) fail "path $path: unknown kind '$kind'"; continue ;;
        esac ;;
   esac

@@ -163,7 +163,7 @@ public struct StudyConfig: Sendable, Equatable, Codable {
         if let n = t["nesterov"] { training.optimizer.nesterov = try r.bool(n, key("nesterov")) }
         if let n = t["weight_decay"] { training.optimizer.weightDecay = try r.float(n, key("weight_decay"), 0...1e6, what: "a weight decay ≥ 0") }
         if let n = t["schedule"] { training.schedule.kind = try r.string(n, key("schedule")) }
-        if let n = t["weighting"] { training.weighting = try r.string(n, key("weighting")) }
+        if let n = t["weighting"] { training.weighting = canonicalWeighting(try r.string(n, key("weighting"))) }
         if let n = t["gradient_method"] { training.gradientMethod = try r.string(n, key("gradient_method")) }
         if let n = t["clip"] { training.gradientClip = try r.float(n, key("clip"), Double.leastNonzeroMagnitude...1e12, what: "a positive gradient norm") }
         if let n = t["seed"] { training.seed = try r.seed(n, key("seed")) }
@@ -265,6 +265,8 @@ public struct StudyConfig: Sendable, Equatable, Codable {
                 if sparsities.contains(value) { throw r.error(label, item, "\(value) is listed twice") }
                 sparsities.append(value)
             }
+            guard !methods.isEmpty else { throw r.error("steps.pruning.methods", m, "expected at least one method") }
+            guard !sparsities.isEmpty else { throw r.error("steps.pruning.sparsity", f, "expected at least one sparsity") }
             var pruning = Pruning(methods: methods, sparsities: sparsities)
             if let b = p["batches"] { pruning.batches = try r.integer(b, "steps.pruning.batches", 1...1_000_000) }
             steps.pruning = pruning
@@ -333,14 +335,32 @@ public struct StudyConfig: Sendable, Equatable, Codable {
     /// The estimators a study can run.
     public static let affinityEstimators = ["tag", "first-order", "cosine", "fisher", "pairwise", "esa", "snip-iou", "snip-rank"]
 
+    /// One spelling per weighting, so that equal settings share their cached networks: `ew` and
+    /// static weights that are all 1 are `equal` (the same sum of losses, bit for bit); other
+    /// static weights are written as Swift writes Doubles (`static:1,.5` → `static:1.0,0.5`).
+    /// Static weights become `equal` only when their count is that of the `tasks` (else the
+    /// count check must still see them).
+    static func canonicalWeighting(_ text: String, tasks: Int? = nil) -> String {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        switch parts[0].lowercased() {
+        case "ew", "equal": return parts.count == 1 ? "equal" : text
+        case "static":
+            guard parts.count == 2 else { return text }
+            let values = parts[1].split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0!.isFinite }) else { return text }
+            return values.allSatisfy { $0 == 1 } && values.count == tasks ? "equal" : "static:" + values.map { String($0!) }.joined(separator: ",")
+        default: return text
+        }
+    }
+
     /// `base` with a multi-task method: a gradient method (pcgrad, mgda, ...) or else a loss weighting.
-    public static func training(_ base: TrainingConfig, method: String) throws -> TrainingConfig {
+    public static func training(_ base: TrainingConfig, method: String, tasks: Int? = nil) throws -> TrainingConfig {
         var training = base
         let head = method.split(separator: ":").first.map(String.init) ?? method
         if GradientMethods.names.contains(where: { $0.split(separator: "[").first.map(String.init) == head }) && head != "sum" {
             (training.gradientMethod, training.weighting) = (method, "equal")
         } else {
-            (training.weighting, training.gradientMethod) = (method, nil)
+            (training.weighting, training.gradientMethod) = (canonicalWeighting(method, tasks: tasks), nil)
             let known = ["equal", "ew", "static", "uw", "dwa", "rlw", "famo"]
             guard known.contains(head.lowercased()) else {
                 throw ConfigurationError("unknown method '\(method)' (loss weightings: \(Weightings.names.joined(separator: ", ")); gradient methods: \(GradientMethods.names.filter { $0 != "sum" }.joined(separator: ", ")))")

@@ -12,8 +12,6 @@ public struct StudyResults: Sendable, Codable, Equatable {
     public var tasks: [TaskInfo]
     /// Wall-clock and CPU seconds per finished step, in run order.
     public var timings: [Timing] = []
-    /// The step a graceful stop interrupted: its time and networks so far (added when it ends).
-    public var unfinished: Timing?
     public var baselines: [Network]?
     public var multitask: [Network]?
     public var affinity: [AffinityMatrix]?
@@ -22,6 +20,8 @@ public struct StudyResults: Sendable, Codable, Equatable {
     public var taskVectors: TaskVectorStudy.Result?
     public var sweep: Sweep?
     public var pruning: [Pruned]?
+    /// The dense network of all the tasks the pruned ones are compared with.
+    public var pruningDense: Network?
     /// The grouping to train, per budget, and why (the last thing the study prints).
     public var recommendations: [Recommendation]?
     public var complete = false

@@ -31,6 +31,7 @@ public final class StudyRunner {
     let units: TaskSetTraining
     let cache: URL
     private let lock: RunLock
+    var progress: Progress?
     /// Log lines (steps and networks); training progress goes to `onEvent`.
     public var log: (String) -> Void = { _ in }
     public var onEvent: ((TrainingEvent) -> Void)?
@@ -90,6 +91,7 @@ public final class StudyRunner {
         training.threads = threads
         let data = try ComputeThreads.with(threads) { try Self.stage("data") { try PreparedData(config.data) } }
         self.data = data
+        training.weighting = StudyConfig.canonicalWeighting(training.weighting, tasks: data.tasks.count)
         (spec, dropUnusedHeads) = try Self.stage("model") {
             let spec = try ModelSpec.resolve(config.model), builtIn = ModelSpec.builtIn[config.model] != nil
             let full = try MultiTaskModel.spec(for: spec, tasks: data.tasks, dropUnusedHeads: builtIn)
@@ -105,7 +107,7 @@ public final class StudyRunner {
         let (spec, dropUnusedHeads) = (self.spec, self.dropUnusedHeads)
         units = try Self.stage("training") { try TaskSetTraining(data: data, spec: spec, training: training, root: cache, dropUnusedHeads: dropUnusedHeads) }
         for method in config.steps.multitask ?? [] {
-            var settings = try StudyConfig.training(training, method: method)
+            var settings = try StudyConfig.training(training, method: method, tasks: tasks.count)
             settings.threads = threads
             do { try settings.validate(tasks: data.tasks) } catch let error as ConfigurationError { throw ConfigurationError("steps.multitask: '\(method)': \(error.message)") }
         }
@@ -155,7 +157,7 @@ public final class StudyRunner {
     /// What a run directory holds: nothing (or not there), a study (possibly damaged: its
     /// study.json missing or unreadable), or something else.
     enum FolderState { case empty, study, foreign }
-    static let studyFiles: Set<String> = ["study.yaml", "study.json", "results.json", "summary.md", "report.html", "affinity", "task-vectors", "pruning", "networks", "lock"]
+    static let studyFiles: Set<String> = ["study.yaml", "study.json", "results.json", "progress.json", "summary.md", "report.html", "affinity", "task-vectors", "pruning", "networks", "lock"]
 
     static func folderState(_ directory: URL) throws -> FolderState {
         var isDirectory: ObjCBool = false
@@ -277,24 +279,21 @@ public final class StudyRunner {
         let steps = plan()
         for (k, step) in steps.enumerated() where !step.done(results) {
             log("step \(k + 1)/\(steps.count): \(step.name)")
-            let cpu = CPUTime.now(), clock = Date()
-            // A step stopped before carries its time and networks over (graceful stops only).
-            let before = results.unfinished?.step == step.name ? results.unfinished! : StudyResults.Timing(step: step.name, seconds: 0, cpuSeconds: 0, trained: 0, cached: 0)
+            // A step stopped or killed before carries its time and networks over (progress.json).
+            let saved = FileManager.default.fileExists(atPath: progressFile.path) ? try? RunDirectory.readJSON(StudyResults.Timing.self, from: progressFile) : nil
+            let before = saved?.step == step.name ? saved! : StudyResults.Timing(step: step.name, seconds: 0, cpuSeconds: 0, trained: 0, cached: 0)
+            progress = Progress(before: before, clock: Date(), cpu: CPUTime.now())
             var counts = (trained: 0, cached: 0)
             let finished = try ComputeThreads.with(units.training.threads!) { try step.run(&results, &counts) }
-            // The step starts over from the cache: the networks it trained before the stop are
-            // found there now, and count as trained.
-            let timing = StudyResults.Timing(step: step.name, seconds: before.seconds + Date().timeIntervalSince(clock),
-                                             cpuSeconds: before.cpuSeconds.map { $0 + CPUTime.now() - cpu }, trained: before.trained + counts.trained,
-                                             cached: Swift.max(0, counts.cached - before.trained))
+            let timing = progress!.timing(counts)
+            progress = nil
             guard finished else {
-                results.unfinished = timing
-                try RunDirectory.writeJSON(results, to: resultsFile)
+                try RunDirectory.writeJSON(timing, to: progressFile)
                 return nil
             }
-            results.unfinished = nil
             results.timings.append(timing)
             try save(results)
+            try? FileManager.default.removeItem(at: progressFile)
         }
         if !results.complete {
             results.recommendations = recommend(results)
@@ -303,6 +302,29 @@ public final class StudyRunner {
         }
         try onResults(results)  // a finished study run again gets its report redrawn
         return results
+    }
+
+    var progressFile: URL { directory.appendingPathComponent("progress.json") }
+
+    /// The running step's time and networks, from where earlier sessions left it.
+    struct Progress {
+        var before: StudyResults.Timing
+        var clock: Date
+        var cpu: Double
+
+        /// The step restarts from the cache: the networks it trained in earlier sessions are
+        /// found there now, and count as trained, not cached.
+        func timing(_ counts: (trained: Int, cached: Int)) -> StudyResults.Timing {
+            StudyResults.Timing(step: before.step, seconds: before.seconds + Date().timeIntervalSince(clock),
+                                cpuSeconds: before.cpuSeconds.map { $0 + CPUTime.now() - cpu }, trained: before.trained + counts.trained,
+                                cached: Swift.max(0, counts.cached - before.trained))
+        }
+    }
+
+    /// Records the running step's progress after a network was trained, so that a kill loses
+    /// none of its count.
+    func saveProgress(_ counts: (trained: Int, cached: Int)) throws {
+        if let progress { try RunDirectory.writeJSON(progress.timing(counts), to: progressFile) }
     }
 
     private func save(_ results: StudyResults) throws {

@@ -35,7 +35,12 @@ public enum StudyRuns {
         let configFile = folder.appendingPathComponent("study.json"), resultsFile = folder.appendingPathComponent("results.json")
         guard FileManager.default.fileExists(atPath: configFile.path) else { throw ConfigurationError("\(folder.path) holds no study (no study.json): give a folder made by mtk run") }
         let config = try RunDirectory.readJSON(StudyConfig.self, from: configFile, what: "study config")
-        let results = FileManager.default.fileExists(atPath: resultsFile.path) ? try RunDirectory.readJSON(StudyResults.self, from: resultsFile, what: "study results") : nil
+        var results: StudyResults?
+        if FileManager.default.fileExists(atPath: resultsFile.path) {
+            do { results = try RunDirectory.readJSON(StudyResults.self, from: resultsFile, what: "study results") } catch {
+                throw ConfigurationError("\(error); remove it and run the study again (mtk run redoes its steps from the cached networks, training none again)")
+            }
+        }
         let attributes = try? FileManager.default.attributesOfItem(atPath: (results == nil ? configFile : resultsFile).path)
         return Entry(directory: folder, results: results, config: config, modified: attributes?[.modificationDate] as? Date ?? .distantPast, problem: nil)
     }
@@ -69,6 +74,14 @@ public enum StudyRuns {
             let differing = StudyRunner.differences(ca, cb).filter { $0 != "name" }
             out.append(differing.isEmpty ? "The configs are the same" + (ca.name == cb.name ? "." : " (but for the name).") : "The configs differ in: \(differing.joined(separator: ", ")).")
         }
+        for entry in [a, b] where entry.results.map({ !$0.complete }) ?? false {
+            out.append("\(entry.directory.path) has not finished: only its finished steps are compared.")
+        }
+        if let ta = a.results?.tasks.map(\.name), let tb = b.results?.tasks.map(\.name), ta != tb {
+            let (onlyA, onlyB) = (ta.filter { !tb.contains($0) }, tb.filter { !ta.contains($0) })
+            out.append("The tasks differ" + (onlyA.isEmpty ? "" : "; only in \(x): \(onlyA.joined(separator: ", "))") + (onlyB.isEmpty ? "" : "; only in \(y): \(onlyB.joined(separator: ", "))")
+                       + ": those are left out, and networks of different task sets are not compared directly.")
+        }
         guard let ra = a.results, let rb = b.results else {
             out.append("\n" + [a, b].filter { $0.results == nil }.map { "\($0.directory.path) has no results yet." }.joined(separator: " "))
             return out.joined(separator: "\n")
@@ -78,15 +91,16 @@ public enum StudyRuns {
         var rows: [String] = []
         for (label, network) in left {
             for task in network.test.tasks {
-                guard let other = right.first(where: { $0.0 == label && $0.1.tasks.contains(task.task) })?.1.test[task.task] else { continue }
+                guard let other = right.first(where: { $0.0 == label && Set($0.1.tasks) == Set(network.tasks) })?.1.test[task.task] else { continue }
                 for metric in task.metrics {
                     guard let value = other.metric(metric.name)?.value else { continue }
-                    rows.append("| \(label) | \(task.task) | \(metric.name) \(metric.higherIsBetter ? "↑" : "↓") | \(String(format: "%.4f", metric.value)) | \(String(format: "%.4f", value)) | \(String(format: "%+.4f", value - metric.value)) |")
+                    let better = value == metric.value ? "=" : ((value > metric.value) == metric.higherIsBetter ? y : x)
+                    rows.append("| \(label) | \(task.task) | \(metric.name) \(metric.higherIsBetter ? "↑" : "↓") | \(String(format: "%.4f", metric.value)) | \(String(format: "%.4f", value)) | \(String(format: "%+.4f", value - metric.value)) | \(better) |")
                 }
             }
         }
         if !rows.isEmpty {
-            out += ["", "## Test metrics", "", "| network | task | metric | \(x) | \(y) | \(y) − \(x) |", "|---|---|---|---:|---:|---:|"] + rows
+            out += ["", "## Test metrics", "", "| network | task | metric | \(x) | \(y) | \(y) − \(x) | better |", "|---|---|---|---:|---:|---:|---|"] + rows
         }
         let deltas = (ra.multitask ?? []).compactMap { n -> String? in
             guard let d = n.deltaM, let e = rb.multitask?.first(where: { $0.label == n.label })?.deltaM else { return nil }

@@ -38,7 +38,7 @@ extension StudyRunner {
                     let cached = try self.units.cached(set)
                     self.log("ground truth network \(k + 1)/\(sets.count): \(set.joined(separator: "+"))\(cached == nil ? "" : " (cached)")")
                     guard let record = try cached ?? self.units.train(set, onEvent: self.onEvent, shouldStop: self.shouldStop) else { return false }
-                    if cached == nil { counts.trained += 1 } else { counts.cached += 1 }
+                    if cached == nil { counts.trained += 1; try self.saveProgress(counts) } else { counts.cached += 1 }
                     records.append(record)
                 }
                 let truth = GroundTruth(tasks: self.tasks, settingsKey: self.units.settingsKey, networks: records.map(\.result))
@@ -72,7 +72,7 @@ extension StudyRunner {
             let count = pruning.methods.count * pruning.sparsities.count
             steps.append(Step(name: "pruning (\(count) network\(count == 1 ? "" : "s"))", done: { $0.pruning != nil }) { results, counts in
                 guard let section = try self.pruning(pruning, results, counts: &counts) else { return false }
-                results.pruning = section
+                (results.pruning, results.pruningDense) = (section.pruned, section.dense)
                 return true
             })
         }
@@ -89,7 +89,7 @@ extension StudyRunner {
 
     /// The networks of all the tasks with `method` (a weighting or gradient method).
     func units(method: String) throws -> TaskSetTraining {
-        var training = try StudyConfig.training(units.training, method: method)
+        var training = try StudyConfig.training(units.training, method: method, tasks: tasks.count)
         training.threads = units.training.threads
         return try TaskSetTraining(data: data, spec: spec, training: training, root: cache, dropUnusedHeads: dropUnusedHeads, subsets: !method.hasPrefix("static"))
     }
@@ -105,7 +105,7 @@ extension StudyRunner {
         let cached = try units.cached(set)
         if cached != nil { log("\(label): cached") }
         guard let record = try cached ?? units.train(set, onEvent: onEvent, shouldStop: shouldStop) else { return nil }
-        if cached == nil { counts.trained += 1 } else { counts.cached += 1 }
+        if cached == nil { counts.trained += 1; try saveProgress(counts) } else { counts.cached += 1 }
         let folder = try units.directory(for: set)
         return StudyResults.Network(label: label, tasks: record.result.tasks, validation: record.result.validation, test: record.result.test,
                                     testLoss: record.result.test.totalLoss, bestEpoch: record.result.bestEpoch, deltaM: nil, curves: try curves(folder), seconds: record.seconds,
@@ -183,6 +183,7 @@ extension StudyRunner {
                 }
                 guard !outcome.summary.resumable else { return nil }
                 counts.trained += 1
+                try saveProgress(counts)
                 let cpu = CPUTime.total(outcome.summary.history.map(\.cpuSeconds))
                 for estimator in estimators {
                     var matrix = estimator.matrix()
@@ -296,10 +297,11 @@ extension StudyRunner {
 
     // MARK: Pruning
 
-    func pruning(_ request: StudyConfig.Pruning, _ results: StudyResults, counts: inout (trained: Int, cached: Int)) throws -> [StudyResults.Pruned]? {
+    func pruning(_ request: StudyConfig.Pruning, _ results: StudyResults, counts: inout (trained: Int, cached: Int)) throws -> (pruned: [StudyResults.Pruned], dense: StudyResults.Network)? {
         // The dense network of all the tasks: the reference, and what disparse-pt prunes.
         log("the dense network of all the tasks")
-        guard let dense = try network(tasks, units: units, label: "dense", counts: &counts) else { return nil }
+        guard var dense = try network(tasks, units: units, label: "dense", counts: &counts) else { return nil }
+        dense.deltaM = deltaM(dense, results)
         let denseWeights = try units.directory(for: tasks).appendingPathComponent("best.safetensors")
         var out: [StudyResults.Pruned] = []
         for method in request.methods {
@@ -327,6 +329,7 @@ extension StudyRunner {
                     }
                     guard !outcome.summary.resumable else { return nil }
                     counts.trained += 1
+                    try saveProgress(counts)
                 }
                 let saved = try RunDirectory.reading(folder).readConfig()
                 let history = outcome.summary.history
@@ -340,7 +343,7 @@ extension StudyRunner {
                                                deltaMDense: DeltaM(model: outcome.test, baselines: dense.test).improvement))
             }
         }
-        return out
+        return (out, dense)
     }
 
     /// 0.9 → "90%", 0.995 → "99.5%", 0.999999 → "99.9999%" (never rounded up to 100%).
@@ -405,12 +408,18 @@ extension StudyRunner {
                                                    testLoss: optimum.testLoss, deltaM: optimum.deltaM)
             }
             if let best = choices.filter({ $0.validationLoss != nil }).min(by: { $0.validationLoss! < $1.validationLoss! }) {
-                return StudyResults.Recommendation(maxGroups: k, groups: best.groups, source: "\(best.estimator)'s choice, trained and best on validation of \(choices.count) estimators",
+                let tied = choices.filter { $0.validationLoss == best.validationLoss }.map(\.estimator)
+                return StudyResults.Recommendation(maxGroups: k, groups: best.groups,
+                                                   source: (tied.count > 1 ? "the choice of \(tied.joined(separator: ", ")) (the same groups)" : "\(best.estimator)'s choice")
+                                                       + ", trained and best on validation of \(choices.count) estimators",
                                                    testLoss: best.testLoss, deltaM: best.deltaM)
             }
             guard let first = choices.first else { return nil }
-            return StudyResults.Recommendation(maxGroups: k, groups: first.groups, source: "\(first.estimator)'s estimate (not trained: set steps.grouping.verify)",
-                                               testLoss: nil, deltaM: nil)
+            let canonical = { (groups: [[String]]) in Set(groups.map { Set($0) }) }
+            let agree = choices.allSatisfy { canonical($0.groups) == canonical(first.groups) }
+            let source = agree && choices.count > 1 ? "every estimator's choice (they agree; not trained)"
+                : "\(first.estimator)'s estimate, the first estimator listed (not trained: set steps.grouping.verify to train every estimator's groups and keep the best on validation)"
+            return StudyResults.Recommendation(maxGroups: k, groups: first.groups, source: source, testLoss: nil, deltaM: nil)
         }
     }
 }

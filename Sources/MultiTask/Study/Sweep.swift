@@ -60,7 +60,7 @@ extension StudyConfig.Sweep {
             case "batch_size": training.batchSize = try integer(1...1_000_000)
             case "epochs": training.epochs = try integer(1...100_000)
             case "optimizer": training.optimizer.kind = text
-            case "weighting", "loss_weights": training.weighting = text
+            case "weighting", "loss_weights": training.weighting = StudyConfig.canonicalWeighting(text, tasks: checkTasks)
             case "gradient_method": training.gradientMethod = text
             case "weight_decay": training.optimizer.weightDecay = Float(try number())
             case "momentum": training.optimizer.momentum = Float(try number())
