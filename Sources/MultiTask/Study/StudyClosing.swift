@@ -3,7 +3,7 @@ import Foundation
 extension StudyResults {
     /// What a finished study prints last: the recommended grouping per budget, a short summary
     /// and where the report is.
-    public func closing(directory: URL) -> String {
+    package func closing(directory: URL) -> String {
         var lines: [String] = []
         let show = { (groups: [[String]]) in groups.map { "{" + $0.joined(separator: ", ") + "}" }.joined(separator: "  ") }
         if let recommendations, !recommendations.isEmpty {

@@ -1,19 +1,19 @@
 import Foundation
 
 /// Finding and comparing earlier studies: `mtk runs list` and `mtk runs compare`.
-public enum StudyRuns {
-    public struct Entry: Sendable, Equatable {
-        public var directory: URL
-        public var results: StudyResults?
-        public var config: StudyConfig?
-        public var modified: Date
+package enum StudyRuns {
+    package struct Entry: Sendable, Equatable {
+        package var directory: URL
+        package var results: StudyResults?
+        package var config: StudyConfig?
+        package var modified: Date
         /// Why the study's files could not be read (the entry is listed anyway).
-        public var problem: String?
-        public var name: String { config?.name ?? directory.lastPathComponent }
+        package var problem: String?
+        package var name: String { config?.name ?? directory.lastPathComponent }
     }
 
     /// Every study under `root` (each folder with a `study.json`), newest first.
-    public static func list(_ root: URL) throws -> [Entry] {
+    package static func list(_ root: URL) throws -> [Entry] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root.path, isDirectory: &isDirectory) else { throw ConfigurationError("\(root.path): no such folder (studies go to runs/NAME)") }
         guard isDirectory.boolValue else { throw ConfigurationError("\(root.path) is a file; give the folder of run directories (runs)") }
@@ -31,7 +31,7 @@ public enum StudyRuns {
     }
 
     /// The study in `folder` (its config and, once a step has finished, its results).
-    public static func read(_ folder: URL) throws -> Entry {
+    package static func read(_ folder: URL) throws -> Entry {
         let configFile = folder.appendingPathComponent("study.json"), resultsFile = folder.appendingPathComponent("results.json")
         guard FileManager.default.fileExists(atPath: configFile.path) else { throw ConfigurationError("\(folder.path) holds no study (no study.json): give a folder made by mtk run") }
         let config = try RunDirectory.readJSON(StudyConfig.self, from: configFile, what: "study config")
@@ -46,7 +46,7 @@ public enum StudyRuns {
     }
 
     /// A Markdown table of `entries`: name, state, tasks, best multi-task Δm% and the recommendation.
-    public static func table(_ entries: [Entry]) -> String {
+    package static func table(_ entries: [Entry]) -> String {
         var lines = ["| study | state | tasks | steps done | Δm% (best method) | recommended grouping | folder |", "|---|---|---|---:|---:|---|---|"]
         for entry in entries {
             if let problem = entry.problem {
@@ -66,7 +66,7 @@ public enum StudyRuns {
 
     /// Two studies side by side: what differs in their configs, their per-task test metrics
     /// (networks matched by label), Δm%, affinity agreement and recommendations.
-    public static func compare(_ a: Entry, _ b: Entry) -> String {
+    package static func compare(_ a: Entry, _ b: Entry) -> String {
         // Columns are named by study, or by folder when the names are the same.
         let (x, y) = a.name == b.name ? (a.directory.lastPathComponent, b.directory.lastPathComponent) : (a.name, b.name)
         var out = ["# \(x) vs \(y)", ""]
