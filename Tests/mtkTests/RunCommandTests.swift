@@ -80,4 +80,38 @@ struct RunCommandTests {
         let nothing = try MTK.run(["runs", "list", fixture.folder.appendingPathComponent("nowhere").path], in: fixture.folder)
         #expect(nothing.status != 0 && nothing.output.contains("nowhere: no such folder"), "\(nothing.output)")
     }
+
+    /// A folder of MNIST-format IDX files (raw): `count` seeded 28×28 images per split, labels 0...9.
+    static func idxFolder(_ folder: URL, train: Int, test: Int) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var state: UInt64 = 12345
+        func byte() -> UInt8 { state = state &* 6364136223846793005 &+ 1442695040888963407; return UInt8(truncatingIfNeeded: state >> 56) }
+        func header(_ magic: UInt32, _ dims: [Int]) -> [UInt8] {
+            ([magic] + dims.map(UInt32.init)).flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v >> (24 - 8 * $0)) } }
+        }
+        for (prefix, count) in [("train", train), ("t10k", test)] {
+            let labels = (0..<count).map { UInt8($0 % 10) }
+            let pixels = (0..<count * 784).map { _ in byte() }
+            try Data(header(0x0000_0803, [count, 28, 28]) + pixels).write(to: folder.appendingPathComponent("\(prefix)-images-idx3-ubyte"))
+            try Data(header(0x0000_0801, [count]) + labels).write(to: folder.appendingPathComponent("\(prefix)-labels-idx1-ubyte"))
+        }
+    }
+
+    /// The digit + parity study on a user's MNIST folder, given with --data-dir.
+    @Test func digitParityOnAnotherFolder() throws {
+        let fixture = try TabularFixture(rows: 10)
+        defer { fixture.remove() }
+        let mnist = fixture.folder.appendingPathComponent("mnist")
+        try Self.idxFolder(mnist, train: 80, test: 30)
+        let file = fixture.folder.appendingPathComponent("dp.yaml")
+        try "name: dp\ndata: {suite: digit-parity, validation_fraction: 0.25}\nmodel: reference-cnn\ntraining: {epochs: 1, batch_size: 20, threads: 1}\nsteps: {baselines: true}\nsweep: {parameters: {loss_weights: [[1.0, 0.5], [0.5, 1.0]]}, select: digit.accuracy}\n"
+            .write(to: file, atomically: true, encoding: .utf8)
+        let output = fixture.folder.appendingPathComponent("out")
+        let run = try MTK.run(["run", file.path, "--data-dir", mnist.path, "-o", output.path], in: fixture.folder)
+        #expect(run.status == 0 && run.output.contains("Sweep: best of 2 trials on validation digit.accuracy"), "\(run.output)")
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("study.json"))) as! [String: Any]
+        #expect((config["data"] as! [String: Any])["dataDirectory"] as? String == mnist.path)
+        let missing = try MTK.run(["run", file.path, "--data-dir", fixture.folder.appendingPathComponent("nowhere").path, "-o", fixture.folder.appendingPathComponent("o2").path], in: fixture.folder)
+        #expect(missing.status != 0 && missing.output.contains("\(file.path):2: data: ") && missing.output.contains("nowhere"), "\(missing.output)")
+    }
 }
