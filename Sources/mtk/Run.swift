@@ -18,7 +18,11 @@ struct Run: ParsableCommand {
         let runner = try StudyRunner(file: URL(fileURLWithPath: study), output: output.map { URL(fileURLWithPath: $0) }, overwrite: overwrite,
                                      dataDirectory: dataDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, version: MTK.configuration.version)
         let progress = TrainingOptions.progressAndSignals()
-        runner.log = { logLine("study: \($0)") }
+        let started = Date()
+        runner.log = { line in  // the elapsed time on every line: the pace of a long study at a glance
+            let seconds = Int(Date().timeIntervalSince(started))
+            logLine(String(format: "study [%d:%02d] ", seconds / 60, seconds % 60) + line)
+        }
         runner.onEvent = progress
         runner.shouldStop = { Interruption.requested }
         runner.onResults = { try StudyReport.write($0, to: runner.directory) }

@@ -52,7 +52,7 @@ struct RunCommandTests {
         let killed = fixture.folder.appendingPathComponent("runs/killed")
         let log = fixture.folder.appendingPathComponent("kill.log")
         let loop = KillLoop(seed: 11, lines: 20)
-        let (kills, finished) = try loop.run(log: log, counts: { $0.hasPrefix("study:") || $0.hasPrefix("epoch") }) { ["run", file.path, "-o", killed.path] }
+        let (kills, finished) = try loop.run(log: log, counts: { $0.hasPrefix("study [") || $0.hasPrefix("epoch") }) { ["run", file.path, "-o", killed.path] }
         #expect(finished && kills >= 5, "kills \(kills)")
         #expect(try Self.timeless(killed.appendingPathComponent("results.json")) == Self.timeless(straight.appendingPathComponent("results.json")))
 
