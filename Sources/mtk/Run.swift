@@ -13,10 +13,17 @@ struct Run: ParsableCommand {
     @Option(name: [.customShort("o"), .long], help: "The run directory [runs/NAME].") var output: String?
     @Flag(help: "Replace a study of another config in the run directory (its trained networks stay in the cache).") var overwrite = false
     @Option(help: "Read the suite's images from this folder of IDX files instead (MNIST's, say), overriding data.data_directory.") var dataDir: String?
+    @Flag(help: "Check the study (config, data, model, settings) and print its steps; train nothing, create nothing.") var check = false
 
     func run() throws {
         let runner = try StudyRunner(file: URL(fileURLWithPath: study), output: output.map { URL(fileURLWithPath: $0) }, overwrite: overwrite,
-                                     dataDirectory: dataDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, version: MTK.configuration.version)
+                                     dataDirectory: dataDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, version: MTK.configuration.version,
+                                     checkOnly: check)
+        if check {
+            print("study '\(runner.config.name)' is valid; it runs into \(runner.directory.path):")
+            for (k, step) in try runner.planned().enumerated() { print("  \(k + 1). \(step.step)\(step.done ? " (done)" : "")") }
+            return
+        }
         let progress = TrainingOptions.progressAndSignals()
         let started = Date()
         runner.log = { line in  // the elapsed time on every line: the pace of a long study at a glance

@@ -40,6 +40,10 @@ struct RunCommandTests {
         let file = fixture.folder.appendingPathComponent("study.yaml")
         try Self.study(fixture).write(to: file, atomically: true, encoding: .utf8)
         let straight = fixture.folder.appendingPathComponent("runs/straight")
+        // --check: the plan, nothing made.
+        let check = try MTK.run(["run", file.path, "-o", straight.path, "--check"], in: fixture.folder)
+        #expect(check.status == 0 && check.output.contains("study 'tab' is valid") && check.output.contains("3. ground truth (7 networks)"), "\(check.output)")
+        #expect(!FileManager.default.fileExists(atPath: straight.path))
         let one = try MTK.run(["run", file.path, "-o", straight.path], in: fixture.folder)
         #expect(one.status == 0, "\(one.output)")
         #expect(one.output.contains("Recommended grouping:") && one.output.contains("Report: \(straight.path)/report.html"), "\(one.output)")
@@ -56,6 +60,8 @@ struct RunCommandTests {
         #expect(finished && kills >= 5, "kills \(kills)")
         #expect(try Self.timeless(killed.appendingPathComponent("results.json")) == Self.timeless(straight.appendingPathComponent("results.json")))
 
+        let checked = try MTK.run(["run", file.path, "-o", straight.path, "--check"], in: fixture.folder)
+        #expect(checked.status == 0 && checked.output.contains("(done)"), "\(checked.output)")
         // Run again: nothing is trained; the same closing message.
         let again = try MTK.run(["run", file.path, "-o", straight.path], in: fixture.folder)
         #expect(again.status == 0 && !again.output.contains("training") && again.output.contains("Recommended grouping:"), "\(again.output)")

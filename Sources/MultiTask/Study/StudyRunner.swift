@@ -30,7 +30,7 @@ public final class StudyRunner {
     /// The networks of the study's own training settings.
     let units: TaskSetTraining
     let cache: URL
-    private let lock: RunLock
+    private let lock: RunLock?
     var progress: Progress?
     /// Log lines (steps and networks); training progress goes to `onEvent`.
     public var log: (String) -> Void = { _ in }
@@ -43,7 +43,8 @@ public final class StudyRunner {
     /// before any training; `output` defaults to `runs/NAME`. A directory holding a study with
     /// another config is an error unless `overwrite`. `dataDirectory` replaces the config's
     /// folder of image files (another copy of the data set, or MNIST for a Fashion-MNIST study).
-    public convenience init(file: URL, output: URL? = nil, overwrite: Bool = false, dataDirectory: String? = nil, version: String) throws {
+    /// `checkOnly`: check everything, create nothing (the directory is not taken; `run` refuses).
+    public convenience init(file: URL, output: URL? = nil, overwrite: Bool = false, dataDirectory: String? = nil, version: String, checkOnly: Bool = false) throws {
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory)
         guard exists, !isDirectory.boolValue, let text = try? String(contentsOf: file, encoding: .utf8) else {
@@ -55,7 +56,7 @@ public final class StudyRunner {
             do { try config.data.validate() } catch let error as ConfigurationError { throw ConfigurationError("--data-dir: \(error.message)") }
         }
         do {
-            try self.init(config: config, yaml: text, output: output, overwrite: overwrite, version: version)
+            try self.init(config: config, yaml: text, output: output, overwrite: overwrite, version: version, checkOnly: checkOnly)
         } catch let error as ConfigurationError {
             throw Self.locate(error, source: file.path, lines: lines)
         }
@@ -82,7 +83,7 @@ public final class StudyRunner {
         }
     }
 
-    public init(config: StudyConfig, yaml: String, output: URL? = nil, overwrite: Bool = false, version: String) throws {
+    public init(config: StudyConfig, yaml: String, output: URL? = nil, overwrite: Bool = false, version: String, checkOnly: Bool = false) throws {
         self.config = config
         (self.yaml, self.version) = (yaml, version)
         directory = output ?? URL(fileURLWithPath: "runs").appendingPathComponent(config.name)
@@ -131,9 +132,23 @@ public final class StudyRunner {
             let contents = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasPrefix(".") }.sorted()
             throw ConfigurationError("\(directory.path) is not empty and holds no study (it has \(contents.prefix(5).joined(separator: ", "))): give another -o")
         }
+        if checkOnly {
+            // What `adopt` would refuse, without taking the directory.
+            if state == .study, !overwrite, let before = try? RunDirectory.readJSON(StudyConfig.self, from: directory.appendingPathComponent("study.json")), before != config {
+                throw ConfigurationError("\(directory.path) holds the study '\(before.name)' run with another config (\(Self.differences(before, config).joined(separator: ", ")) differ): give another name or -o, or --overwrite")
+            }
+            lock = nil
+            return
+        }
         try RunDirectory.makeDirectory(directory)
         lock = try RunLock(directory: directory)
         try adopt(overwrite: overwrite)
+    }
+
+    /// The steps the study runs, in order, each marked when `results` already has it.
+    public func planned() throws -> [(step: String, done: Bool)] {
+        let results = FileManager.default.fileExists(atPath: resultsFile.path) ? try? RunDirectory.readJSON(StudyResults.self, from: resultsFile) : nil
+        return plan().map { ($0.name, results.map($0.done) ?? false) }
     }
 
     /// The task-vector settings against the model: the shared tensors the patterns select, and a
@@ -263,6 +278,7 @@ public final class StudyRunner {
 
     /// Runs every step not yet done; nil when stopped (run again to continue).
     public func run() throws -> StudyResults? {
+        guard lock != nil else { throw ConfigurationError("this study was only checked (checkOnly); open it again to run it") }
         var results: StudyResults
         if FileManager.default.fileExists(atPath: resultsFile.path) {
             let hint = "remove it to redo the study's steps from the cached networks (none is trained again)"
