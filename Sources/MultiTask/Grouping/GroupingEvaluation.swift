@@ -75,16 +75,17 @@ public struct GroupingEvaluation: Sendable, Codable, Equatable {
             }
         }
         guard Set(maxGroups).count == maxGroups.count else { throw ConfigurationError("budgets: each at most once, got \(maxGroups)") }
-        let scorer = Scorer(truth)
+        let scorer = GroupingScore(networks: truth.networks, singles: Evaluation(tasks: truth.tasks.map { truth.network([$0])!.test[$0]! }), tasks: truth.tasks)
         var budgets: [Budget] = []
         var gaps: [String: [Double]] = [:]
         for k in maxGroups {
             let optimal = try NetworkSelection.solve(truth.problem(.validation, budget: SelectionBudget(maxGroups: k)))
             let optimalGroups = optimal.chosen.map { truth.networks[$0].tasks }
-            let optimum = scorer.score(optimalGroups)
+            // Every grouping here serves every task from networks of the truth: always scored.
+            let optimum = scorer.score(optimalGroups)!
             func row(_ name: String, _ groups: [[String]]) -> Row {
-                let (loss, deltaM) = scorer.score(groups)
-                return Row(name: name, groups: groups, testLoss: loss, gapPercent: (loss - optimum.loss) / optimum.loss * 100, deltaM: deltaM)
+                let scored = scorer.score(groups)!
+                return Row(name: name, groups: groups, testLoss: scored.test, gapPercent: (scored.test - optimum.test) / optimum.test * 100, deltaM: scored.deltaM!)
             }
             var rows = [row("optimum", optimalGroups)]
             for (name, matrix) in estimators {
@@ -98,7 +99,7 @@ public struct GroupingEvaluation: Sendable, Codable, Equatable {
                 for _ in 0..<randomSamples { sampled.append(row("random", randomPartition(truth.tasks, groups: k, using: &generator))) }
                 let worst = sampled.max { $0.testLoss < $1.testLoss }!
                 let mean = sampled.reduce(0.0) { $0 + $1.testLoss } / Double(sampled.count)
-                rows.append(Row(name: "random (mean of \(randomSamples))", groups: [], testLoss: mean, gapPercent: (mean - optimum.loss) / optimum.loss * 100,
+                rows.append(Row(name: "random (mean of \(randomSamples))", groups: [], testLoss: mean, gapPercent: (mean - optimum.test) / optimum.test * 100,
                                 deltaM: sampled.reduce(0.0) { $0 + $1.deltaM } / Double(sampled.count)))
                 var worstRow = worst
                 worstRow.name = "random (worst of \(randomSamples))"
@@ -128,24 +129,6 @@ public struct GroupingEvaluation: Sendable, Codable, Equatable {
         let selection = try NetworkSelection.solve(problem)
         let position = { (task: String) in order.firstIndex(of: task) ?? Int.max }
         return selection.chosen.map { candidates[$0].members.map { matrix.tasks[$0] }.sorted { position($0) < position($1) } }
-    }
-
-    /// Serves each task by its chosen group with the lowest validation loss; scores test.
-    private struct Scorer {
-        let truth: GroundTruth
-        let singles: Evaluation
-        init(_ truth: GroundTruth) {
-            self.truth = truth
-            singles = Evaluation(tasks: truth.tasks.map { truth.network([$0])!.test[$0]! })
-        }
-
-        func score(_ groups: [[String]]) -> (loss: Double, deltaM: Double) {
-            let networks = groups.map { truth.network($0)! }
-            let served = truth.tasks.map { task in
-                networks.filter { $0.tasks.contains(task) }.min { $0.validation[task]!.loss < $1.validation[task]!.loss }!.test[task]!
-            }
-            return (served.reduce(0) { $0 + $1.loss } / Double(served.count), DeltaM(model: Evaluation(tasks: served), baselines: singles).improvement)
-        }
     }
 
     /// A uniformly random assignment of tasks to `groups` non-empty groups (rejection sampling).

@@ -264,7 +264,7 @@ extension StudyRunner {
             var choices: [StudyResults.Choice] = []
             for budget in evaluation.budgets {
                 for row in budget.rows where estimators.contains(where: { $0.name == row.name }) || row.name == "optimum" {
-                    let scored = GroupingScore(networks: truth.truth.networks, singles: singles(results)).score(row.groups)
+                    let scored = GroupingScore(networks: truth.truth.networks, singles: singles(results), tasks: tasks).score(row.groups)
                     choices.append(StudyResults.Choice(estimator: row.name, maxGroups: budget.maxGroups, groups: row.groups,
                                                        validationLoss: scored?.validation, testLoss: row.testLoss, deltaM: row.deltaM))
                 }
@@ -287,7 +287,7 @@ extension StudyRunner {
             guard let network = try network(set, units: units, label: set.joined(separator: "+"), counts: &counts) else { return nil }
             trained.append(TaskSetResult(tasks: network.tasks, validation: network.validation, test: network.test, bestEpoch: network.bestEpoch, epochs: 0, steps: 0))
         }
-        let score = GroupingScore(networks: trained, singles: Evaluation(tasks: tasks.map { task in trained.first { $0.tasks == [task] }!.test[task]! }))
+        let score = GroupingScore(networks: trained, singles: Evaluation(tasks: tasks.map { task in trained.first { $0.tasks == [task] }!.test[task]! }), tasks: tasks)
         for k in choices.indices {
             let scored = score.score(choices[k].groups)
             (choices[k].validationLoss, choices[k].testLoss, choices[k].deltaM) = (scored?.validation, scored?.test, scored?.deltaM)
@@ -421,28 +421,5 @@ extension StudyRunner {
                 : "\(first.estimator)'s estimate, the first estimator listed (not trained: set steps.grouping.verify to train every estimator's groups and keep the best on validation)"
             return StudyResults.Recommendation(maxGroups: k, groups: first.groups, source: source, testLoss: nil, deltaM: nil)
         }
-    }
-}
-
-/// Scores a grouping on trained networks: each task served by its chosen network with the lowest
-/// validation loss; the mean validation and test loss over the tasks, and Δm% on test against
-/// the single-task networks.
-struct GroupingScore {
-    let networks: [TaskSetResult]
-    let singles: Evaluation?
-
-    func score(_ groups: [[String]]) -> (validation: Double, test: Double, deltaM: Double?)? {
-        let chosen = groups.compactMap { group in networks.first { Set($0.tasks) == Set(group) } }
-        guard chosen.count == groups.count, !groups.isEmpty else { return nil }
-        let tasks = Array(Set(groups.flatMap { $0 })).sorted()
-        var validation = 0.0
-        var served: [TaskEvaluation] = []
-        for task in tasks {
-            guard let best = chosen.filter({ $0.tasks.contains(task) }).min(by: { $0.validation[task]!.loss < $1.validation[task]!.loss }) else { return nil }
-            validation += best.validation[task]!.loss
-            served.append(best.test[task]!)
-        }
-        let n = Double(tasks.count)
-        return (validation / n, served.reduce(0) { $0 + $1.loss } / n, singles.map { DeltaM(model: Evaluation(tasks: served), baselines: $0).improvement })
     }
 }
