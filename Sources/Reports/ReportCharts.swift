@@ -94,7 +94,7 @@ enum ReportCharts {
             }
             caption += "Blue is the lowest value, red the highest, white zero when signs mix; grey: no value. "
             if !matrix.settings.isEmpty {
-                caption += "Settings: " + HTML.text(matrix.settings.keys.sorted().map { "\($0)=\(matrix.settings[$0]!)" }.joined(separator: ", ")) + ". "
+                caption += "Settings: " + HTML.text(StudyConfig.Sweep.describe(matrix.settings, separator: ", ")) + ". "
             }
             caption += "Estimated in \(NumberFormat.html(matrix.seconds, .seconds, "\(path).seconds")) s beyond training"
             caption += matrix.computeSeconds.map { "; all its compute \(NumberFormat.html($0, .seconds, "\(path).computeSeconds")) CPU s." } ?? "."

@@ -90,10 +90,10 @@ enum ReportMarkdown {
             lines += ["## Sweep (ranked on validation \(sweep.select))", ""]
             lines += table(["rank", "settings", "validation"],
                            sweep.trials.sorted { $0.rank < $1.rank }.map { trial in
-                               ["\(trial.rank)", cell(trial.settings.keys.sorted().map { "\($0)=\(trial.settings[$0]!)" }.joined(separator: " ")), f(trial.validationScore, .value)]
+                               ["\(trial.rank)", cell(StudyConfig.Sweep.describe(trial.settings)), f(trial.validationScore, .value)]
                            })
             for trial in sweep.failed ?? [] {
-                lines.append("- failed, not ranked: `" + trial.settings.keys.sorted().map { "\($0)=\(trial.settings[$0]!)" }.joined(separator: " ") + "`: \(trial.reason)")
+                lines.append("- failed, not ranked: `" + StudyConfig.Sweep.describe(trial.settings) + "`: \(trial.reason)")
             }
             lines.append("")
         }

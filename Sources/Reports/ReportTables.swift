@@ -123,20 +123,16 @@ enum ReportTables {
         }
         let rows = order.map { i -> [Cell] in
             let trial = sweep.trials[i], path = "sweep.trials[\(i)]"
-            let settings = trial.settings.keys.sorted().map { "\($0)=\(trial.settings[$0]!)" }.joined(separator: " ")
+            let settings = StudyConfig.Sweep.describe(trial.settings)
             return [.raw(NumberFormat.html(trial.rank, "\(path).rank")), .raw("<code>\(HTML.text(settings))</code>", numeric: false),
                     .raw(NumberFormat.html(trial.validationScore, .value, "\(path).validationScore"))]
-                + columns.map { task, metric in
-                    guard let j = trial.network.test.tasks.firstIndex(where: { $0.task == task }),
-                          let k = trial.network.test.tasks[j].metrics.firstIndex(where: { $0.name == metric }) else { return .raw(NumberFormat.html(nil as Double?, .value, "")) }
-                    return .raw(NumberFormat.html(trial.network.test.tasks[j].metrics[k].value, .value, "\(path).network.test.tasks[\(j)].metrics[\(k)].value"))
-                }
+                + testMetrics(trial.network, columns, path: "\(path).network")
         }
         let caption = "Search: \(sweep.search). Trials ranked on validation by \(sweep.select) (\(sweep.higherIsBetter ? "higher" : "lower") is better), best first, "
             + "equal scores in the order the trials ran; test metrics for reference only, never for the choice."
         var failed = ""
         for trial in sweep.failed ?? [] {
-            let settings = trial.settings.keys.sorted().map { "\($0)=\(trial.settings[$0]!)" }.joined(separator: " ")
+            let settings = StudyConfig.Sweep.describe(trial.settings)
             failed += "<li>Failed, not ranked: <code>\(HTML.text(settings))</code>: <code>\(HTML.text(trial.reason))</code></li>\n"
         }
         let arrows = Dictionary(sweep.trials.flatMap { $0.network.test.tasks.flatMap { t in t.metrics.map { ("\(t.task).\($0.name)", $0.higherIsBetter ? "↑" : "↓") } } }) { a, _ in a }
@@ -144,6 +140,16 @@ enum ReportTables {
                             HTML.table(["rank", "settings", "validation \(sweep.select) \(sweep.higherIsBetter ? "↑" : "↓")"]
                                        + columns.map { "test \($0.task) \($0.metric) \(arrows["\($0.task).\($0.metric)"] ?? "")" }, rows, rowHeaders: false) + HTML.caption(HTML.text(caption))
                             + (failed.isEmpty ? "" : "<ul>\n\(failed)</ul>\n"))
+    }
+
+    /// `network`'s test value of each (task, metric) column, each with its path (a dash where
+    /// the network lacks it); `path` locates the network in results.json.
+    static func testMetrics(_ network: StudyResults.Network, _ columns: [(task: String, metric: String)], path: String) -> [Cell] {
+        columns.map { task, metric in
+            guard let j = network.test.tasks.firstIndex(where: { $0.task == task }),
+                  let k = network.test.tasks[j].metrics.firstIndex(where: { $0.name == metric }) else { return .raw(NumberFormat.html(nil as Double?, .value, "")) }
+            return .raw(NumberFormat.html(network.test.tasks[j].metrics[k].value, .value, "\(path).test.tasks[\(j)].metrics[\(k)].value"))
+        }
     }
 
     /// Pruned networks of all the tasks: sparsity asked and reached, Δm% against the dense
@@ -156,17 +162,11 @@ enum ReportTables {
             columns.append((task, metric.name, metric.higherIsBetter))
         }
         let single = pruned.contains { $0.network.deltaM != nil }
-        func metrics(_ network: StudyResults.Network, _ path: String) -> [Cell] {
-            columns.map { task, metric, _ in
-                guard let j = network.test.tasks.firstIndex(where: { $0.task == task }),
-                      let k = network.test.tasks[j].metrics.firstIndex(where: { $0.name == metric }) else { return .raw(NumberFormat.html(nil as Double?, .value, "")) }
-                return .raw(NumberFormat.html(network.test.tasks[j].metrics[k].value, .value, "\(path).test.tasks[\(j)].metrics[\(k)].value"))
-            }
-        }
+        let metricColumns = columns.map { (task: $0.task, metric: $0.metric) }
         var rows: [[Cell]] = []
         if let dense = results.pruningDense {
             rows.append([.text("dense (no pruning)"), .raw(""), .raw(""), .raw("")] + (single ? [.raw(NumberFormat.html(dense.deltaM?.improvement, .percent, "pruningDense.deltaM.improvement"))] : [])
-                        + [.raw(NumberFormat.html(dense.testLoss, .value, "pruningDense.testLoss"))] + metrics(dense, "pruningDense"))
+                        + [.raw(NumberFormat.html(dense.testLoss, .value, "pruningDense.testLoss"))] + testMetrics(dense, metricColumns, path: "pruningDense"))
         }
         for (i, p) in pruned.enumerated() {
             let path = "pruning[\(i)]"
@@ -174,7 +174,7 @@ enum ReportTables {
                          .raw(NumberFormat.html(p.trunkSparsity, .fraction, "\(path).trunkSparsity")),
                          .raw(NumberFormat.html(p.deltaMDense, .percent, "\(path).deltaMDense"))]
                         + (single ? [.raw(NumberFormat.html(p.network.deltaM?.improvement, .percent, "\(path).network.deltaM.improvement"))] : [])
-                        + [.raw(NumberFormat.html(p.network.testLoss, .value, "\(path).network.testLoss"))] + metrics(p.network, "\(path).network"))
+                        + [.raw(NumberFormat.html(p.network.testLoss, .value, "\(path).network.testLoss"))] + testMetrics(p.network, metricColumns, path: "\(path).network"))
         }
         var caption = "Networks of all the tasks with most of the trunk's prunable weights removed, trained with their masks (pruned weights stay zero). "
         let methods = Set(pruned.map(\.method))

@@ -25,7 +25,7 @@ extension StudyResults {
             }
         }
         if let sweep, let best = sweep.trials.first {
-            lines.append("Sweep: best of \(sweep.trials.count) trials on validation \(sweep.select): " + best.settings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+            lines.append("Sweep: best of \(sweep.trials.count) trials on validation \(sweep.select): " + StudyConfig.Sweep.describe(best.settings))
         }
         let total = timings.reduce(0) { $0 + $1.seconds }
         lines.append(String(format: "The study's steps took %.0f s in all. Report: %@", total, directory.appendingPathComponent("report.html").path))

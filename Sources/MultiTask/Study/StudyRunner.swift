@@ -122,7 +122,7 @@ public final class StudyRunner {
         }
         for trial in config.sweep?.settings() ?? [] {
             do { _ = try StudyConfig.Sweep.apply(trial, to: training, checkTasks: tasks.count).validate(tasks: data.tasks) } catch let error as ConfigurationError {
-                throw ConfigurationError("sweep: the trial \(trial.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")): \(error.message)")
+                throw ConfigurationError("sweep: the trial \(StudyConfig.Sweep.describe(trial, separator: ", ")): \(error.message)")
             }
         }
         if let vectors = config.steps.taskVectors { try Self.check(vectors, spec: units.spec, tasks: data.tasks, seed: training.seed) }

@@ -358,7 +358,7 @@ extension StudyRunner {
         var failed: [StudyResults.FailedTrial] = []
         var higher = false
         for (k, trial) in trials.enumerated() {
-            let label = trial.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            let label = StudyConfig.Sweep.describe(trial)
             log("sweep trial \(k + 1)/\(trials.count): \(label)")
             var training = try StudyConfig.Sweep.apply(trial, to: units.training, checkTasks: tasks.count)
             training.threads = units.training.threads

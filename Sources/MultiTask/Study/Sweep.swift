@@ -2,6 +2,11 @@ import Foundation
 import Tensors
 
 extension StudyConfig.Sweep {
+    /// `a=1 b=2`: settings (a trial's, a matrix's) by name, as logs, reports and errors show them.
+    package static func describe(_ settings: [String: String], separator: String = " ") -> String {
+        settings.keys.sorted().map { "\($0)=\(settings[$0]!)" }.joined(separator: separator)
+    }
+
     /// Every trial's settings (parameter → value, as text), in run order: the grid's combinations
     /// with the last parameter varying fastest, or `trials` seeded draws (a range drawn uniformly,
     /// or log-uniformly, and rounded to 4 significant digits; a draw that repeats an earlier
