@@ -1,6 +1,7 @@
 import Foundation
 @testable import MultiTask
 import Testing
+import TestSupport
 
 /// Studies from one config: every bad config refused with its file, line and key before any
 /// work; a whole study run, resumed after a stop at any point bit-identically, never training a
@@ -95,19 +96,7 @@ struct StudyTests {
 
     /// The results without what depends on the clock.
     static func timeless(_ results: StudyResults) throws -> NSDictionary {
-        let object = try JSONSerialization.jsonObject(with: RunJSON.encoder().encode(results))
-        func strip(_ value: Any) -> Any {
-            if let dictionary = value as? [String: Any] {
-                var out: [String: Any] = [:]
-                for (key, item) in dictionary where !["seconds", "cpuSeconds", "computeSeconds", "timings", "groundTruthSeconds", "computeFraction"].contains(key) {
-                    out[key] = strip(item)
-                }
-                return out
-            }
-            if let array = value as? [Any] { return array.map(strip) }
-            return value
-        }
-        return strip(object) as! NSDictionary
+        try timelessJSON(RunJSON.encoder().encode(results))
     }
 
     /// One uninterrupted study; the same study stopped at several points and continued each time:

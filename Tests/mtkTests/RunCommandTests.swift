@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `mtk run` as a user runs it: a study killed (SIGKILL) at seeded points and run again until it
 /// finishes gives the uninterrupted study's results; the report and summary are written; a bad
@@ -21,18 +22,6 @@ struct RunCommandTests {
         """
     }
 
-    /// results.json without what depends on the clock.
-    static func timeless(_ url: URL) throws -> NSDictionary {
-        func strip(_ value: Any) -> Any {
-            if let dictionary = value as? [String: Any] {
-                return dictionary.filter { !["seconds", "cpuSeconds", "computeSeconds", "timings", "groundTruthSeconds", "computeFraction"].contains($0.key) }
-                    .mapValues(strip)
-            }
-            if let array = value as? [Any] { return array.map(strip) }
-            return value
-        }
-        return strip(try JSONSerialization.jsonObject(with: Data(contentsOf: url))) as! NSDictionary
-    }
 
     @Test func killedStudiesResumeToTheSameResults() throws {
         let fixture = try TabularFixture(rows: 240, thirdTask: true)
@@ -58,7 +47,7 @@ struct RunCommandTests {
         let loop = KillLoop(seed: 11, lines: 20)
         let (kills, finished) = try loop.run(log: log, counts: { $0.hasPrefix("study [") || $0.hasPrefix("epoch") }) { ["run", file.path, "-o", killed.path] }
         #expect(finished && kills >= 5, "kills \(kills)")
-        #expect(try Self.timeless(killed.appendingPathComponent("results.json")) == Self.timeless(straight.appendingPathComponent("results.json")))
+        #expect(try timelessJSON(Data(contentsOf: killed.appendingPathComponent("results.json"))) == timelessJSON(Data(contentsOf: straight.appendingPathComponent("results.json"))))
 
         let checked = try MTK.run(["run", file.path, "-o", straight.path, "--check"], in: fixture.folder)
         #expect(checked.status == 0 && checked.output.contains("(done)"), "\(checked.output)")

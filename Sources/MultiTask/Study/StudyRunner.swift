@@ -135,7 +135,7 @@ public final class StudyRunner {
         if checkOnly {
             // What `adopt` would refuse, without taking the directory.
             if state == .study, !overwrite, let before = try? RunDirectory.readJSON(StudyConfig.self, from: directory.appendingPathComponent("study.json")), before != config {
-                throw ConfigurationError("\(directory.path) holds the study '\(before.name)' run with another config (\(Self.differences(before, config).joined(separator: ", ")) differ): give another name or -o, or --overwrite")
+                throw Self.anotherConfig(before, config, in: directory)
             }
             lock = nil
             return
@@ -237,7 +237,7 @@ public final class StudyRunner {
             }
             if before != config {
                 guard overwrite else {
-                    throw ConfigurationError("\(directory.path) holds the study '\(before.name)' run with another config (\(Self.differences(before, config).joined(separator: ", ")) differ): resume it with its own config, give another name or -o, or replace it with --overwrite")
+                    throw Self.anotherConfig(before, config, in: directory)
                 }
                 try clear()
                 start = true
@@ -253,6 +253,11 @@ public final class StudyRunner {
             try AtomicWrite.write(Data(yaml.utf8), to: text)
             try RunDirectory.writeJSON(config, to: saved)  // last: a directory with study.json has its study.yaml
         }
+    }
+
+    /// The refusal of a directory that holds `before`, another config's study.
+    private static func anotherConfig(_ before: StudyConfig, _ config: StudyConfig, in directory: URL) -> ConfigurationError {
+        ConfigurationError("\(directory.path) holds the study '\(before.name)' run with another config (\(Self.differences(before, config).joined(separator: ", ")) differ): resume it with its own config, give another name or -o, or replace it with --overwrite")
     }
 
     /// Removes a study's own files (never the cache, never anything else).
