@@ -65,7 +65,7 @@ public enum MaskSimilarity {
         } }
         let flat = perTask.map { scores in trunk.flatMap { scores[$0]!.scalars.map(Double.init) } }
         let rho = (0..<n).map { a in (0..<n).map { b in a == b ? 1 : RankCorrelation.spearman(flat[a], flat[b]) } }
-        let settings = ["keep": "\(keep)", "scope": scope.rawValue]
+        let settings = ["keep": String(format: "%.6g", keep), "scope": scope.rawValue]  // 1 − 0.9 reads 0.1, not 0.09999999999999998
         return Result(tasks: tasks, layers: trunk, layerSizes: sizes, profile: profile,
                       iou: AffinityMatrix(tasks: tasks, values: overall, method: "snip-iou", settings: settings),
                       rank: AffinityMatrix(tasks: tasks, values: rho, method: "snip-rank", settings: settings), keep: keep)

@@ -198,7 +198,7 @@ extension StudyRunner {
             log("per-task SNIP masks at initialisation (\(request.maskBatches) batches)")
             let model = try MultiTaskModel(spec: units.spec, tasks: data.tasks, seed: units.training.seed)
             let similarity = try MaskSimilarity.estimate(model: model, data: data.train, batches: request.maskBatches, batchSize: units.training.batchSize,
-                                                         seed: units.training.seed, keep: ((1 - request.maskSparsity) * 1e9).rounded() / 1e9)
+                                                         seed: units.training.seed, keep: 1 - request.maskSparsity)
             for matrix in [similarity.iou, similarity.rank] where masks.contains(matrix.method) {
                 try matrix.writeJSON(to: folder.appendingPathComponent("\(matrix.method).json"))
                 matrices.append(matrix)
