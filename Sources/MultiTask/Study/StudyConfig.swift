@@ -322,8 +322,8 @@ public struct StudyConfig: Sendable, Equatable, Codable {
         }
         if sweep.search == .random && sweep.trials == nil { throw r.error("sweep.trials", node, "random search needs the number of trials") }
         if sweep.search == .grid && sweep.trials != nil { throw r.error("sweep.trials", s["trials"], "a grid runs every combination; trials applies to search: random") }
-        if sweep.search == .random, let trials = sweep.trials, sweep.settings().count < trials {
-            throw r.error("sweep.trials", s["trials"], "only \(sweep.settings().count) distinct trials can be drawn from these parameters (values are drawn from the lists, and ranges are rounded to 4 significant digits), not \(trials)")
+        if sweep.search == .random, let trials = sweep.trials, case let drawn = sweep.settings().count, drawn < trials {
+            throw r.error("sweep.trials", s["trials"], "only \(drawn) distinct trials can be drawn from these parameters (values are drawn from the lists, and ranges are rounded to 4 significant digits), not \(trials)")
         }
         if sweep.search == .grid {
             let count = sweep.parameters.reduce(1.0) { $0 * Double($1.values!.count) }
