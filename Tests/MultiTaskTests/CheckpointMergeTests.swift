@@ -146,41 +146,46 @@ struct CheckpointMergeTests {
         #expect(try SafetensorsCheckpoint(path: directory.file("out").path).entry("trunk.bn.num_batches_tracked")?.dtype == .i64)
     }
 
-    /// Bad configs: each error names the key, and nothing is opened or written.
+    /// Bad configs: each error names the file, the line and the key, and nothing is opened or written.
     @Test(arguments: [
-        ("merge_method: ties\nmodels: [{model: a, parameters: {weight: 1}}]", "base_model"),
-        ("merge_method: nope\nmodels: []", "merge_method"),
-        ("models: [{model: a}]", "merge_method"),
-        ("merge_method: linear\nmodels: [{model: a}]", "models[0].parameters.weight"),
-        ("merge_method: linear\nbase_model: b\nmodels: [{model: a, parameters: {weight: 1}}]", "base_model"),
-        ("merge_method: ties\nbase_model: b\nmodels: [{model: a, parameters: {weight: 1, density: 1.5}}]", "models[0].parameters.density"),
-        ("merge_method: task_arithmetic\nbase_model: b\nmodels: [{model: a, parameters: {weight: 1, density: 0.5}}]", "models[0].parameters.density"),
-        ("merge_method: linear\nmodels: [{model: a, parameters: {weight: [0, 1]}}]", "models[0].parameters.weight"),
-        ("merge_method: linear\nslices: []\nmodels: [{model: a, parameters: {weight: 1}}]", "slices"),
-        ("merge_method: linear\nmodels: [{model: a, parameters: {weight: 1, wieght: 2}}]", "models[0].parameters.wieght"),
-        ("merge_method: linear\ndtype: float8\nmodels: [{model: a, parameters: {weight: 1}}]", "dtype"),
-        ("merge_method: fisher\nmodels: [{model: a, parameters: {weight: 1}}]", "models[0].parameters.fisher"),
-        ("merge_method: task_arithmetic\nbase_model: a\nmodels: [{model: a, parameters: {weight: 1}}]", "models"),
-        ("merge_method: ties\nbase_model: b\nparameters: {trim_scope: everywhere}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.trim_scope"),
-        ("merge_method: task_arithmetic\nbase_model: b\nparameters: {lambda: .nan}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.lambda"),
-        ("- just\n- a list", ""),
-        ("merge_method: linear\nparameters: {density: 0.3}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.density"),
-        ("merge_method: linear\nparameters: {lambda: 2}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.lambda"),
-        ("merge_method: task_arithmetic\nbase_model: b\nparameters: {seed: 3}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.seed"),
-        ("merge_method: dare_ties\nbase_model: b\nparameters: {seed: 18446744073709551616}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.seed"),
-        ("merge_method: fisher\nmodels: [{model: a, parameters: {weight: 0, fisher: f}}]", ""),
+        ("merge_method: ties\nmodels: [{model: a, parameters: {weight: 1}}]", "base_model", 1),
+        ("merge_method: nope\nmodels: []", "merge_method", 1),
+        ("models: [{model: a}]", "merge_method", 1),
+        ("merge_method: linear\nmodels: [{model: a}]", "models[0].parameters.weight", 2),
+        ("merge_method: linear\nbase_model: b\nmodels: [{model: a, parameters: {weight: 1}}]", "base_model", 2),
+        ("merge_method: ties\nbase_model: b\nmodels: [{model: a, parameters: {weight: 1, density: 1.5}}]", "models[0].parameters.density", 3),
+        ("merge_method: task_arithmetic\nbase_model: b\nmodels: [{model: a, parameters: {weight: 1, density: 0.5}}]", "models[0].parameters.density", 3),
+        ("merge_method: linear\nmodels: [{model: a, parameters: {weight: [0, 1]}}]", "models[0].parameters.weight", 2),
+        ("merge_method: linear\nslices: []\nmodels: [{model: a, parameters: {weight: 1}}]", "slices", 2),
+        ("merge_method: linear\nmodels: [{model: a, parameters: {weight: 1, wieght: 2}}]", "models[0].parameters.wieght", 2),
+        ("merge_method: linear\ndtype: float8\nmodels: [{model: a, parameters: {weight: 1}}]", "dtype", 2),
+        ("merge_method: fisher\nmodels: [{model: a, parameters: {weight: 1}}]", "models[0].parameters.fisher", 2),
+        ("merge_method: task_arithmetic\nbase_model: a\nmodels: [{model: a, parameters: {weight: 1}}]", "models", 3),
+        ("merge_method: ties\nbase_model: b\nparameters: {trim_scope: everywhere}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.trim_scope", 3),
+        ("merge_method: task_arithmetic\nbase_model: b\nparameters: {lambda: .nan}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.lambda", 3),
+        ("- just\n- a list", "", 1),
+        ("merge_method: linear\nparameters: {density: 0.3}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.density", 2),
+        ("merge_method: linear\nparameters: {lambda: 2}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.lambda", 2),
+        ("merge_method: task_arithmetic\nbase_model: b\nparameters: {seed: 3}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.seed", 3),
+        ("merge_method: dare_ties\nbase_model: b\nparameters: {seed: 18446744073709551616}\nmodels: [{model: a, parameters: {weight: 1}}]", "parameters.seed", 3),
+        ("merge_method: fisher\nmodels: [{model: a, parameters: {weight: 0, fisher: f}}]", "", nil),
+        ("merge_method: linear\nmodels: [{model: a, parameters: {weight: 1}}]\nmerge_method: ties", "merge_method", 3),
+        ("merge_method: task_arithmetic\nbase_model: ~\nmodels: [{model: a, parameters: {weight: 1}}]", "base_model", 2),
+        ("merge_method: linear\nmodels:\n  - model: a\n    parameters:\n      weight: 1\n      normalize: yes", "models[0].parameters.normalize", 6),
+        ("merge_method: ties\nbase_model: b\nmodels: [{model: a, parameters: {weight: 1}}]\nparameters:\n  normalize: maybe", "parameters.normalize", 5),
+        ("merge_method: linear\nmodels: [{model: a, parameters: {weight: 1}}]\n  bad: [", "", 3),
     ])
-    func refusesBadConfigs(yaml: String, key: String) throws {
+    func refusesBadConfigs(yaml: String, key: String, line: Int?) throws {
         do {
             _ = try MergeConfig.parse(yaml: yaml, source: "c.yaml")
             Issue.record("accepted: \(yaml)")
-        } catch let error as MergeConfigError {
-            #expect(error.key == key, "\(error)")
-            #expect(error.description.hasPrefix("c.yaml: "))
+        } catch let error as ConfigFileError {
+            #expect(error.key == key && error.line == line, "\(error)")
+            #expect(error.description.hasPrefix("c.yaml\(line.map { ":\($0)" } ?? ""): "))
         }
     }
 
-    /// Bad inputs: missing files, mismatched names or shapes, filters that match nothing, NaN, an
+    /// Bad inputs (errors at the config's line): missing files, mismatched names or shapes, filters that match nothing, NaN, an
     /// output that exists or holds an input. Nothing is written (no output, no staging directory).
     @Test func refusesBadInputsBeforeWriting() throws {
         let directory = try TemporaryDirectory()
@@ -194,10 +199,10 @@ struct CheckpointMergeTests {
             "merge_method: task_arithmetic\nbase_model: \(directory.file("base.safetensors").path)\nmodels: [{model: \(model), parameters: {weight: 1}}]\n\(extra)"
         }
         let cases: [(String, String)] = [
-            (config(directory.file("missing.safetensors").path), "models[0].model"),
+            (config(directory.file("missing.safetensors").path), "merge.yaml:3: models[0].model"),
             (config(directory.file("shape.safetensors").path), "shape"),
             (config(directory.file("fewer.safetensors").path), "lacks 1 tensor"),
-            (config(directory.file("ft.safetensors").path, extra: "include: [\"trunk.*\"]"), "include[0]"),
+            (config(directory.file("ft.safetensors").path, extra: "include: [\"trunk.*\"]"), "merge.yaml:4: include[0]"),
             (config(directory.file("nan.safetensors").path), "NaN"),
         ]
         for (yaml, expected) in cases {

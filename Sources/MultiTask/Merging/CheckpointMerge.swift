@@ -36,7 +36,7 @@ public struct CheckpointMerge {
     /// Opens and checks every input of `config`; errors name the config key and the file.
     public init(_ config: MergeConfig) throws {
         self.config = config
-        func fail(_ key: String, _ message: String) -> MergeConfigError { MergeConfigError(source: config.source, key: key, message: message) }
+        let fail = config.error
         func open(_ path: String, _ key: String) throws -> SafetensorsCheckpoint {
             do { return try SafetensorsCheckpoint(path: path) } catch { throw fail(key, "\(error)") }
         }

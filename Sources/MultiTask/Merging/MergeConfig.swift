@@ -31,14 +31,16 @@ public struct MergeConfig: Sendable {
     public var text: String
     /// Where the config came from, for messages.
     public var source: String
+    /// The line of each key in the file, for errors found in the files it names.
+    var lines: [String: Int] = [:]
 
     /// Reads and checks the config at `path`.
     public static func load(_ path: String) throws -> MergeConfig {
         let bytes: [UInt8]
         do { bytes = try FileContents.bytes(path, atMost: 1 << 20) } catch {
-            throw MergeConfigError(source: path, key: "", message: error.missing ? "no such file" : error.tooLarge != nil ? "larger than 1 MiB; expected a merge config" : "cannot read the file: \(error.reason)")
+            throw ConfigFileError(source: path, line: nil, key: "", message: error.missing ? "no such file" : error.tooLarge != nil ? "larger than 1 MiB; expected a merge config" : "cannot read the file: \(error.reason)")
         }
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw MergeConfigError(source: path, key: "", message: "not UTF-8 text; expected a YAML merge config") }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw ConfigFileError(source: path, line: nil, key: "", message: "not UTF-8 text; expected a YAML merge config") }
         return try parse(yaml: text, source: path)
     }
 
@@ -63,92 +65,110 @@ public struct MergeConfig: Sendable {
         "chat_template": "chat templates are not handled: mtk merge writes tensors only", "modules": "per-module merges are not supported: use include/exclude",
     ]
 
-    /// Parses `yaml`; `source` names it in errors.
+    /// Parses `yaml`; `source` names it in errors, with the line and the key.
     public static func parse(yaml: String, source: String = "merge config") throws -> MergeConfig {
-        let reader = MergeConfigReader(source: source)
-        let root: Node?
-        do { root = try Yams.compose(yaml: yaml) } catch { throw reader.error("", "not valid YAML: \(error)") }
-        guard let top = root?.mapping else { throw reader.error("", "expected a mapping with merge_method, models and (for most methods) base_model") }
-        for (key, _) in top {
-            let name = key.string ?? "?"
-            if let why = unsupported[name] { throw reader.error(name, why) }
-            guard topKeys.contains(name) else { throw reader.error(name, "unknown key (expected one of: \(topKeys.joined(separator: ", ")))") }
+        let r = YAMLFields(source: source)
+        let root = try r.root(yaml, what: "merge_method, models and (for most methods) base_model")
+        for (key, _) in root.mapping! {
+            if let name = key.string, let why = unsupported[name] { throw r.error(name, key, why) }
         }
-        guard let methodNode = top["merge_method"] else {
-            throw reader.error("merge_method", "missing (one of: \(MergeMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
+        let top = try r.mapping(root, "", allowed: topKeys)
+        /// mergekit's per-layer gradients and conditional values are lists and mappings: refused by name.
+        func number(_ node: Node, _ key: String) throws -> Double {
+            if node.sequence != nil || node.mapping != nil {
+                throw r.error(key, node, "expected a number (mergekit's per-layer gradients and filtered values are not supported)")
+            }
+            return try r.number(node, key)
         }
-        let methodName = try reader.string(methodNode, "merge_method")
+        let methods = MergeMethod.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let methodNode = top["merge_method"] else { throw r.error("merge_method", root, "missing (one of: \(methods))") }
+        let methodName = try r.string(methodNode, "merge_method")
         guard let method = MergeMethod(rawValue: methodName) else {
-            throw reader.error("merge_method", "unknown method '\(methodName)' (expected one of: \(MergeMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw r.error("merge_method", methodNode, "unknown method '\(methodName)' (expected one of: \(methods))")
         }
         var settings = MergeSettings(method: method)
-        let global = try top["parameters"].map { try reader.mapping($0, "parameters", allowed: globalKeys) } ?? [:]
+        let global = try top["parameters"].map { try r.mapping($0, "parameters", allowed: globalKeys) } ?? [:]
         var defaultWeight: Double?, defaultDensity = 1.0
         var rescale = true
-        for (key, node) in global {
+        for (key, node) in global.sorted(by: { ($0.value.mark?.line ?? 0) < ($1.value.mark?.line ?? 0) }) {
             let path = "parameters.\(key)"
             if let methods = applicable[key], !methods.contains(method) {
-                throw reader.error(path, "\(method.rawValue) does not use it (it applies to \(methods.map(\.rawValue).sorted().joined(separator: ", ")))")
+                throw r.error(path, node, "\(method.rawValue) does not use it (it applies to \(methods.map(\.rawValue).sorted().joined(separator: ", ")))")
             }
             switch key {
-            case "lambda": settings.lambda = try reader.number(node, path)
-            case "normalize": settings.normalize = try reader.bool(node, path)
+            case "lambda": settings.lambda = try number(node, path)
+            case "normalize": settings.normalize = try r.bool(node, path)
             case "density":
-                defaultDensity = try reader.number(node, path)
-                guard defaultDensity > 0, defaultDensity <= 1 else { throw reader.error(path, "expected a number in (0, 1] (the fraction of entries kept), found \(defaultDensity)") }
-            case "weight": defaultWeight = try reader.number(node, path)
-            case "rescale": rescale = try reader.bool(node, path)
+                defaultDensity = try number(node, path)
+                guard defaultDensity > 0, defaultDensity <= 1 else { throw r.error(path, node, "expected a number in (0, 1] (the fraction of entries kept), found \(defaultDensity)") }
+            case "weight": defaultWeight = try number(node, path)
+            case "rescale": rescale = try r.bool(node, path)
             case "trim_scope":
-                let text = try reader.string(node, path)
-                guard let scope = TrimScope(rawValue: text) else { throw reader.error(path, "expected per_tensor or global, found '\(text)'") }
+                let text = try r.string(node, path)
+                guard let scope = TrimScope(rawValue: text) else { throw r.error(path, node, "expected per_tensor or global, found '\(text)'") }
                 settings.trimScope = scope
-            case "seed": settings.seed = try reader.seed(node, path)
-            case "fisher_floor": settings.fisherFloor = try reader.number(node, path)
-            case "normalize_fishers": settings.normalizeFishers = try reader.bool(node, path)
-            default: settings.favorFirst = try reader.bool(node, path)
+            case "seed": settings.seed = try r.seed(node, path)
+            case "fisher_floor": settings.fisherFloor = try number(node, path)
+            case "normalize_fishers": settings.normalizeFishers = try r.bool(node, path)
+            default: settings.favorFirst = try r.bool(node, path)
             }
         }
         settings.rescale = rescale
-        let base = try top["base_model"].map { try reader.string($0, "base_model") }
-        if method.needsBase && base == nil { throw reader.error("base_model", "missing: \(method.rawValue) merges differences from a base model") }
+        let base = try top["base_model"].map { try r.string($0, "base_model") }
+        if method.needsBase && base == nil { throw r.error("base_model", root, "missing: \(method.rawValue) merges differences from a base model") }
         if !method.needsBase, base != nil {
-            throw reader.error("base_model", "\(method.rawValue) does not use a base model; remove it (or list it under 'models' to average it in)")
+            throw r.error("base_model", top["base_model"], "\(method.rawValue) does not use a base model; remove it (or list it under 'models' to average it in)")
         }
-        guard let list = top["models"]?.sequence, !list.isEmpty else { throw reader.error("models", "missing or empty: expected a list of {model: PATH, parameters: {...}}") }
+        guard let list = top["models"]?.sequence, !list.isEmpty else {
+            throw r.error("models", top["models"] ?? root, "missing or empty: expected a list of {model: PATH, parameters: {...}}")
+        }
         var models: [Model] = []
         for (i, node) in list.enumerated() {
             let path = "models[\(i)]"
-            let entry = try reader.mapping(node, path, allowed: ["model", "parameters"])
-            guard let modelNode = entry["model"] else { throw reader.error("\(path).model", "missing: the path of a checkpoint") }
-            let modelPath = try reader.string(modelNode, "\(path).model")
-            let parameters = try entry["parameters"].map { try reader.mapping($0, "\(path).parameters", allowed: modelKeys) } ?? [:]
-            let weight = try parameters["weight"].map { try reader.number($0, "\(path).parameters.weight") } ?? defaultWeight
-            guard let weight else { throw reader.error("\(path).parameters.weight", "missing (mergekit requires a weight for every model; or set parameters.weight for all)") }
-            let density = try parameters["density"].map { try reader.number($0, "\(path).parameters.density") } ?? defaultDensity
+            let entry = try r.mapping(node, path, allowed: ["model", "parameters"])
+            guard let modelNode = entry["model"] else { throw r.error("\(path).model", node, "missing: the path of a checkpoint") }
+            let modelPath = try r.string(modelNode, "\(path).model")
+            let parameters = try entry["parameters"].map { try r.mapping($0, "\(path).parameters", allowed: modelKeys) } ?? [:]
+            let weight = try parameters["weight"].map { try number($0, "\(path).parameters.weight") } ?? defaultWeight
+            guard let weight else {
+                throw r.error("\(path).parameters.weight", entry["parameters"] ?? node, "missing (mergekit requires a weight for every model; or set parameters.weight for all)")
+            }
+            let density = try parameters["density"].map { try number($0, "\(path).parameters.density") } ?? defaultDensity
             let densityKey = parameters["density"] != nil || global["density"] == nil ? "\(path).parameters.density" : "parameters.density"
-            guard density > 0, density <= 1 else { throw reader.error("\(path).parameters.density", "expected a number in (0, 1] (the fraction of entries kept), found \(density)") }
-            let fisher = try parameters["fisher"].map { try reader.string($0, "\(path).parameters.fisher") }
-            if method == .fisher && fisher == nil { throw reader.error("\(path).parameters.fisher", "missing: fisher merging needs each model's diagonal Fisher (from mtk fisher)") }
-            if method != .fisher && fisher != nil { throw reader.error("\(path).parameters.fisher", "only fisher merging uses a Fisher") }
-            if !method.usesDensity && density != 1 { throw reader.error("\(path).parameters.density", "\(method.rawValue) does not trim or drop; density means nothing here") }
+            guard density > 0, density <= 1 else {
+                throw r.error("\(path).parameters.density", parameters["density"], "expected a number in (0, 1] (the fraction of entries kept), found \(density)")
+            }
+            let fisher = try parameters["fisher"].map { try r.string($0, "\(path).parameters.fisher") }
+            if method == .fisher && fisher == nil {
+                throw r.error("\(path).parameters.fisher", entry["parameters"] ?? node, "missing: fisher merging needs each model's diagonal Fisher (from mtk fisher)")
+            }
+            if method != .fisher && fisher != nil { throw r.error("\(path).parameters.fisher", parameters["fisher"], "only fisher merging uses a Fisher") }
+            if !method.usesDensity && density != 1 {
+                throw r.error("\(path).parameters.density", parameters["density"], "\(method.rawValue) does not trim or drop; density means nothing here")
+            }
             models.append(Model(path: modelPath, input: MergeInput(weight: weight, density: density), fisher: fisher, densityKey: densityKey))
         }
-        if let base, method.needsBase, models.contains(where: { $0.path == base }) {
-            throw reader.error("models", "the base model '\(base)' is also listed as a model; its task vector is zero, so remove it (its weight would still count when normalising)")
+        if let base, method.needsBase, let i = models.firstIndex(where: { $0.path == base }) {
+            throw r.error("models", list[i], "the base model '\(base)' is also listed as a model; its task vector is zero, so remove it (its weight would still count when normalising)")
         }
         do { try settings.check(models.map(\.input)) } catch let error as ConfigurationError {
-            throw reader.error("", error.message.replacingOccurrences(of: "merge: ", with: ""))
+            throw r.error("", nil, error.message.replacingOccurrences(of: "merge: ", with: ""))
         }
-        let dtype = try (top["out_dtype"] ?? top["dtype"]).map { node -> SafetensorsDType in
-            let key = top["out_dtype"] != nil ? "out_dtype" : "dtype"
-            let text = try reader.string(node, key)
+        let dtypeKey = top["out_dtype"] != nil ? "out_dtype" : "dtype"
+        let dtype = try top[dtypeKey].map { node -> SafetensorsDType in
+            let text = try r.string(node, dtypeKey)
             let known: [String: SafetensorsDType] = ["float32": .f32, "float16": .f16, "bfloat16": .bf16]
-            guard let dtype = known[text] else { throw reader.error(key, "expected float32, float16 or bfloat16, found '\(text)'") }
+            guard let dtype = known[text] else { throw r.error(dtypeKey, node, "expected float32, float16 or bfloat16, found '\(text)'") }
             return dtype
         }
-        let include = try top["include"].map { try reader.strings($0, "include") } ?? []
-        let exclude = try top["exclude"].map { try reader.strings($0, "exclude") } ?? []
-        return MergeConfig(settings: settings, base: base, models: models, dtype: dtype, include: include, exclude: exclude, text: yaml, source: source)
+        let include = try top["include"].map { try r.strings($0, "include") } ?? []
+        let exclude = try top["exclude"].map { try r.strings($0, "exclude") } ?? []
+        return MergeConfig(settings: settings, base: base, models: models, dtype: dtype, include: include, exclude: exclude, text: yaml, source: source, lines: r.lines)
+    }
+
+    /// An error about `key` found after parsing (in the files it names), at the key's line.
+    func error(_ key: String, _ message: String) -> ConfigFileError {
+        ConfigFileError(source: source, lines: lines, key: key, message: message)
     }
 
     /// Whether tensor `name` is merged: it matches an `include` pattern (or there are none) and no `exclude` pattern.
@@ -158,68 +178,4 @@ public struct MergeConfig: Sendable {
 
     /// Shell-style matching (`*`, `?`, `[...]`), `*` crossing dots.
     static func matches(_ name: String, _ pattern: String) -> Bool { fnmatch(pattern, name, 0) == 0 }
-}
-
-/// A merge config that breaks a rule; names the file and the key.
-public struct MergeConfigError: Error, CustomStringConvertible, Equatable {
-    public let source: String
-    public let key: String
-    public let message: String
-    public var description: String { key.isEmpty ? "\(source): \(message)" : "\(source): \(key): \(message)" }
-}
-
-/// Typed reads of YAML nodes whose errors name the key.
-private struct MergeConfigReader {
-    let source: String
-
-    func error(_ key: String, _ message: String) -> MergeConfigError { MergeConfigError(source: source, key: key, message: message) }
-
-    func mapping(_ node: Node, _ key: String, allowed: [String]) throws -> [String: Node] {
-        guard let mapping = node.mapping else { throw error(key, "expected a mapping") }
-        var result: [String: Node] = [:]
-        for (k, value) in mapping {
-            guard let name = k.string, allowed.contains(name) else {
-                throw error("\(key).\(k.string ?? "?")", "unknown key (expected one of: \(allowed.joined(separator: ", ")))")
-            }
-            result[name] = value
-        }
-        return result
-    }
-
-    func string(_ node: Node, _ key: String) throws -> String {
-        guard let text = node.scalar?.string, !text.isEmpty else { throw error(key, "expected a non-empty string") }
-        return text
-    }
-
-    func strings(_ node: Node, _ key: String) throws -> [String] {
-        if node.scalar != nil { return [try string(node, key)] }
-        guard let list = node.sequence else { throw error(key, "expected a pattern or a list of patterns") }
-        return try list.enumerated().map { try string($1, "\(key)[\($0)]") }
-    }
-
-    /// A finite number; lists and conditional mappings (mergekit's gradients and filters) are refused by name.
-    func number(_ node: Node, _ key: String) throws -> Double {
-        if node.sequence != nil || node.mapping != nil {
-            throw error(key, "expected a number (mergekit's per-layer gradients and filtered values are not supported)")
-        }
-        let text = node.scalar?.string ?? ""
-        guard let value = Double(text), value.isFinite else { throw error(key, "expected a finite number, found '\(text)'") }
-        return value
-    }
-
-    func seed(_ node: Node, _ key: String) throws -> UInt64 {
-        let text = node.scalar?.string ?? ""
-        guard let value = UInt64(text) else {
-            throw error(key, "expected an integer from 0 to 18446744073709551615, found '\(text)'" + (text.allSatisfy(\.isNumber) && !text.isEmpty ? " (too large)" : ""))
-        }
-        return value
-    }
-
-    func bool(_ node: Node, _ key: String) throws -> Bool {
-        switch node.scalar?.string.lowercased() {
-        case "true": return true
-        case "false": return false
-        default: throw error(key, "expected true or false, found '\(node.scalar?.string ?? "a collection")'")
-        }
-    }
 }

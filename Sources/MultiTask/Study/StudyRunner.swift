@@ -68,9 +68,7 @@ public final class StudyRunner {
         guard let colon = error.message.range(of: ": ") else { return ConfigFileError(source: source, line: nil, key: "", message: error.message) }
         let key = String(error.message[..<colon.lowerBound])
         guard !key.contains(" "), !key.hasPrefix("-") else { return error }  // a message, or an option's (--data-dir)
-        var probe = key
-        while lines[probe] == nil, let dot = probe.lastIndex(where: { $0 == "." || $0 == "[" }) { probe = String(probe[..<dot]) }
-        return ConfigFileError(source: source, line: lines[probe], key: key, message: String(error.message[colon.upperBound...]))
+        return ConfigFileError(source: source, lines: lines, key: key, message: String(error.message[colon.upperBound...]))
     }
 
     /// Runs `body`, prefixing a configuration error (or any other: a missing file, a model that

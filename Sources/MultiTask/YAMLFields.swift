@@ -11,10 +11,23 @@ public struct ConfigFileError: Error, CustomStringConvertible, Equatable {
         let place = source + (line.map { ":\($0)" } ?? "")
         return key.isEmpty ? "\(place): \(message)" : "\(place): \(key): \(message)"
     }
+
+    init(source: String, line: Int?, key: String, message: String) {
+        (self.source, self.line, self.key, self.message) = (source, line, key, message)
+    }
+
+    /// An error about `key` found after parsing (against the data or the files), at the line of
+    /// the key or, when the file lacks it (a list item, a default), of the nearest key above it.
+    init(source: String, lines: [String: Int], key: String, message: String) {
+        var probe = key
+        while lines[probe] == nil, let cut = probe.lastIndex(where: { $0 == "." || $0 == "[" }) { probe = String(probe[..<cut]) }
+        self.init(source: source, line: lines[probe], key: key, message: message)
+    }
 }
 
-/// Typed reads of YAML nodes whose errors name the file, the line and the dotted key. It
-/// remembers the line of every key it has read, for errors found later (against the data).
+/// Typed reads of YAML nodes whose errors name the file, the line and the dotted key, for every
+/// config the project reads (studies, merges). It remembers the line of every key it has read,
+/// for errors found later (against the data or the files).
 final class YAMLFields {
     let source: String
     private(set) var lines: [String: Int] = [:]
