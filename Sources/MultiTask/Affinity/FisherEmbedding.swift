@@ -11,7 +11,8 @@ import Tensors
 ///   F_t = (1/N) Σ_n (∂ log p_t(y_n | x_n) / ∂θ)²,
 ///
 /// per example, with y_n drawn from the model's own prediction (the true Fisher; `empirical`
-/// uses the data's labels). Tasks are compared by the normalised cosine of Task2Vec: with
+/// uses the data's labels), as `FisherInformation` computes it (regression heads are unit
+/// Gaussians, whatever the task's training loss). Tasks are compared by the normalised cosine of Task2Vec: with
 /// a = F_s / (F_s + F_t) and b = F_t / (F_s + F_t) elementwise, similarity = cos(a, b) (Task2Vec's
 /// distance is 1 − this). As in Task2Vec, the Fisher of each weight tensor is averaged over every
 /// weight of the same filter (output unit or channel) by default: single weights' Fishers from a
@@ -42,32 +43,9 @@ public enum FisherEmbedding {
         var rng = RandomGenerator(seed: settings.seed)
         let chosen = Array(rng.permutation(data.count).prefix(settings.examples))
         let model = settings.headSteps == 0 ? model : try probe(model, data: data.subset(chosen), settings: settings)
-        let network = model.network
-        let wasTraining = network.isTraining
-        network.eval()
-        defer { network.train(wasTraining) }
-        let size = data.exampleShape.reduce(1, *)
-        let inputs = data.inputs.scalars
-        let trunk = network.trunkParameters().names
-        var sums = model.tasks.map { _ in network.trunkParameters().map { Tensor.zeros($0.shape) } }
-        var counts = [Int](repeating: 0, count: model.tasks.count)
-        for n in chosen {
-            let x = Tensor(shape: [1] + data.exampleShape, scalars: Array(inputs[(n * size)..<((n + 1) * size)]))
-            var present: [Bool] = []
-            let (_, gradients) = network.valuesAndGradients(of: trunk) {
-                let outputs = network.forward(x).outputs
-                return zip(model.tasks, outputs).map { task, head in
-                    let label = settings.empirical ? data.labels[task.name]!.scalars[n] : sample(task, head.output.scalars, using: &rng)
-                    present.append(!label.isNaN)
-                    return task.loss(head.output, Tensor([label.isNaN ? 0 : label]))
-                }
-            }
-            for k in model.tasks.indices where present[k] {
-                sums[k] = sums[k] + gradients[k].map { $0 * $0 }
-                counts[k] += 1
-            }
-        }
-        return zip(sums, counts).map { sum, count in sum * Float(1 / Double(Swift.max(count, 1))) }
+        let trunk = model.network.trunkParameters().names
+        return try FisherInformation.perTask(model: model, data: data, examples: chosen, tasks: model.tasks, labels: settings.empirical ? .empirical : .sampled,
+                                             parameters: trunk, rng: &rng)
     }
 
     /// A copy of `model` whose heads are refitted on its frozen trunk: fresh heads (seeded), then
@@ -97,24 +75,6 @@ public enum FisherEmbedding {
             try network.update(parameters: heads)
         }
         return probe
-    }
-
-    /// A label drawn from the head's prediction: a class from the softmax (or the sigmoid for
-    /// one logit), or the prediction plus unit Gaussian noise for regression.
-    static func sample(_ task: TaskSpec, _ output: [Float], using rng: inout RandomGenerator) -> Float {
-        switch task.kind {
-        case .regression: return output[0] + rng.nextNormal()
-        case .multiclass, .binary:
-            if output.count == 1 { return Float(rng.nextUniform()) < 1 / (1 + exp(-output[0])) ? 1 : 0 }
-            let top = output.max()!
-            let weights = output.map { exp(Double($0 - top)) }
-            var u = Double(rng.nextUniform()) * weights.reduce(0, +)
-            for (c, w) in weights.enumerated() {
-                u -= w
-                if u <= 0 { return Float(c) }
-            }
-            return Float(output.count - 1)
-        }
     }
 
     /// The embedding compared: each tensor of rank ≥ 2 ([out, in, ...]) averaged over all but its

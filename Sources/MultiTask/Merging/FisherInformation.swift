@@ -58,38 +58,50 @@ public enum FisherInformation {
                 return task
             }
         } ?? model.tasks
-        if settings.labels == .empirical {
-            for task in tasks where data.labels[task.name] == nil { throw ConfigurationError("fisher: the data have no labels for task '\(task.name)'") }
-        }
         var rng = RandomGenerator(seed: settings.seed)
         let chosen = Array(rng.permutation(data.count).prefix(settings.examples))
+        let fishers = try perTask(model: model, data: data, examples: chosen, tasks: tasks, labels: settings.labels, rng: &rng)
+        return fishers.dropFirst().reduce(fishers[0], +)
+    }
+
+    /// Each of `tasks`' diagonal Fisher of the parameters named (nil: all), from one forward
+    /// pass per example and one gradient per label; a task's Fisher is the mean over the
+    /// examples that have a label for it (all of them, unless the labels are empirical).
+    /// `FisherInformation` sums these over tasks; Task2Vec embeddings compare them.
+    static func perTask(model: MultiTaskModel, data: Dataset, examples chosen: [Int], tasks: [TaskSpec], labels kind: Labels,
+                        parameters names: [String]? = nil, rng: inout RandomGenerator) throws -> [ParameterSet] {
+        if kind == .empirical {
+            for task in tasks where data.labels[task.name] == nil { throw ConfigurationError("fisher: the data have no labels for task '\(task.name)'") }
+        }
         let network = model.network
         let wasTraining = network.isTraining
         network.eval()
         defer { network.train(wasTraining) }
         let size = data.exampleShape.reduce(1, *)
-        let parameters = network.parameters()
-        var sum = parameters.map { Tensor.zeros($0.shape) }
+        let zeros = network.parameters().filter { names?.contains($0) ?? true }.map { Tensor.zeros($0.shape) }
+        var sums = tasks.map { _ in zeros }
+        var counts = [Int](repeating: 0, count: tasks.count)
         let inputs = data.inputs.scalars
         for n in chosen {
             let input = Tensor(shape: [1] + data.exampleShape, scalars: Array(inputs[(n * size) ..< ((n + 1) * size)]))
             // One forward pass per example; each label's log-likelihood is differentiated on its graph.
-            var probabilities: [Double] = []
-            let (_, gradients) = try network.valuesAndGradients { () throws -> [Tensor] in
+            var terms: [(task: Int, probability: Double)] = []
+            let (_, gradients) = try network.valuesAndGradients(of: names) { () throws -> [Tensor] in
                 let outputs = Dictionary(uniqueKeysWithValues: network.forward(input).outputs.map { ($0.task, $0.output) })
-                var terms: [Tensor] = []
-                for task in tasks {
+                var losses: [Tensor] = []
+                for (k, task) in tasks.enumerated() {
                     let output = outputs[task.name]!
-                    for (label, probability) in try labels(task, output.scalars, n: n, data: data, settings: settings, rng: &rng) where probability > 0 {
-                        terms.append(logLikelihood(task, output, label))
-                        probabilities.append(probability)
+                    for (label, probability) in try labels(task, output.scalars, n: n, data: data, kind: kind, rng: &rng) where probability > 0 {
+                        losses.append(logLikelihood(task, output, label))
+                        terms.append((k, probability))
                     }
                 }
-                return terms
+                return losses
             }
-            for (gradient, probability) in zip(gradients, probabilities) { sum = sum + gradient.map { $0 * $0 * Float(probability) } }
+            for k in Set(terms.map(\.task)) { counts[k] += 1 }
+            for (gradient, term) in zip(gradients, terms) { sums[term.task] = sums[term.task] + gradient.map { $0 * $0 * Float(term.probability) } }
         }
-        return sum * Float(1 / Double(chosen.count))
+        return zip(sums, counts).map { sum, count in sum * Float(1 / Double(Swift.max(count, 1))) }
     }
 
     /// log tr F = log Σ Fᵢ over all entries (−∞ for a zero Fisher).
@@ -101,14 +113,14 @@ public enum FisherInformation {
 
     /// The labels to differentiate at for one example, with their weights: one sampled or given
     /// label at weight 1, or every label at its probability. nil (a missing label) gives none.
-    private static func labels(_ task: TaskSpec, _ output: [Float], n: Int, data: Dataset, settings: Settings,
+    private static func labels(_ task: TaskSpec, _ output: [Float], n: Int, data: Dataset, kind: Labels,
                                rng: inout RandomGenerator) throws -> [(Float?, Double)] {
-        switch settings.labels {
+        switch kind {
         case .empirical:
             let label = data.labels[task.name]!.scalars[n]
             return label.isNaN ? [] : [(label, 1)]
         case .sampled:
-            return [(FisherEmbedding.sample(task, output, using: &rng), 1)]
+            return [(sample(task, output, using: &rng), 1)]
         case .expected:
             switch task.kind {
             case .regression: return [(nil, 1)]  // E_y[(y − ŷ)²] = 1: F is the squared gradient of ŷ
@@ -122,6 +134,24 @@ public enum FisherInformation {
                 let total = weights.reduce(0, +)
                 return weights.enumerated().map { (Float($0), $1 / total) }
             }
+        }
+    }
+
+    /// A label drawn from the head's prediction: a class from the softmax (or the sigmoid for
+    /// one logit), or the prediction plus unit Gaussian noise for regression.
+    static func sample(_ task: TaskSpec, _ output: [Float], using rng: inout RandomGenerator) -> Float {
+        switch task.kind {
+        case .regression: return output[0] + rng.nextNormal()
+        case .multiclass, .binary:
+            if output.count == 1 { return Float(rng.nextUniform()) < 1 / (1 + exp(-output[0])) ? 1 : 0 }
+            let top = output.max()!
+            let weights = output.map { exp(Double($0 - top)) }
+            var u = Double(rng.nextUniform()) * weights.reduce(0, +)
+            for (c, w) in weights.enumerated() {
+                u -= w
+                if u <= 0 { return Float(c) }
+            }
+            return Float(output.count - 1)
         }
     }
 
