@@ -102,8 +102,25 @@ public struct TaskSetTraining {
     }
 
     /// Trains the network for `tasks` (or resumes it, or reads it when done) on the settings'
-    /// thread count. Nil when `shouldStop` interrupted it (resumable).
+    /// thread count. Nil when `shouldStop` interrupted it (resumable). A network that another
+    /// process is training (studies or shards sharing a cache) is waited for, then read.
     public func train(_ tasks: [String], onEvent: ((TrainingEvent) -> Void)? = nil, shouldStop: @escaping () -> Bool = { false }) throws -> TaskSetRecord? {
+        var waiting = false
+        while true {
+            do { return try trainHere(tasks, onEvent: onEvent, shouldStop: shouldStop) } catch RunDirectoryError.inUse(let path, let pid) where pid != getpid() {
+                if !waiting {
+                    onEvent?(.note("\(path) is being trained by \(pid.map { "process \($0)" } ?? "another process"): waiting for it to finish"))
+                    waiting = true
+                }
+                for _ in 0..<10 {
+                    if shouldStop() { return nil }
+                    usleep(100_000)
+                }
+            }
+        }
+    }
+
+    private func trainHere(_ tasks: [String], onEvent: ((TrainingEvent) -> Void)?, shouldStop: @escaping () -> Bool) throws -> TaskSetRecord? {
         if let done = try cached(tasks) { return done }
         try RunDirectory.makeDirectory(root)
         let names = try canonical(tasks), url = try directory(for: tasks), key = try key(for: tasks)

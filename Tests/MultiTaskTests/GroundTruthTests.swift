@@ -158,3 +158,38 @@ struct GroundTruthTests {
         #expect(throws: ConfigurationError.self) { try GroupingEvaluation.evaluate(Self.truth, estimators: [], maxGroups: [4]) }
     }
 }
+
+/// Studies and shards that share a cache share its networks: a network another process is
+/// training is waited for (with a note), not refused; a stop request ends the wait.
+@Suite("Networks of task sets")
+struct TaskSetTrainingTests {
+    @Test func aNetworkInTrainingElsewhereIsWaitedFor() throws {
+        let root = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let units = try TaskSetTraining(data: try smallData(seed: 3, examples: 64), spec: smallSpec, training: smallConfig(epochs: 1), root: root, dropUnusedHeads: true)
+        let set = [units.data.taskNames[0]]
+        let directory = try units.directory(for: set)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        // Another process holds the network's lock (flock(1), which writes no PID; not forking, so that stopping it frees the lock).
+        func holdLock(seconds: String) throws -> Process {
+            let holder = Process()
+            holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+            holder.arguments = ["--no-fork", "-x", directory.appendingPathComponent("lock").path, "sleep", seconds]
+            try holder.run()
+            while (try? RunLock(directory: directory)) != nil { usleep(10_000) }  // until it holds the lock
+            return holder
+        }
+        let stopping = try holdLock(seconds: "30")
+        let stopAt = Date().addingTimeInterval(0.5)
+        var notes: [String] = []
+        #expect(try units.train(set, onEvent: { if case .note(let text) = $0 { notes.append(text) } }, shouldStop: { Date() > stopAt }) == nil)
+        kill(stopping.processIdentifier, SIGKILL)
+        stopping.waitUntilExit()
+        #expect(notes == ["\(directory.path) is being trained by another process: waiting for it to finish"])
+        let holder = try holdLock(seconds: "1")
+        let record = try units.train(set)
+        holder.waitUntilExit()
+        let cached = try units.cached(set)
+        #expect(record?.result.tasks == set && cached == record)
+    }
+}
