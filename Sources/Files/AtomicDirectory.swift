@@ -37,10 +37,8 @@ public enum AtomicDirectory {
             try body(staging)
             AtomicWrite.syncDirectory(staging.path)
             if exists {
-                let old = parent.appendingPathComponent(".\(name).\(UUID().uuidString)\(AtomicWrite.temporarySuffix)")
-                try manager.moveItem(at: url, to: old)
-                try manager.moveItem(at: staging, to: url)
-                try? manager.removeItem(at: old)
+                try swap(staging, into: url)
+                try? manager.removeItem(at: staging)  // now the earlier output
             } else {
                 guard rename(staging.path, url.path) == 0 else {
                     let reason = errno == ENOTEMPTY || errno == EEXIST ? "another process created it meanwhile" : String(cString: strerror(errno))
@@ -53,6 +51,27 @@ public enum AtomicDirectory {
             throw error
         }
     }
+
+    /// Puts `staging` at `url` and the earlier `url` at `staging`, atomically where the system can
+    /// (renameat2's RENAME_EXCHANGE): a kill at any moment leaves `url` holding the old output or
+    /// the new one. Elsewhere two renames, the first undone if the second fails.
+    static func swap(_ staging: URL, into url: URL) throws {
+        if let exchange = renameat2, exchange(AT_FDCWD, staging.path, AT_FDCWD, url.path, 2 /* RENAME_EXCHANGE */) == 0 { return }
+        let parked = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)\(AtomicWrite.temporarySuffix)")
+        guard rename(url.path, parked.path) == 0 else {
+            throw AtomicWriteError.failed(path: url.path, step: "move the earlier output aside", reason: String(cString: strerror(errno)))
+        }
+        guard rename(staging.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            _ = rename(parked.path, url.path)
+            throw AtomicWriteError.failed(path: url.path, step: "rename the staging directory into place (the earlier output is kept)", reason: reason)
+        }
+        _ = rename(parked.path, staging.path)
+    }
+
+    private typealias Renameat2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+    /// glibc's renameat2 (2.28 on), looked up at run time: Swift's Glibc module does not declare it.
+    private static let renameat2: Renameat2? = dlsym(nil, "renameat2").map { unsafeBitCast($0, to: Renameat2.self) }
 
     /// Removes `.<name>.<UUID>.tmp` directories in `parent` that no live writer holds locked (and
     /// that are a few seconds old, so one created an instant ago, not yet locked, is left alone).

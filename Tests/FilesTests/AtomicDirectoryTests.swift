@@ -53,4 +53,33 @@ struct AtomicDirectoryTests {
         try AtomicDirectory.write(to: directory.file("out")) { _ in }
         #expect(throws: AtomicWriteError.self) { try AtomicDirectory.write(to: directory.file("out")) { _ in } }
     }
+
+    /// Replacing swaps the directories in one step (RENAME_EXCHANGE): a reader polling the output
+    /// throughout 200 replacements always finds a complete one, and no staging directory stays.
+    @Test func replacingNeverLeavesTheOutputMissing() throws {
+        let directory = try TemporaryDirectory()
+        let out = directory.file("out")
+        try AtomicDirectory.write(to: out) { try Data([0]).write(to: $0.appendingPathComponent("file")) }
+        let stop = ManagedAtomicFlag(), missing = ManagedAtomicFlag()
+        let reader = Thread {
+            while !stop.value { if (try? Data(contentsOf: out.appendingPathComponent("file")))?.count != 1 { missing.set() } }
+        }
+        reader.start()
+        for k in 1...200 {
+            try AtomicDirectory.write(to: out, replace: { _ in }) { try Data([UInt8(k % 256)]).write(to: $0.appendingPathComponent("file")) }
+        }
+        stop.set()
+        while !reader.isFinished { usleep(1000) }
+        #expect(!missing.value)
+        #expect(try Data(contentsOf: out.appendingPathComponent("file")) == Data([200]))
+        #expect(try directory.contents() == ["out"])
+    }
+}
+
+/// A flag set by one thread and read by another.
+final class ManagedAtomicFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flag = false
+    var value: Bool { lock.withLock { flag } }
+    func set() { lock.withLock { flag = true } }
 }
