@@ -185,6 +185,35 @@ struct CheckpointMergeTests {
         }
     }
 
+    /// Merges whose result would silently be the base, zero or something else than asked are
+    /// refused: weights that overflow or underflow, all weights 0, a DARE density that drops every
+    /// entry, NaN in a tensor that is only copied, the base given again under another path.
+    /// Inputs of mixed dtypes get a note saying whose the output keeps.
+    @Test func degenerateMergesAreRefused() throws {
+        let directory = try TemporaryDirectory()
+        try Safetensors.write([("w", Tensor([1, 2])), ("v", Tensor([3]))], to: directory.file("base.safetensors"))
+        try Safetensors.write([("w", Tensor([2, 3])), ("v", Tensor([4]))], to: directory.file("a.safetensors"))
+        try Safetensors.write([("w", Tensor([2, 3])), ("v", Tensor([4]))], dtype: .bf16, to: directory.file("b.safetensors"))
+        try Safetensors.write([("w", Tensor([1, 2])), ("v", Tensor([.nan]))], to: directory.file("nanbase.safetensors"))
+        symlink(directory.file("base.safetensors").path, directory.file("link.safetensors").path)
+        let (base, a, b) = (directory.file("base.safetensors").path, directory.file("a.safetensors").path, directory.file("b.safetensors").path)
+        let cases: [(String, String)] = [
+            ("merge_method: linear\nmodels: [{model: \(a), parameters: {weight: 1e308}}, {model: \(b), parameters: {weight: 1e308}}]", "magnitude 1e-300 to 1e300"),
+            ("merge_method: linear\nmodels: [{model: \(a), parameters: {weight: 1e-320}}, {model: \(b), parameters: {weight: 1e-320}}]", "magnitude 1e-300 to 1e300"),
+            ("merge_method: ties\nbase_model: \(base)\nmodels: [{model: \(a), parameters: {weight: 0}}, {model: \(b), parameters: {weight: 0}}]", "every model's weight is 0"),
+            ("merge_method: dare_linear\nbase_model: \(base)\nmodels: [{model: \(a), parameters: {weight: 1, density: 0.1}}]", "models[0].parameters.density: 0.1 keeps on average 0.30 of the 3 merged entries"),
+            ("merge_method: task_arithmetic\nbase_model: \(directory.file("nanbase.safetensors").path)\nmodels: [{model: \(a), parameters: {weight: 1}}]\nexclude: [v]", "holds NaN"),
+            ("merge_method: task_arithmetic\nbase_model: \(directory.file("link.safetensors").path)\nmodels: [{model: \(base), parameters: {weight: 1}}]", "models[0].model: \(base) is the base model's file"),
+        ]
+        for (yaml, expected) in cases {
+            #expect { _ = try merge(yaml, in: directory) } throws: { "\($0)".contains(expected) }
+            #expect(!FileManager.default.fileExists(atPath: directory.file("out").path), "\(expected)")
+        }
+        let config = try directory.write(Array("merge_method: linear\nmodels: [{model: \(a), parameters: {weight: 1}}, {model: \(b), parameters: {weight: 1}}]".utf8), to: "mixed.yaml")
+        let plan = try CheckpointMerge(try MergeConfig.load(config.path))
+        #expect(plan.notes == ["the merged tensors of models[1].model are not in models[0].model's dtype; the output keeps models[0].model's (set dtype to choose)"], "\(plan.notes)")
+    }
+
     /// Bad inputs (errors at the config's line): missing files, mismatched names or shapes, filters that match nothing, NaN, an
     /// output that exists or holds an input. Nothing is written (no output, no staging directory).
     @Test func refusesBadInputsBeforeWriting() throws {

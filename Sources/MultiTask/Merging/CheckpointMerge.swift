@@ -49,6 +49,12 @@ public struct CheckpointMerge {
                 (checkpoints[.fisher(i)], keys[.fisher(i)]) = (try open(fisher, "models[\(i)].parameters.fisher"), "models[\(i)].parameters.fisher")
             }
         }
+        // The base given again as a model under another path (a link, a copy's hard link).
+        if let base = checkpoints[.base] {
+            for i in config.models.indices where Self.sameFiles(base, checkpoints[.model(i)]!) {
+                throw fail("models[\(i)].model", "\(config.models[i].path) is the base model's file (\(base.path)) under another name; its task vector is zero, so remove it")
+            }
+        }
         let referenceRole: MergeRole = config.base == nil ? .model(0) : .base
         let reference = checkpoints[referenceRole]!
         let referenceKey = keys[referenceRole]!
@@ -72,6 +78,7 @@ public struct CheckpointMerge {
         guard layout.contains(where: { $0.source == nil }) else {
             throw fail(config.exclude.isEmpty ? "include" : "exclude", "no floating-point tensor of \(referenceKey) is left to merge")
         }
+        var mixed: Set<String> = []  // inputs whose merged tensors' dtypes differ from the reference's
         let mergedNames = Set(layout.filter { $0.source == nil }.map(\.name))
         let allNames = Set(reference.names)
         for (role, checkpoint) in checkpoints.sorted(by: { keys[$0.key]! < keys[$1.key]! }) {
@@ -85,10 +92,10 @@ public struct CheckpointMerge {
             let missing = mergedNames.subtracting(have).sorted()
             if !missing.isEmpty {
                 let hint = role.isFisher ? " (leave tensors that have no Fisher, such as buffers, out with 'exclude')" : " (leave them out with 'exclude' to copy them from \(referenceKey))"
-                throw fail(key, "\(checkpoint.path) lacks \(missing.count) tensor(s) of \(referenceKey) that would be merged: \(missing.prefix(5).joined(separator: ", "))\(hint)")
+                throw fail(key, "\(checkpoint.path) lacks \(missing.count) tensor(s) of \(referenceKey) that would be merged: \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", ..." : "")\(hint)")
             }
             let extra = role.isFisher ? [] : have.subtracting(allNames).filter(config.merges).sorted()
-            if !extra.isEmpty { throw fail(key, "\(checkpoint.path) has \(extra.count) tensor(s) that \(referenceKey) lacks: \(extra.prefix(5).joined(separator: ", "))") }
+            if !extra.isEmpty { throw fail(key, "\(checkpoint.path) has \(extra.count) tensor(s) that \(referenceKey) lacks: \(extra.prefix(5).joined(separator: ", "))\(extra.count > 5 ? ", ..." : "")") }
             for tensor in layout where tensor.source == nil {
                 let entry = checkpoint.entry(tensor.name)!
                 guard entry.shape == tensor.shape else {
@@ -97,6 +104,7 @@ public struct CheckpointMerge {
                 guard floats.contains(entry.dtype) else {
                     throw fail(key, "tensor '\(tensor.name)' is \(entry.dtype.rawValue) in \(checkpoint.path); a merged tensor must be a floating-point type (F32, F16, BF16, F64)")
                 }
+                if !role.isFisher, config.dtype == nil, entry.dtype != reference.entry(tensor.name)!.dtype { mixed.insert(key) }
             }
         }
         // TIES's trim must keep at least one entry of each tensor (or of the model).
@@ -109,13 +117,30 @@ public struct CheckpointMerge {
                 }
             }
         }
+        let mergedEntries = layout.filter { $0.source == nil }.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        if let (i, message) = config.settings.vanishingDrop(config.models.map(\.input), entries: mergedEntries) {
+            throw fail(config.models[i].densityKey, message)
+        }
         self.checkpoints = checkpoints
         self.layout = layout
         if !copiedIntegers.isEmpty {
             notes.append("\(copiedIntegers.count) integer tensor(s) copied from \(referenceKey), not merged: \(copiedIntegers.prefix(3).joined(separator: ", "))\(copiedIntegers.count > 3 ? ", ..." : "")")
         }
+        if !mixed.isEmpty {
+            notes.append("the merged tensors of \(mixed.sorted().joined(separator: ", ")) are not in \(referenceKey)'s dtype; the output keeps \(referenceKey)'s (set dtype to choose)")
+        }
         let excluded = layout.filter { $0.source != nil }.count - copiedIntegers.count
         if excluded > 0 { notes.append("\(excluded) tensor(s) left out by include/exclude, copied from \(referenceKey)") }
+    }
+
+    /// Whether two checkpoints are the same files on disk (device and inode), whatever their paths.
+    static func sameFiles(_ a: SafetensorsCheckpoint, _ b: SafetensorsCheckpoint) -> Bool {
+        func identity(_ url: URL) -> [UInt64]? {
+            var info = stat()
+            return stat(url.path, &info) == 0 ? [UInt64(info.st_dev), UInt64(info.st_ino)] : nil
+        }
+        let left = a.files.map { identity($0.url) }, right = b.files.map { identity($0.url) }
+        return !left.contains(nil) && left == right
     }
 
     /// The files a finished merge holds, besides the weights.

@@ -82,7 +82,7 @@ struct MergeEngine {
     func produce(_ position: Int, prepared: inout Prepared, emit: (UnsafeBufferPointer<Float>) throws -> Void) throws {
         let tensor = tensors[position]
         if let source = tensor.source {
-            try chunks(of: position, roles: [source]) { _, buffers in try emit(UnsafeBufferPointer(buffers[0])) }
+            try chunks(of: position, roles: [source], check: true) { _, buffers in try emit(UnsafeBufferPointer(buffers[0])) }
             return
         }
         let models = inputs.indices

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The merge methods, by their mergekit names; `fisher` is Fisher-weighted averaging (Matena &
 /// Raffel 2022), which mergekit lacks.
 public enum MergeMethod: String, Sendable, CaseIterable, Codable {
@@ -54,6 +56,15 @@ public struct MergeSettings: Sendable, Equatable {
 
     public init(method: MergeMethod) { (self.method, self.normalize) = (method, method.normalizesByDefault) }
 
+    /// The first model whose DARE density keeps on average less than one of the `entries` merged
+    /// entries (its task vector would vanish, leaving the base), and what it keeps.
+    func vanishingDrop(_ inputs: [MergeInput], entries: Int) -> (model: Int, message: String)? {
+        guard method == .dareLinear || method == .dareTies else { return nil }
+        guard let i = inputs.indices.first(where: { inputs[$0].density * Double(entries) < 1 }) else { return nil }
+        let kept = inputs[i].density * Double(entries)
+        return (i, "\(inputs[i].density) keeps on average \(kept < 0.01 ? String(format: "%.1e", kept) : String(format: "%.2f", kept)) of the \(entries) merged entries, so the task vector would vanish; raise the density")
+    }
+
     /// Checks the settings and the per-model inputs together; errors name the parameter.
     func check(_ inputs: [MergeInput]) throws {
         guard !inputs.isEmpty else { throw ConfigurationError("merge: no models to merge") }
@@ -67,13 +78,21 @@ public struct MergeSettings: Sendable, Equatable {
                 throw ConfigurationError("merge: models[\(i)].parameters.weight: fisher merging needs positive weights, got \(input.weight)")
             }
         }
+        if inputs.allSatisfy({ $0.weight == 0 }) {
+            throw ConfigurationError("merge: every model's weight is 0, so the merge would be \(method.needsBase ? "the base model" : "nothing") (models[*].parameters.weight)")
+        }
+        // Weights far from 1 lose the result: 1e308s sum to infinity, subnormals lose their digits.
+        for (i, input) in inputs.enumerated() where input.weight != 0 && !(1e-300...1e300).contains(Swift.abs(input.weight)) {
+            throw ConfigurationError("merge: models[\(i)].parameters.weight must be 0 or of magnitude 1e-300 to 1e300, got \(input.weight) (only the weights' ratios matter when normalising)")
+        }
         let total = inputs.reduce(0) { $0 + $1.weight }
         if method == .linear && normalize && total == 0 {
             throw ConfigurationError("merge: linear: the weights sum to 0, so 'normalize' would divide by zero (set normalize: false, or other weights)")
         }
         if method == .fisher {
             // With a positive floor and positive weights, Σ wᵢFᵢ > 0 at every entry: no 0/0.
-            guard fisherFloor.isFinite, fisherFloor > 0 else { throw ConfigurationError("merge: parameter 'fisher_floor' must be a positive finite number, got \(fisherFloor)") }
+            // Above 1e30 the weighted sums Σ cᵢF̃ᵢθᵢ can overflow; a floor that high floors every Fisher anyway.
+            guard fisherFloor > 0, fisherFloor <= 1e30 else { throw ConfigurationError("merge: parameter 'fisher_floor' must be in (0, 1e30], got \(fisherFloor)") }
         }
     }
 }

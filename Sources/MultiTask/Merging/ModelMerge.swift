@@ -31,6 +31,9 @@ public enum ModelMerge {
                 _ = buffer.initialize(from: UnsafeBufferPointer(rebasing: source[range]))
             }
         }
+        if let (i, message) = settings.vanishingDrop(inputs, entries: layout.filter { $0.source == nil }.reduce(0) { $0 + $1.count }) {
+            throw ConfigurationError("merge: models[\(i)].parameters.density: \(message)")
+        }
         var prepared = try engine.prepare()
         var result = ParameterSet()
         for (position, name) in names.enumerated() {
