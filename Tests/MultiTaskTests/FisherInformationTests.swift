@@ -66,6 +66,10 @@ struct FisherInformationTests {
         settings.examples = 10
         settings.tasks = ["nope"]
         #expect(throws: ConfigurationError.self) { try FisherInformation.diagonal(model: model, data: data, settings: settings) }
+        // Empirical labels of which none is given: refused, not a Fisher of zero (log tr F = −∞).
+        settings.tasks = nil
+        let unlabelled = try Dataset(name: "toy", inputs: data.inputs, tasks: data.tasks, labels: ["c": Tensor([Float](repeating: .nan, count: data.count))])
+        #expect { try FisherInformation.diagonal(model: model, data: unlabelled, settings: settings) } throws: { "\($0)".contains("task 'c' has no label among the 10 example(s)") }
     }
 }
 

@@ -71,7 +71,12 @@ public enum FisherInformation {
     static func perTask(model: MultiTaskModel, data: Dataset, examples chosen: [Int], tasks: [TaskSpec], labels kind: Labels,
                         parameters names: [String]? = nil, rng: inout RandomGenerator) throws -> [ParameterSet] {
         if kind == .empirical {
-            for task in tasks where data.labels[task.name] == nil { throw ConfigurationError("fisher: the data have no labels for task '\(task.name)'") }
+            for task in tasks {
+                guard let labels = data.labels[task.name]?.scalars else { throw ConfigurationError("fisher: the data have no labels for task '\(task.name)'") }
+                guard chosen.contains(where: { !labels[$0].isNaN }) else {
+                    throw ConfigurationError("fisher: task '\(task.name)' has no label among the \(chosen.count) example(s) drawn from '\(data.name)', so its empirical Fisher is undefined")
+                }
+            }
         }
         let network = model.network
         let wasTraining = network.isTraining
