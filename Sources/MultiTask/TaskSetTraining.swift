@@ -22,6 +22,9 @@ public struct TaskSetTraining {
     /// Whether networks of task subsets are trained; false: only of all the data's tasks
     /// (static per-task weights are allowed then).
     public let subsets: Bool
+    /// Where the data comes from, written (with the network's tasks) into each network's
+    /// config.json, so that `mtk eval` and `mtk fisher` find the data of a network by itself.
+    public let source: DataSource?
     /// The fingerprint of everything but the task set (see `key(for:)`).
     public let settingsKey: String
     private let dataFingerprint: String
@@ -29,7 +32,7 @@ public struct TaskSetTraining {
     /// Checks the settings against the data and the model before any work. `dropUnusedHeads`:
     /// the spec may have heads for tasks the data lacks (a built-in spec's templates).
     public init(data: PreparedData, spec: ModelSpec, training: TrainingConfig, initFrom: String? = nil, strictInit: Bool = false,
-                root: URL, dropUnusedHeads: Bool = false, subsets: Bool = true) throws {
+                root: URL, dropUnusedHeads: Bool = false, subsets: Bool = true, source: DataSource? = nil) throws {
         var training = training
         training.threads = training.threads ?? ComputeThreads.count
         training.maxSteps = nil
@@ -50,6 +53,7 @@ public struct TaskSetTraining {
             throw ConfigurationError("task '\(task.name)' has no labels in the test set '\(data.test.name)': its test loss would be undefined")
         }
         (self.data, self.spec, self.training, self.initFrom, self.strictInit, self.root, self.subsets) = (data, full, training, initFrom, strictInit, root, subsets)
+        self.source = source
         let settings = try RunJSON.encoder().encode(training)
         dataFingerprint = DataFingerprint.of(data)
         // The starting weights count by content: the same path holding other weights is another study.
@@ -144,6 +148,7 @@ public struct TaskSetTraining {
                 let run = try RunDirectory.create(url, overwrite: true)
                 var record = RunConfig()
                 (record.training, record.initFrom, record.strictInit) = (training, initFrom, strictInit)
+                record.data = source.map { var source = $0; source.tasks = names; return source }
                 record.dataFingerprint = dataFingerprint
                 try run.writeIdentity(record, spec: model.spec)
                 trainer = try Trainer(model: model, train: train, validation: validation, config: training, run: run)

@@ -51,6 +51,14 @@ struct MergeCommandTests {
                 // The weights file says which epoch it holds.
                 let metadata = try MTK.run(["inspect", file.path], in: folder)
                 #expect(metadata.output.contains("  epoch: \(kept)\n"), "\(metadata.output)")
+                // A network's directory names its data: eval and fisher need no data options.
+                if keep == "best" {
+                    let network = file.deletingLastPathComponent().path
+                    let evaluated = try MTK.run(["eval", network], in: folder)
+                    #expect(evaluated.status == 0 && evaluated.output.contains("| \((model["tasks"] as! [String])[0]) |"), "\(evaluated.output)")
+                    let fisher = try MTK.run(["fisher", network, "--examples", "20", "--threads", "1"], in: folder)
+                    #expect(fisher.status == 0 && fisher.output.contains("log tr F ="), "\(fisher.output)")
+                }
             }
         }
         let out = folder.appendingPathComponent("ft-best")

@@ -63,7 +63,7 @@ public enum PairwiseTraining {
         let (data, spec, dropUnusedHeads) = try TaskSetTraining.inputs(config, study: "pairwise training")
         let units = try [config.training, short].map {
             try TaskSetTraining(data: data, spec: spec, training: $0, initFrom: config.initFrom, strictInit: config.strictInit,
-                                root: directory.appendingPathComponent("networks"), dropUnusedHeads: dropUnusedHeads)
+                                root: directory.appendingPathComponent("networks"), dropUnusedHeads: dropUnusedHeads, source: config.data)
         }
         let folder = directory.appendingPathComponent("affinity")
         try RunDirectory.makeDirectory(folder)  // before any training: a bad --output is an error now, not after the networks

@@ -45,7 +45,7 @@ public struct GroundTruthStudy {
         config.training.maxSteps = nil
         config.baselines = false
         units = try TaskSetTraining(data: data, spec: spec, training: config.training, initFrom: config.initFrom, strictInit: config.strictInit,
-                                    root: directory.appendingPathComponent("networks"), dropUnusedHeads: dropUnusedHeads)
+                                    root: directory.appendingPathComponent("networks"), dropUnusedHeads: dropUnusedHeads, source: config.data)
         let units = self.units
         let networks = try GroundTruth.taskSets(count: tasks.count).map { set in
             let names = set.map { tasks[$0] }

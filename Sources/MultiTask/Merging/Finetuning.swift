@@ -112,7 +112,7 @@ public struct Finetuning {
                     training.selection = "\(set[0]).\(training.selection)"
                 }
                 let unit = try TaskSetTraining(data: unitData, spec: spec, training: training, initFrom: config.initFrom, strictInit: config.strictInit,
-                                               root: root.appendingPathComponent("networks"), dropUnusedHeads: dropUnusedHeads)
+                                               root: root.appendingPathComponent("networks"), dropUnusedHeads: dropUnusedHeads, source: config.data)
                 return (try unit.canonical(set), unit)
             }
         } catch {

@@ -104,7 +104,7 @@ public final class StudyRunner {
         try Self.checkFolders(directory: directory, cache: cache, custom: config.cache != nil)
         // Every training setting the study will use, against the data and the model.
         let (spec, dropUnusedHeads) = (self.spec, self.dropUnusedHeads)
-        units = try Self.stage("training") { try TaskSetTraining(data: data, spec: spec, training: training, root: cache, dropUnusedHeads: dropUnusedHeads) }
+        units = try Self.stage("training") { try TaskSetTraining(data: data, spec: spec, training: training, root: cache, dropUnusedHeads: dropUnusedHeads, source: config.data) }
         for method in config.steps.multitask ?? [] {
             var settings = try StudyConfig.training(training, method: method, tasks: tasks.count)
             settings.threads = threads

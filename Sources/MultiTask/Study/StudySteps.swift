@@ -91,7 +91,7 @@ extension StudyRunner {
     func units(method: String) throws -> TaskSetTraining {
         var training = try StudyConfig.training(units.training, method: method, tasks: tasks.count)
         training.threads = units.training.threads
-        return try TaskSetTraining(data: data, spec: spec, training: training, root: cache, dropUnusedHeads: dropUnusedHeads, subsets: !method.hasPrefix("static"))
+        return try TaskSetTraining(data: data, spec: spec, training: training, root: cache, dropUnusedHeads: dropUnusedHeads, subsets: !method.hasPrefix("static"), source: units.source)
     }
 
     /// One network (trained, resumed or read from the cache), with its curves; nil when stopped.
@@ -209,7 +209,7 @@ extension StudyRunner {
             if method == "esa" {
                 var training = try PairwiseTraining.earlyStopped(units.training, fraction: request.esaFraction)
                 training.threads = units.training.threads
-                short = try TaskSetTraining(data: data, spec: spec, training: training, root: cache, dropUnusedHeads: dropUnusedHeads)
+                short = try TaskSetTraining(data: data, spec: spec, training: training, root: cache, dropUnusedHeads: dropUnusedHeads, source: units.source)
             }
             let before = try GroundTruth.taskSets(count: tasks.count).filter { $0.count <= 2 }.filter { try short.cached($0.map { tasks[$0] }) != nil }.count
             guard var matrix = try PairwiseTraining.train(short, method: method, onEvent: onEvent, shouldStop: shouldStop, log: log) else { return nil }
@@ -363,7 +363,7 @@ extension StudyRunner {
             var training = try StudyConfig.Sweep.apply(trial, to: units.training, checkTasks: tasks.count)
             training.threads = units.training.threads
             let trialUnits = try TaskSetTraining(data: data, spec: spec, training: training, root: cache, dropUnusedHeads: dropUnusedHeads,
-                                                 subsets: !training.weighting.hasPrefix("static"))
+                                                 subsets: !training.weighting.hasPrefix("static"), source: units.source)
             let trained: StudyResults.Network?
             do { trained = try network(tasks, units: trialUnits, label: label, counts: &counts) } catch let error as TrainingError {
                 // A trial that diverges is a result of the sweep, not the end of the study.
