@@ -16,6 +16,13 @@ struct BenchGroup: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Seeds: one run each.") var seeds: [UInt64] = [0]
     @Option(help: "Also write each instance as a CSV table (mtk group --table) to this folder, as seed-N.csv.") var writeTables: String?
 
+    func validate() throws {
+        guard (1...64).contains(tasks) else { throw ValidationError("--tasks: expected 1 to 64 tasks, got \(tasks)") }
+        guard (1...1_000_000).contains(candidates) else { throw ValidationError("--candidates: expected 1 to 1,000,000 candidate groups, got \(candidates)") }
+        guard maxGroups >= 1 else { throw ValidationError("--max-groups: expected at least 1, got \(maxGroups)") }
+        guard !seeds.isEmpty else { throw ValidationError("--seeds: expected at least one seed") }
+    }
+
     func run() throws {
         let bounds = sizes.split(separator: "-").compactMap { Int($0) }
         guard bounds.count == 2, bounds[0] <= bounds[1] else { throw ValidationError("--sizes must read LOW-HIGH, e.g. 2-8; got '\(sizes)'") }

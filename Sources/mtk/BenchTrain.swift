@@ -17,6 +17,17 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Also measure task affinity as a peer script does (cnn): tag_affinity or grad_cos.") var affinity: String?
     @Option(help: "With --affinity: sample every K steps [10 for tag_affinity, 1 for grad_cos].") var every: Int?
 
+    func validate() throws {
+        guard (1...1024).contains(threads) else { throw ValidationError("--threads: expected 1 to 1024, got \(threads)") }
+        guard (1...60_000).contains(batch) else { throw ValidationError("--batch: expected 1 to 60000 (the training set's size), got \(batch)") }
+        guard (1...1000).contains(epochs) else { throw ValidationError("--epochs: expected 1 to 1000, got \(epochs)") }
+        guard repeats >= 1 else { throw ValidationError("--repeats: expected at least 1, got \(repeats)") }
+        if let every {
+            guard affinity != nil else { throw ValidationError("--every: applies to --affinity, which is not given") }
+            guard every >= 1 else { throw ValidationError("--every: expected at least 1, got \(every)") }
+        }
+    }
+
     func run() throws {
         guard let kind = TrainBenchmark.Workload(rawValue: workload) else { throw ValidationError("--workload must be mlp or cnn") }
         let estimator = try affinity.map { name in
