@@ -1,5 +1,8 @@
 import Data
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import NN
 import Tensors
 
@@ -38,11 +41,38 @@ enum DataFingerprint {
     }
 
     /// The fingerprint of a file's bytes (a snapshot's weights, say), to detect damage on disk.
+    /// Streamed 16 MiB at a time (a multiple of the 8-byte word, so the hash is the whole
+    /// file's): files of any size, such as the Adam state of a model of several GB.
     static func of(file: URL) throws -> String {
-        let bytes = try RegularFile.read(file)
+        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw RunDirectoryError.corrupt(path: file.path, reason: errno == ENOENT ? "is missing" : "cannot be read: \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw RunDirectoryError.corrupt(path: file.path, reason: "cannot be read: it is not a regular file")
+        }
         var hash: UInt64 = 0x1319_8A2E_0370_7344
-        mix(&hash, UInt64(bytes.count))
-        bytes.withUnsafeBytes { mix(&hash, $0) }
+        mix(&hash, UInt64(info.st_size))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16 << 20, alignment: 8)
+        defer { buffer.deallocate() }
+        var total = 0
+        while true {
+            // Fill the buffer whole (short reads happen), so only the file's last chunk has a tail.
+            var filled = 0
+            while filled < buffer.count {
+                let count = read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+                if count < 0 && errno == EINTR { continue }
+                guard count >= 0 else { throw RunDirectoryError.corrupt(path: file.path, reason: "cannot be read: \(String(cString: strerror(errno)))") }
+                if count == 0 { break }
+                filled += count
+            }
+            mix(&hash, UnsafeRawBufferPointer(rebasing: buffer[..<filled]))
+            total += filled
+            if filled < buffer.count { break }
+        }
+        guard total == Int(info.st_size) else { throw RunDirectoryError.corrupt(path: file.path, reason: "changed while it was read") }
         return String(hash, radix: 16)
     }
 

@@ -239,6 +239,35 @@ struct RunDirectoryTests {
     }
 
     /// A lock file that is a symbolic link is never followed (it would truncate its target).
+    /// A snapshot file's fingerprint is streamed, so files above any in-memory limit (the Adam
+    /// state of a model of GBs) can be checked; it equals the hash of the whole file at once.
+    @Test func fileFingerprintsAreStreamedAndEqualTheWholeFilesHash() throws {
+        func whole(_ bytes: [UInt8]) -> String {  // the hash over one buffer: the oracle
+            func step(_ h: UInt64, _ word: UInt64) -> UInt64 { var x = (h ^ word) &* 0x9E37_79B9_7F4A_7C15; x ^= x >> 29; return x }
+            var h = step(0x1319_8A2E_0370_7344, UInt64(bytes.count)), i = 0
+            bytes.withUnsafeBytes { raw in
+                while i + 8 <= raw.count {
+                    h = step(h, UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
+                    i += 8
+                }
+            }
+            while i < bytes.count { h = step(h, UInt64(bytes[i])); i += 1 }
+            return String(h, radix: 16)
+        }
+        let directory = temporaryDirectory()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var rng = RandomGenerator(seed: 1)
+        for count in [0, 13, 16 << 20, (16 << 20) + 13] {
+            var bytes = [UInt8](repeating: 0, count: count)
+            for i in stride(from: 0, to: count, by: 4096) { bytes[i] = UInt8(truncatingIfNeeded: rng.next()) }
+            if count > 0 { bytes[count - 1] = 7 }
+            let file = directory.appendingPathComponent("f\(count)")
+            try Foundation.Data(bytes).write(to: file)
+            #expect(try DataFingerprint.of(file: file) == whole(bytes), "\(count) bytes")
+        }
+    }
+
     @Test func lockFileSymlinkIsRefused() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
