@@ -157,6 +157,36 @@ struct RunDirectoryTests {
         }
     }
 
+    /// A run directory holds the run's files and nothing of it removes anything else: a run may
+    /// not start inside another (except the run's own baselines), resuming prunes only snapshot
+    /// folders, and --overwrite removes only the old run's snapshots and baseline runs.
+    @Test func runsNeverRemoveWhatIsNotTheirs() throws {
+        let data = try smallData(seed: 10)
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try runUntil(8, data, smallConfig(epochs: 2), in: dir)
+        let inside = dir.appendingPathComponent("snapshots/00000007")
+        #expect { try RunDirectory.create(inside, overwrite: false) } throws: { "\($0)".contains("inside the run directory \(dir.path)") }
+        #expect(!FileManager.default.fileExists(atPath: inside.path))
+        // Someone's files in snapshots/ and baselines/, and a run of theirs in snapshots/.
+        let mine = [dir.appendingPathComponent("snapshots/notes.txt"), dir.appendingPathComponent("baselines/mine/data"), dir.appendingPathComponent("snapshots/00000009/config.json")]
+        for file in mine {
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try "x".write(to: file, atomically: true, encoding: .utf8)
+        }
+        do {
+            let resumed = try Trainer.resume(run: try RunDirectory.open(dir), train: data.train, validation: data.validation, tasks: data.tasks, changes: ResumeChanges())
+            try resumed.run()
+        }
+        for file in mine { #expect(FileManager.default.fileExists(atPath: file.path), "\(file.path) survives a resume") }
+        do {
+            let fresh = try Trainer(model: try model(data), train: data.train, validation: data.validation, config: smallConfig(epochs: 1), directory: dir, overwrite: true)
+            try fresh.run()
+        }
+        for file in mine { #expect(FileManager.default.fileExists(atPath: file.path), "\(file.path) survives --overwrite") }
+        #expect(try RunDirectory.reading(dir).current()?.sequence ?? 0 > 0)
+    }
+
     /// What a start killed before its config.json left (a spec, a lock, a temporary file) is not
     /// a run: a new run may take the directory without --overwrite.
     @Test func debrisOfAKilledStartIsNotARun() throws {

@@ -193,6 +193,14 @@ struct GroundTruthCommandTests {
         #expect(noOutput.status != 0 && noOutput.output.contains("--output DIR is needed"), "\(noOutput.output)")
         let evaluate = try MTK.run(["evaluate-groupings", "--groundtruth", fixture.folder.appendingPathComponent("gt").path], in: fixture.folder)
         #expect(evaluate.status != 0 && evaluate.output.contains("groundtruth.json does not exist"), "\(evaluate.output)")
+        // A training run's directory (or a folder in it) is not a study's output.
+        #expect(try MTK.run(fixture.train("run", ["--epochs", "1"]), in: fixture.folder).status == 0)
+        for (command, dir, message) in [("groundtruth", "run", "ground truth: the output \(fixture.folder.path)/run is the training run directory"),
+                                        ("pairwise", "run/mine", "pairwise training: the output \(fixture.folder.path)/run/mine lies inside the training run directory")] {
+            let outcome = try MTK.run(study(fixture, dir).replacingFirst("groundtruth", with: [command]), in: fixture.folder)
+            #expect(outcome.status != 0 && outcome.output.contains(message), "\(outcome.output)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: fixture.folder.appendingPathComponent("run/networks").path))
     }
 }
 

@@ -25,6 +25,8 @@ struct MergeCommandTests {
         let pre = try MTK.run(["train"] + data + ["--tasks", "y", "--epochs", "2", "-o", folder.appendingPathComponent("pre").path] + Self.settings, in: folder)
         #expect(pre.status == 0, "\(pre.output)")
         let initFrom = folder.appendingPathComponent("pre/best.safetensors").path
+        let intoRun = try MTK.run(["finetune"] + data + ["--tasks", "c", "--init", initFrom, "-o", folder.appendingPathComponent("pre").path] + Self.settings, in: folder)
+        #expect(intoRun.status != 0 && intoRun.output.contains("is the training run directory"), "\(intoRun.output)")
         for keep in ["last", "best", "fisher"] {
             let out = folder.appendingPathComponent("ft-\(keep)")
             let run = try MTK.run(["finetune"] + data + ["--tasks", "c,z", "--epochs", "4", "--keep", keep, "--init", initFrom, "-o", out.path] + Self.settings, in: folder)

@@ -60,6 +60,7 @@ public enum PairwiseTraining {
             throw ConfigurationError("method: unknown '\(unknown)' (known: \(PairwiseTraining.methods.joined(separator: ", ")))")
         }
         let short = try earlyStopped(config.training, fraction: esaFraction)  // before the data is loaded, as every check
+        try RunDirectory.refuseInsideRun(directory, for: "pairwise training")
         let (data, spec, dropUnusedHeads) = try TaskSetTraining.inputs(config, study: "pairwise training")
         let units = try [config.training, short].map {
             try TaskSetTraining(data: data, spec: spec, training: $0, initFrom: config.initFrom, strictInit: config.strictInit,

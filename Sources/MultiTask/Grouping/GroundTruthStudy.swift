@@ -36,6 +36,7 @@ public struct GroundTruthStudy {
     /// and that `directory` holds no study with other settings.
     public init(config: RunConfig, spec: ModelSpec, data: PreparedData, directory: URL, dropUnusedHeads: Bool) throws {
         let tasks = data.tasks.map(\.name)
+        try RunDirectory.refuseInsideRun(directory, for: "ground truth")
         guard (2...GroundTruth.maxTasks).contains(tasks.count) else {
             throw ConfigurationError("ground truth trains all 2ⁿ − 1 task sets, for 2 to \(GroundTruth.maxTasks) tasks; the data has \(tasks.count)\(tasks.count > GroundTruth.maxTasks ? " (choose some with --tasks)" : "")")
         }

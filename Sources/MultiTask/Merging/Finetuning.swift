@@ -55,6 +55,7 @@ public struct Finetuning {
     /// pretrained checkpoint (`initFrom`, required).
     public init(config: RunConfig, keep: Keep, balanced: Bool, root: URL) throws {
         guard config.initFrom != nil else { throw ConfigurationError("finetune: give the pretrained checkpoint to start every model from (--init)") }
+        try RunDirectory.refuseInsideRun(root, for: "finetune")
         var config = config
         if keep != .best && config.training.selection != "loss" {
             throw ConfigurationError("finetune: --selection '\(config.training.selection)' chooses the best epoch, and --keep \(keep.rawValue) keeps another; use one of them")

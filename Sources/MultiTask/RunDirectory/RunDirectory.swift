@@ -52,6 +52,11 @@ public final class RunDirectory: @unchecked Sendable {
     /// (`config.json`) or other files, unless `overwrite`, which removes the files of a run
     /// (never anything else).
     public static func create(_ url: URL, overwrite: Bool) throws -> RunDirectory {
+        // Inside another run a new one could be taken for that run's files (its snapshots), or
+        // removed with them; only a run's own baselines live in it.
+        if let outer = enclosingRun(url.deletingLastPathComponent()), !url.standardizedFileURL.path.hasPrefix(outer.appendingPathComponent("baselines").path + "/") {
+            throw RunDirectoryError.io(path: url.path, step: "start a run there", reason: "it is inside the run directory \(outer.path); choose a directory outside it")
+        }
         try makeDirectory(url)
         let lockFile = url.appendingPathComponent("lock").path
         let lockExisted = FileManager.default.fileExists(atPath: lockFile)
@@ -77,7 +82,15 @@ public final class RunDirectory: @unchecked Sendable {
             guard foreign.isEmpty || entries.contains("config.json") else {
                 throw refuse(.notEmpty(path: url.path, entries: foreign.sorted()))
             }
-            for name in entries where runEntries.contains(name) { try directory.remove(url.appendingPathComponent(name)) }
+            for name in entries where runEntries.contains(name) {
+                let item = url.appendingPathComponent(name)
+                switch name {
+                // Folders of the run's own: only what the run put there goes (snapshots, baseline runs).
+                case "snapshots": try directory.removeContents(of: item) { directory.isSnapshot($0, in: item) }
+                case "baselines": try directory.removeContents(of: item) { isTemporary($0) || FileManager.default.fileExists(atPath: item.appendingPathComponent($0).appendingPathComponent("config.json").path) }
+                default: try directory.remove(item)
+                }
+            }
         }
         try directory.removeTemporaries(in: url)
         return directory
@@ -178,11 +191,46 @@ public final class RunDirectory: @unchecked Sendable {
         }
     }
 
-    /// Removes every snapshot folder except those numbered `keeping`.
+    /// Removes every snapshot folder except those numbered `keeping`; anything else a user put
+    /// in snapshots/ stays.
     private func prune(keeping: [Int]) throws {
         guard RunDirectory.isDirectory(snapshots) else { return }
         let keep = Set(keeping.map(Snapshot.folderName))
-        for name in try entries(of: snapshots) where !keep.contains(name) { try remove(snapshots.appendingPathComponent(name)) }
+        for name in try entries(of: snapshots) where !keep.contains(name) && isSnapshot(name, in: snapshots) { try remove(snapshots.appendingPathComponent(name)) }
+    }
+
+    /// Whether `name` in `folder` is a snapshot folder (or the debris of a save): a number, or a
+    /// temporary name, and not a run directory of its own.
+    private func isSnapshot(_ name: String, in folder: URL) -> Bool {
+        (!name.isEmpty && name.allSatisfy(\.isASCII) && name.allSatisfy(\.isNumber) || RunDirectory.isTemporary(name))
+            && !FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).appendingPathComponent("config.json").path)
+    }
+
+    /// Removes the entries of `folder` that `ours` accepts, then the folder if that left it empty.
+    private func removeContents(of folder: URL, where ours: (String) -> Bool) throws {
+        guard RunDirectory.isDirectory(folder) else { return try remove(folder) }
+        for name in try entries(of: folder) where ours(name) { try remove(folder.appendingPathComponent(name)) }
+        if try entries(of: folder).isEmpty { try remove(folder) }
+    }
+
+    /// Refuses `url` as the output of `what` (a ground truth, fine-tuning) when it is a training
+    /// run's directory or lies in one: its files would mix with the run's.
+    package static func refuseInsideRun(_ url: URL, for what: String) throws {
+        guard let run = enclosingRun(url) else { return }
+        let place = run.path == url.standardizedFileURL.path ? "is the training run directory" : "lies inside the training run directory \(run.path)"
+        throw ConfigurationError("\(what): the output \(url.path) \(place); choose another directory")
+    }
+
+    /// The training run directory (config.json and model.yaml) that `url` is or lies in, if any.
+    public static func enclosingRun(_ url: URL) -> URL? {
+        var folder = url.standardizedFileURL
+        while true {
+            let files = ["config.json", "model.yaml"].map { folder.appendingPathComponent($0).path }
+            if files.allSatisfy(FileManager.default.fileExists) { return folder }
+            let parent = folder.deletingLastPathComponent()
+            if parent.path == folder.path || folder.path == "/" { return nil }
+            folder = parent
+        }
     }
 
     // MARK: Files
