@@ -194,6 +194,7 @@ public final class Trainer {
             for batch in PrefetchingBatches(loader, skipping: state.stepInEpoch) {
                 let losses = try step(batch)
                 for k in losses.indices { state.epochLossSums[k] += losses[k] }
+                state.stepWeights = weighting.weights
                 state.stepInEpoch += 1
                 state.globalStep += 1
                 onEvent?(.step(epoch: epoch, epochs: config.epochs, step: state.stepInEpoch, steps: steps,
@@ -353,7 +354,7 @@ public final class Trainer {
 
     private func finishEpoch(steps: Int, seconds: Double, cpuSeconds: Double) throws {
         let means = state.epochLossSums.map { $0 / Double(Swift.max(state.stepInEpoch, 1)) }
-        let usedWeights = weighting.weights
+        let usedWeights = state.stepWeights ?? weighting.weights
         weighting.endEpoch(meanLosses: means)
         for observer in observers { observer.endEpoch(state.epoch) }
         let evaluation = validation.map { model.evaluate($0) }

@@ -12,6 +12,9 @@ public struct TrainingState: Sendable, Equatable, Codable {
     public var globalStep = 0
     /// Per-task loss sums over the current epoch so far, and the number of steps they cover.
     public var epochLossSums: [Double] = []
+    /// The task weights the last step used (a learned weighting's are a function of parameters
+    /// updated since), so that an epoch record written after a stop at its last step names them.
+    public var stepWeights: [Double]?
     public var bestValue: Double?
     public var bestEpoch: Int?
     public var epochsWithoutImprovement = 0
@@ -53,6 +56,7 @@ public struct TrainingState: Sendable, Equatable, Codable {
         try require(history.count == epoch, "has \(history.count) epoch records for \(epoch) epochs")
         try require(epochLossSums.isEmpty || epochLossSums.count == tasks, "epochLossSums has \(epochLossSums.count) entries for \(tasks) tasks")
         try require(epochLossSums.allSatisfy(\.isFinite), "epochLossSums holds a value that is not finite")
+        if let stepWeights { try require(stepWeights.count == tasks && stepWeights.allSatisfy(\.isFinite), "stepWeights must hold a finite weight for each of the \(tasks) tasks") }
         if let bestEpoch { try require(bestEpoch >= 1 && bestEpoch <= epoch, "bestEpoch \(bestEpoch) is not one of the \(epoch) completed epochs") }
         try require(epochsWithoutImprovement >= 0 && epochsWithoutImprovement <= epoch, "epochsWithoutImprovement \(epochsWithoutImprovement) is out of range")
         try require(weighting.values.allSatisfy { $0.allSatisfy(\.isFinite) }, "the weighting state holds a value that is not finite")

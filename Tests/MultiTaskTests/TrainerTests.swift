@@ -34,8 +34,10 @@ struct TrainerTests {
         #expect(Swift.abs(reloaded - summary.bestValue!) < 1e-9)
     }
 
-    @Test("resume after a step-limit stop is bit-exact", arguments: ["equal", "uw", "dwa", "rlw"])
-    func resumeIsExact(weighting: String) throws {
+    /// Stops mid-epoch (step 8) and at an epoch's last step (6), where the epoch's record is
+    /// written only after the resume: the weights and every record equal the straight run's.
+    @Test("resume after a step-limit stop is bit-exact", arguments: ["equal", "uw", "dwa", "rlw"], [6, 8])
+    func resumeIsExact(weighting: String, stop: Int) throws {
         let data = try smallData(seed: 3)
         var config = smallConfig(epochs: 3)
         config.weighting = weighting
@@ -48,19 +50,19 @@ struct TrainerTests {
                                    validation: data.validation, config: config, directory: straightDir)
         try straight.run()
         var limited = config
-        limited.maxSteps = 8  // mid second epoch (6 steps per epoch)
+        limited.maxSteps = stop  // 6 steps per epoch
         do {  // the first trainer holds the directory's lock until it goes
             let first = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 5), train: data.train,
                                     validation: data.validation, config: limited, directory: resumedDir)
-            let stop = try first.run()
-            #expect(stop.stoppedAtStepLimit && stop.steps == 8)
+            let outcome = try first.run()
+            #expect(outcome.stoppedAtStepLimit && outcome.steps == stop)
         }
         // Resume: the step limit is not carried over.
         let resumed = try Trainer.resume(directory: resumedDir, train: data.train, validation: data.validation, tasks: data.tasks)
         try resumed.run()
         #expect(resumed.model.network.stateDict() == straight.model.network.stateDict())
-        #expect(resumed.state.history.map(\.trainLoss) == straight.state.history.map(\.trainLoss))
-        #expect(resumed.state.history.map(\.weights) == straight.state.history.map(\.weights))
+        func timeless(_ history: [EpochRecord]) -> [EpochRecord] { history.map { var record = $0; (record.seconds, record.cpuSeconds) = (0, nil); return record } }
+        #expect(timeless(resumed.state.history) == timeless(straight.state.history))
     }
 
     @Test func interruptSavesAResumableCheckpoint() throws {
