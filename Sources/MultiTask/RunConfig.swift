@@ -34,6 +34,9 @@ public struct RunConfig: Sendable, Equatable, Codable {
         try data?.validate()
         try training.validate()
         try affinity?.validate()
+        if affinity?.divideByLearningRate == true && training.optimizer.learningRate == 0 {
+            throw ConfigurationError("affinity: divide by lr needs a learning rate above 0, got 0")
+        }
         try pruning?.validate()
         if strictInit && initFrom == nil { throw ConfigurationError("--strict applies to a checkpoint to start from (--init), and none is given") }
         if let data, data.validationFraction == 0 {

@@ -12,23 +12,24 @@ struct Affinity: ParsableCommand {
 
     @OptionGroup var options: TrainingOptions
     @Flag(help: "Continue the affinity run in --output where it stopped (its estimators' sums are in the snapshot).") var resume = false
-    @Option(help: "Comma-separated methods: tag, first-order, cosine, fisher.") var method = "tag,first-order,cosine"
+    @Option(help: "Comma-separated methods: tag, first-order, cosine, fisher [tag,first-order,cosine].") var method: String?
     @Option(parsing: .unconditional, help: "Sample every K steps [10 for tag and first-order, 1 for cosine].") var every: Int?
     @Flag(help: "Divide TAG's and first-order values by the learning rate (TAG's option).") var divideByLr = false
     @Flag(help: "Sum the per-epoch means instead of averaging them (TAG's option).") var sumOfEpochMeans = false
     @Flag(help: "Gradient cosine over weight matrices only (rank ≥ 2), as TAG's code.") var matricesOnly = false
     @Flag(help: "With -o, also write every sample as a JSON line (DIR/affinity/steps.jsonl).") var perStep = false
-    @Option(parsing: .unconditional, help: "Fisher: examples of the training set to average over [500].") var fisherExamples = 500
+    @Option(parsing: .unconditional, help: "Fisher: examples of the training set to average over [500].") var fisherExamples: Int?
     @Flag(help: "Fisher: use the data's labels (empirical Fisher) instead of labels drawn from the model.") var fisherEmpirical = false
-    @Option(parsing: .unconditional, help: "Fisher: first refit each head on the frozen trunk for N full-batch Adam steps, as Task2Vec fits its probe's classifier [0: the trained heads].") var fisherHeadSteps = 0
+    @Option(parsing: .unconditional, help: "Fisher: first refit each head on the frozen trunk for N full-batch Adam steps, as Task2Vec fits its probe's classifier [0: the trained heads].") var fisherHeadSteps: Int?
     @Flag(help: "Fisher: compare every weight's Fisher (default: Task2Vec's mean per filter).") var fisherPerWeight = false
     @Option(help: "TAG from groups of source tasks, e.g. 'class+upper,footwear+footwear_noisy': each group's update on every task.") var groups: String?
 
     func run() throws {
         var request = AffinityRequest()
-        request.methods = method.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        if let method { request.methods = method.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) } }
         (request.every, request.divideByLearningRate, request.sumOfEpochMeans, request.matricesOnly) = (every, divideByLr, sumOfEpochMeans, matricesOnly)
-        (request.fisherExamples, request.fisherEmpirical, request.perStep) = (fisherExamples, fisherEmpirical, perStep)
+        (request.fisherEmpirical, request.perStep) = (fisherEmpirical, perStep)
+        if let fisherExamples { request.fisherExamples = fisherExamples }
         (request.fisherHeadSteps, request.fisherPerWeight) = (fisherHeadSteps == 0 ? nil : fisherHeadSteps, fisherPerWeight ? true : nil)
         request.groups = groups.map { $0.split(separator: ",").map { $0.split(separator: "+").map { $0.trimmingCharacters(in: .whitespaces) } } }
         if perStep && options.output == nil { throw ValidationError("--per-step writes DIR/affinity/steps.jsonl: give the run directory with -o") }
@@ -37,6 +38,7 @@ struct Affinity: ParsableCommand {
         if resume {
             let (directory, saved, requested) = try options.resumeRequest()
             guard let savedRequest = saved.affinity else { throw ValidationError("\(directory.path) holds a training run, not an affinity run: continue it with mtk train --resume") }
+            try checkUnchanged(request, saved: savedRequest, directory: directory)
             tasks = try RunDirectory.reading(directory).readSpecTasks()
             writeSteps = savedRequest.perStep
             (estimators, groupEstimator) = try savedRequest.estimators(tasks: tasks, seed: saved.training.seed)
@@ -108,4 +110,29 @@ struct Affinity: ParsableCommand {
     private struct StepRecord: Encodable {
         var method: String, step: Int, tasks: [String], values: [[Double]]
     }
+
+    /// The affinity options given with --resume must be the run's own: its estimators' sums are
+    /// of what it was started with.
+    private func checkUnchanged(_ given: AffinityRequest, saved: AffinityRequest, directory: URL) throws {
+        var differences: [String] = []
+        func compare<T: Equatable>(_ option: String, _ isGiven: Bool, _ mine: T?, _ theirs: T?) {
+            func text(_ value: T?) -> String { value.map { "\($0)" } ?? "unset" }
+            if isGiven && mine != theirs { differences.append("\(option) \(text(mine)) given, the run has \(text(theirs))") }
+        }
+        compare("--method", method != nil, given.methods.joined(separator: ","), saved.methods.joined(separator: ","))
+        compare("--every", every != nil, given.every, saved.every)
+        compare("--divide-by-lr", divideByLr, true, saved.divideByLearningRate)
+        compare("--sum-of-epoch-means", sumOfEpochMeans, true, saved.sumOfEpochMeans)
+        compare("--matrices-only", matricesOnly, true, saved.matricesOnly)
+        compare("--per-step", perStep, true, saved.perStep)
+        compare("--fisher-examples", fisherExamples != nil, given.fisherExamples, saved.fisherExamples)
+        compare("--fisher-empirical", fisherEmpirical, true, saved.fisherEmpirical)
+        compare("--fisher-head-steps", fisherHeadSteps != nil, given.fisherHeadSteps ?? 0, saved.fisherHeadSteps ?? 0)
+        compare("--fisher-per-weight", fisherPerWeight, true, saved.fisherPerWeight ?? false)
+        compare("--groups", groups != nil, given.groups?.map { $0.joined(separator: "+") }.joined(separator: ","), saved.groups?.map { $0.joined(separator: "+") }.joined(separator: ","))
+        guard differences.isEmpty else {
+            throw ValidationError("--resume continues \(directory.path) with the affinity settings it was started with; these differ: \(differences.joined(separator: "; ")). Leave them out, or start a new run")
+        }
+    }
+
 }

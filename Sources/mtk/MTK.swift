@@ -17,7 +17,14 @@ struct MTK: ParsableCommand {
     /// that has better ones, run again with `OPENBLAS_CORETYPE` set; then parse and run as usual.
     static func main() {
         BLASCore.ensureFastKernels()
-        main(nil)
+        var command: any ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        do { try command.run() } catch let error as ValidationError {
+            // A bad option found while running: its message alone (a usage line here would be
+            // the root command's, not the subcommand's; parse errors keep theirs).
+            FileHandle.standardError.write(Data("Error: \(error.message)\n".utf8))
+            exit(withError: ExitCode.validationFailure)
+        } catch { exit(withError: error) }
     }
 }
 

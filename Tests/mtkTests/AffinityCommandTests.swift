@@ -6,7 +6,13 @@ import Testing
 struct AffinityCommandTests {
     @Test(arguments: [(["--tasks", "y"], "affinity needs at least two tasks"), (["--method", "tag,fisherx"], "unknown method 'fisherx'"),
                       (["--every", "0"], "affinity: every must be at least 1, got 0"),
-                      (["--method", "fisher", "--fisher-head-steps", "-2"], "fisher head steps must be at least 0, got -2")])
+                      (["--method", "fisher", "--fisher-head-steps", "-2"], "fisher head steps must be at least 0, got -2"),
+                      (["--method", "tag,tag"], "method 'tag' is named twice"),
+                      (["--method", "tag", "--matrices-only"], "matrices only applies to cosine, which is not measured"),
+                      (["--fisher-examples", "5"], "fisher examples applies to fisher, which is not measured"),
+                      (["--groups", ""], "groups: expected groups of task names"),
+                      (["--groups", "y+c,c+y"], "the group y+c is given twice"),
+                      (["--method", "tag", "--divide-by-lr", "--lr", "0"], "divide by lr needs a learning rate above 0")])
     func badRequestsAreRefusedBeforeTraining(options: [String], message: String) throws {
         let fixture = try TabularFixture(rows: 60)
         defer { fixture.remove() }
@@ -19,7 +25,7 @@ struct AffinityCommandTests {
     /// `mtk bench train --affinity` runs the peers' CNN workload only; a wrong name is named.
     @Test(arguments: [(["--workload", "mlp", "--affinity", "tag_affinity"], "the affinity benchmarks run the cnn workload"),
                       (["--workload", "cnn", "--affinity", "tag"], "--affinity must be tag_affinity or grad_cos, got 'tag'"),
-                      (["--workload", "cnn", "--affinity", "grad_cos", "--every", "0"], "every must be at least 1, got 0")])
+                      (["--workload", "cnn", "--affinity", "grad_cos", "--every", "0"], "--every: expected at least 1, got 0")])
     func badAffinityBenchmarksAreRefused(options: [String], message: String) throws {
         let folder = FileManager.default.temporaryDirectory
         let outcome = try MTK.run(["bench", "train"] + options, in: folder)
@@ -64,6 +70,8 @@ struct AffinityCommandTests {
         let dir = fixture.folder.appendingPathComponent("stopped").path
         let plain = try MTK.run(["train", "--resume", "-o", dir], in: fixture.folder)
         #expect(plain.status != 0 && plain.output.contains("continue it with mtk affinity --resume"), "\(plain.output)")
+        let changed = try MTK.run(["affinity", "--resume", "-o", dir, "--every", "1", "--method", "cosine"], in: fixture.folder)
+        #expect(changed.status != 0 && changed.output.contains("--method cosine given, the run has") && changed.output.contains("--every 1 given, the run has 4"), "\(changed.output)")
         let resumed = try MTK.run(["affinity", "--resume", "-o", dir], in: fixture.folder)
         #expect(resumed.status == 0, "\(resumed.output)")
         for method in ["tag", "first-order", "cosine", "fisher"] {

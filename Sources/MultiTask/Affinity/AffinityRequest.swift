@@ -34,6 +34,28 @@ public struct AffinityRequest: Sendable, Equatable, Codable {
         if let every, every < 1 { throw ConfigurationError("affinity: every must be at least 1, got \(every)") }
         guard fisherExamples >= 1 else { throw ConfigurationError("affinity: fisher examples must be at least 1, got \(fisherExamples)") }
         if let steps = fisherHeadSteps, steps < 0 { throw ConfigurationError("affinity: fisher head steps must be at least 0, got \(steps)") }
+        if let twice = methods.first(where: { name in methods.filter { $0 == name }.count > 1 }) { throw ConfigurationError("affinity: method '\(twice)' is named twice") }
+        // A setting of an estimator that is not measured would do nothing: an error, not a no-op.
+        let lookahead = methods.contains("tag") || methods.contains("first-order") || groups != nil
+        func unused(_ setting: String, _ applies: String) -> ConfigurationError {
+            ConfigurationError("affinity: \(setting) applies to \(applies), which is not measured (methods: \(methods.joined(separator: ",")))")
+        }
+        if matricesOnly && !methods.contains("cosine") { throw unused("matrices only", "cosine") }
+        if divideByLearningRate && !lookahead { throw unused("divide by lr", "tag, first-order and groups") }
+        if sumOfEpochMeans && !lookahead { throw unused("sum of epoch means", "tag, first-order and groups") }
+        if every != nil && !lookahead && !methods.contains("cosine") { throw unused("every", "tag, first-order, cosine and groups") }
+        if !methods.contains("fisher") {
+            if fisherExamples != 500 { throw unused("fisher examples", "fisher") }
+            if fisherEmpirical { throw unused("fisher empirical", "fisher") }
+            if fisherHeadSteps != nil { throw unused("fisher head steps", "fisher") }
+            if fisherPerWeight != nil { throw unused("fisher per weight", "fisher") }
+        }
+        if let groups {
+            guard !groups.isEmpty, !groups.contains(where: { $0.isEmpty || $0.contains("") }) else { throw ConfigurationError("affinity: groups: expected groups of task names like a+b,c+d, got an empty one") }
+            if let twice = groups.first(where: { group in groups.filter { Set($0) == Set(group) }.count > 1 }) {
+                throw ConfigurationError("affinity: groups: the group \(twice.joined(separator: "+")) is given twice")
+            }
+        }
     }
 
     /// The estimators for `tasks` (each method once, in name order) and the group lookahead, if asked.
