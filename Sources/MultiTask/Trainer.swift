@@ -136,6 +136,7 @@ public final class Trainer {
             // The state is checked against the larger of the old and new epoch counts, so that a
             // corrupt state is blamed on the file and fewer epochs than done on the option.
             let saved = try RunDirectory.readJSON(TrainingState.self, from: snapshot.stateFile)
+            try Trainer.checkUnedited(record, savedUnder: saved.training, file: run.config.path)
             try saved.validate(tasks: tasks.count, stepsPerEpoch: trainer.stepsPerEpoch, epochs: Swift.max(record.training.epochs, config.epochs),
                                file: snapshot.stateFile.path)
             if let epochs = changes.epochs, epochs < saved.epoch {
@@ -156,6 +157,24 @@ public final class Trainer {
             try RunDirectory.writeJSON(record, to: run.config)
         }
         return trainer
+    }
+
+    /// config.json must hold the settings the snapshot was saved under, but for those a resume
+    /// may change (epochs, threads, the step limit) through its options.
+    private static func checkUnedited(_ record: RunConfig, savedUnder training: TrainingConfig?, file: String) throws {
+        guard let training else { return }  // saved before settings were recorded
+        var now = record, then = record
+        then.training = training
+        for k in [0, 1] {
+            var settings = k == 0 ? now.training : then.training
+            (settings.epochs, settings.threads, settings.maxSteps) = (0, nil, nil)
+            if k == 0 { now.training = settings } else { then.training = settings }
+        }
+        let edits = now.differences(from: then)
+        guard edits.isEmpty else {
+            let list = edits.map { "\($0.field) is \($0.value), saved with \($0.saved)" }.joined(separator: "; ")
+            throw RunDirectoryError.corrupt(path: file, reason: "was edited after the run's last snapshot (\(list)): put the saved values back; a resume changes only epochs, threads and the step limit, through its options")
+        }
     }
 
     // MARK: Training

@@ -187,6 +187,27 @@ struct RunDirectoryTests {
         #expect(try RunDirectory.reading(dir).current()?.sequence ?? 0 > 0)
     }
 
+    /// A config.json edited after the last snapshot is an error naming the file and the settings,
+    /// not a silently different run; put back, the run resumes.
+    @Test func editedConfigIsRefusedOnResume() throws {
+        let data = try smallData(seed: 10)
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try runUntil(8, data, smallConfig(epochs: 2), in: dir)
+        let file = dir.appendingPathComponent("config.json")
+        let original = try String(contentsOf: file, encoding: .utf8)
+        for (from, to, field) in [("\"learningRate\" : 0.05", "\"learningRate\" : 0.5", "training.optimizer.learningRate is 0.5, saved with 0.05"),
+                                  ("\"batchSize\" : 32", "\"batchSize\" : 64", "training.batchSize is 64, saved with 32")] {
+            #expect(original.contains(from), "\(from)")
+            try original.replacingOccurrences(of: from, with: to).write(to: file, atomically: true, encoding: .utf8)
+            #expect { try Trainer.resume(directory: dir, train: data.train, validation: data.validation, tasks: data.tasks) } throws: {
+                "\($0)".contains("\(file.path): was edited after the run's last snapshot (\(field))")
+            }
+        }
+        try original.write(to: file, atomically: true, encoding: .utf8)
+        try Trainer.resume(directory: dir, train: data.train, validation: data.validation, tasks: data.tasks, changes: ResumeChanges(epochs: 3)).run()
+    }
+
     /// What a start killed before its config.json left (a spec, a lock, a temporary file) is not
     /// a run: a new run may take the directory without --overwrite.
     @Test func debrisOfAKilledStartIsNotARun() throws {
