@@ -40,7 +40,7 @@ for balanced in no yes; do
     "$mtk" finetune "${common[@]}" --init "$pre" "${flags[@]}" -o "$dir" > "$dir.log"
     "$mtk" task-vectors "$dir" --threads 1 > /dev/null
     name=$([[ $balanced == yes ]] && echo "class-balanced" || echo "as is")
-    jq -r --arg name "$name" --arg keep "$keep" --slurpfile tv "$dir/task-vectors.json" '
+    jq -r --arg name "$name" --arg keep "$keep" --slurpfile tv "$dir/task-vectors/results.json" '
       def r(d): . * d | round / d;
       ($tv[0]) as $s | ($s.addition[] | select(.alpha == $s.chosenAlpha)) as $p |
       (.models | to_entries[] |
@@ -49,4 +49,4 @@ for balanced in no yes; do
     ' "$dir/finetune.json" >> "$table"
   done
 done
-echo "wrote $out/study1/task-vectors.md and $table"
+echo "wrote $out/study1/task-vectors/report.md and $table"

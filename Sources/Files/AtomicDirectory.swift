@@ -52,6 +52,13 @@ public enum AtomicDirectory {
         }
     }
 
+    /// Checks, before long work, that `write(to: url, replace:)` could write (the staging
+    /// directory is made and removed); `replace` is asked whether an existing `url` may go.
+    public static func checkWritable(_ url: URL, replace: ((URL) throws -> Void)? = nil) throws {
+        struct Probe: Error {}
+        do { try write(to: url, replace: replace) { _ in throw Probe() } } catch is Probe {}
+    }
+
     /// Puts `staging` at `url` and the earlier `url` at `staging`, atomically where the system can
     /// (renameat2's RENAME_EXCHANGE): a kill at any moment leaves `url` holding the old output or
     /// the new one. Elsewhere two renames, the first undone if the second fails.

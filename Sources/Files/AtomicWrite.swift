@@ -50,6 +50,14 @@ public enum AtomicWrite {
         syncDirectory(directory)
     }
 
+    /// Checks, before long work, that `write(to: url)` could write: the directory exists, no
+    /// directory or device is in the way, and a file can be created beside the target (a
+    /// read-only or full file system fails here). Nothing is left behind.
+    public static func checkWritable(_ url: URL) throws {
+        struct Probe: Error {}
+        do { try write(to: url) { _ in throw Probe() } } catch is Probe {}
+    }
+
     /// The suffix of temporary files (`.<name>.<uuid>.tmp`), which exist only while a write is in progress.
     public static let temporarySuffix = ".tmp"
 

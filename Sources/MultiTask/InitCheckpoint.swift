@@ -46,6 +46,11 @@ public struct InitCheckpoint: Sendable, Equatable, CustomStringConvertible {
         if FisherInformation.marks(metadata) {
             throw CheckpointError(path: url.path, reason: "is a Fisher diagonal (written by mtk fisher), not a model's weights")
         }
+        // Weights to start from or take differences of must be numbers, found now rather than
+        // as a NaN loss or merge many steps later.
+        for (name, tensor) in tensors where tensor.scalars.contains(where: { !$0.isFinite }) {
+            throw CheckpointError(path: url.path, reason: "tensor '\(name)' holds NaN or infinite values")
+        }
         return ParameterSet(tensors.map { ($0.name, $0.tensor) })
     }
 

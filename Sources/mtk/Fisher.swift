@@ -1,4 +1,5 @@
 import ArgumentParser
+import Files
 import Foundation
 import MultiTask
 import NN
@@ -41,6 +42,7 @@ struct FisherCommand: ParsableCommand {
             if target == input || target.hasPrefix(input + "/") {
                 throw ValidationError("-o \(output): that would overwrite the checkpoint (or write into the run directory) being measured; write the Fisher elsewhere")
             }
+            try AtomicWrite.checkWritable(file)  // a read-only directory is found now, not after the Fisher
         }
         let base = try Evaluator.runDataSource(url)
         let source = data.isEmpty ? base : data.apply(to: base, seed: nil)

@@ -11,7 +11,7 @@ struct TaskVectorsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task-vectors",
         abstract: "Study the task vectors of mtk finetune's models: norms, cosine matrix, subspace alignment, α sweeps on every task, task addition.",
-        discussion: "Writes DIR/task-vectors.md and .json, and DIR/task-vectors-cosine.json (an affinity matrix for mtk group and mtk evaluate-groupings). Each task keeps its own fine-tuned head; α for task addition is chosen on validation.")
+        discussion: "Writes DIR/task-vectors/: report.md, results.json and cosine.json (an affinity matrix for mtk group and mtk evaluate-groupings), replaced together. Each task keeps its own fine-tuned head; α for task addition is chosen on validation.")
 
     @Argument(help: "mtk finetune's output directory (one model per task).") var directory: String
     @Option(help: "The α grid as FROM:TO:STEP [0:1.5:0.1].") var alphas = "0:1.5:0.1"
@@ -35,6 +35,8 @@ struct TaskVectorsCommand: ParsableCommand {
             throw ValidationError("\(record.pretrained) no longer holds the weights the models were fine-tuned from (its contents changed since mtk finetune); task vectors against it would be wrong")
         }
         source.tasks = record.models.map { $0.tasks[0] }
+        let output = root.appendingPathComponent("task-vectors")
+        try AtomicDirectory.checkWritable(output, replace: Self.isEarlierOutput)  // before the sweeps, not after
         let result = try ComputeThreads.with(threads ?? ComputeThreads.processDefault) { () throws -> TaskVectorStudy.Result in
             let data = try PreparedData(source)
             let spec = try MultiTaskModel.spec(for: try ModelSpec.resolve(modelName), tasks: data.tasks, dropUnusedHeads: ModelSpec.builtIn[modelName] != nil)
@@ -43,10 +45,24 @@ struct TaskVectorsCommand: ParsableCommand {
                                             finetuned: try record.models.map { try load(root.appendingPathComponent($0.file)) }, settings: settings)
             return try study.run(data) { logLine("task-vectors: \($0)") }
         }
-        try AtomicWrite.write(Data(result.markdown.utf8), to: root.appendingPathComponent("task-vectors.md"))
-        try AtomicWrite.write(try RunJSON.encoder(pretty: true).encode(result), to: root.appendingPathComponent("task-vectors.json"))
-        try result.cosine.writeJSON(to: root.appendingPathComponent("task-vectors-cosine.json"))
+        // The three files as one: a kill leaves the earlier set or this one, never a mix.
+        try AtomicDirectory.write(to: output, replace: Self.isEarlierOutput) { staging in
+            try AtomicWrite.write(Data(result.markdown.utf8), to: staging.appendingPathComponent("report.md"))
+            try AtomicWrite.write(try RunJSON.encoder(pretty: true).encode(result), to: staging.appendingPathComponent("results.json"))
+            try result.cosine.writeJSON(to: staging.appendingPathComponent("cosine.json"))
+        }
         print(result.markdown)
+        logLine("wrote \(output.path)/: report.md, results.json, cosine.json")
+    }
+
+    static let outputFiles: Set<String> = ["report.md", "results.json", "cosine.json"]
+
+    /// An earlier task-vectors output may be replaced: a directory of its files and nothing else.
+    static func isEarlierOutput(_ url: URL) throws {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        guard Set(entries).isSubset(of: outputFiles) else {
+            throw ValidationError("\(url.path) exists and is not an earlier mtk task-vectors output (it holds \(entries.filter { !outputFiles.contains($0) }.sorted().prefix(3).joined(separator: ", "))); move it away")
+        }
     }
 
     /// "0:1.5:0.1" → 0, 0.1, ..., 1.5 (the end included when the steps reach it within rounding).

@@ -194,6 +194,8 @@ struct ValidationTests {
         let url = dir.appendingPathComponent("nan.safetensors")
         try Safetensors.write(weights.map { ($0.name, $0.tensor) }, to: url)
         #expect { try InitCheckpoint.load(url, into: model, strict: false) } throws: { "\($0)".contains("'heads.task1.0.bias' holds NaN") }
+        // Weights read whole (task vectors' fine-tuned and pretrained models): the same, naming the file.
+        #expect { try InitCheckpoint.weights(url) } throws: { "\($0)".contains("\(url.path)") && "\($0)".contains("'heads.task1.0.bias' holds NaN") }
     }
 
     /// Options that would be ignored are errors.

@@ -66,7 +66,7 @@ struct MergeCommandTests {
         let out = folder.appendingPathComponent("ft-best")
         let vectors = try MTK.run(["task-vectors", out.path, "--alphas", "0:1.5:0.5", "--threads", "1"], in: folder)
         #expect(vectors.status == 0, "\(vectors.output)")
-        let study = try json(out.appendingPathComponent("task-vectors.json"))
+        let study = try json(out.appendingPathComponent("task-vectors/results.json"))
         let sweeps = study["sweeps"] as! [[[String: Any]]]
         for (t, sweep) in sweeps.enumerated() {
             let atOne = sweep.first { $0["alpha"] as! Double == 1 }!
@@ -76,9 +76,17 @@ struct MergeCommandTests {
         let chosen = study["chosenAlpha"] as! Double
         let means = addition.map { point in (point["validation"] as! [[String: Any]]).map { $0["normalized"] as! Double }.reduce(0, +) }
         #expect(addition.firstIndex { $0["alpha"] as! Double == chosen } == means.indices.max { means[$0] < means[$1] }, "α is chosen on validation")
-        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("task-vectors-cosine.json").path))
-        let grouped = try MTK.run(["group", "--affinity", out.appendingPathComponent("task-vectors-cosine.json").path, "--max-groups", "1"], in: folder)
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("task-vectors/cosine.json").path))
+        let grouped = try MTK.run(["group", "--affinity", out.appendingPathComponent("task-vectors/cosine.json").path, "--max-groups", "1"], in: folder)
         #expect(grouped.status == 0, "\(grouped.output)")
+        // Run again: the set is replaced as one; a folder holding other files is refused before any sweep.
+        let again = try MTK.run(["task-vectors", out.path, "--alphas", "0:1:0.5", "--threads", "1"], in: folder)
+        let alphas = (try json(out.appendingPathComponent("task-vectors/results.json"))["settings"] as? [String: Any])?["alphas"] as? [Double]
+        #expect(again.status == 0 && alphas == [0, 0.5, 1], "\(again.output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("task-vectors").path).sorted() == ["cosine.json", "report.md", "results.json"])
+        try Data("mine".utf8).write(to: out.appendingPathComponent("task-vectors/notes.txt"))
+        let foreign = try MTK.run(["task-vectors", out.path, "--threads", "1"], in: folder)
+        #expect(foreign.status != 0 && foreign.output.contains("is not an earlier mtk task-vectors output (it holds notes.txt)") && !foreign.output.contains("task-vectors: "), "\(foreign.output)")
 
         // Each model's Fisher, then Fisher merging of the two c-and-z models' trunks.
         var files: [String] = []
