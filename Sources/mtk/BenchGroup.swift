@@ -9,10 +9,10 @@ struct BenchGroup: ParsableCommand {
         commandName: "group",
         abstract: "Time network selection on a seeded random instance; JSON lines on stdout.")
 
-    @Option(help: "Tasks.") var tasks = 25
-    @Option(help: "Candidate groups.") var candidates = 3000
+    @Option(parsing: .unconditional, help: "Tasks.") var tasks = 25
+    @Option(parsing: .unconditional, help: "Candidate groups.") var candidates = 3000
     @Option(help: "Smallest and largest group size, e.g. 4-12.") var sizes = "4-12"
-    @Option(help: "At most this many groups.") var maxGroups = 3
+    @Option(parsing: .unconditional, help: "At most this many groups.") var maxGroups = 3
     @Option(parsing: .upToNextOption, help: "Seeds: one run each.") var seeds: [UInt64] = [0]
     @Option(help: "Also write each instance as a CSV table (mtk group --table) to this folder, as seed-N.csv.") var writeTables: String?
 

@@ -9,13 +9,13 @@ struct BenchTrain: ParsableCommand {
         abstract: "Train the reference MLP/CNN for one epoch as the PyTorch peer scripts do; JSON lines on stdout.")
 
     @Option(help: "Workload: mlp or cnn.") var workload: String = "mlp"
-    @Option(help: "Threads.") var threads = 2
-    @Option(help: "Batch size.") var batch = 128
-    @Option(help: "Seed.") var seed: UInt64 = 0
-    @Option(help: "Epochs.") var epochs = 1
-    @Option(help: "Repetitions (each a fresh run).") var repeats = 1
+    @Option(parsing: .unconditional, help: "Threads.") var threads = 2
+    @Option(parsing: .unconditional, help: "Batch size.") var batch = 128
+    @Option(parsing: .unconditional, help: "Seed.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Epochs.") var epochs = 1
+    @Option(parsing: .unconditional, help: "Repetitions (each a fresh run).") var repeats = 1
     @Option(help: "Also measure task affinity as a peer script does (cnn): tag_affinity or grad_cos.") var affinity: String?
-    @Option(help: "With --affinity: sample every K steps [10 for tag_affinity, 1 for grad_cos].") var every: Int?
+    @Option(parsing: .unconditional, help: "With --affinity: sample every K steps [10 for tag_affinity, 1 for grad_cos].") var every: Int?
 
     func validate() throws {
         guard (1...1024).contains(threads) else { throw ValidationError("--threads: expected 1 to 1024, got \(threads)") }

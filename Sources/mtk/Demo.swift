@@ -5,8 +5,8 @@ import Tensors
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Fit a tiny MLP with the autograd tape (smoke example).")
 
-    @Option(help: "Random seed.") var seed: UInt64 = 0
-    @Option(help: "Threads for BLAS and the engine (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Random seed.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Threads for BLAS and the engine (default: all cores).") var threads: Int?
     @Option(help: "Training steps.") var steps = 300
 
     func run() throws {

@@ -22,7 +22,7 @@ struct Model: ParsableCommand {
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a spec's initial parameters as a PyTorch-compatible safetensors checkpoint.")
         @Argument(help: "A built-in spec (reference-mlp, reference-cnn) or a YAML file.") var spec: String
-        @Option(help: "Random seed for the initialisation.") var seed: UInt64 = 0
+        @Option(parsing: .unconditional, help: "Random seed for the initialisation.") var seed: UInt64 = 0
         @Option(name: .shortAndLong, help: "Output .safetensors file.") var output: String
         @Option(help: "Element type: F32, F16 or BF16.") var dtype: String = "F32"
 

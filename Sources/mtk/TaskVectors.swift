@@ -14,7 +14,7 @@ struct TaskVectorsCommand: ParsableCommand {
         discussion: "Writes DIR/task-vectors/: report.md, results.json and cosine.json (an affinity matrix for mtk group and mtk evaluate-groupings), replaced together. Each task keeps its own fine-tuned head; α for task addition is chosen on validation.")
 
     @Argument(help: "mtk finetune's output directory (one model per task).") var directory: String
-    @Option(help: "The α grid as FROM:TO:STEP [0:1.5:0.1].") var alphas = "0:1.5:0.1"
+    @Option(parsing: .unconditional, help: "The α grid as FROM:TO:STEP [0:1.5:0.1]; negative α (task negation) allowed.") var alphas = "0:1.5:0.1"
     @Option(help: "Name patterns of the shared parameters task vectors cover, comma-separated [trunk.*].") var include = "trunk.*"
     @Option(parsing: .unconditional, help: "Threads [all cores, or MTK_THREADS].") var threads: Int?
 

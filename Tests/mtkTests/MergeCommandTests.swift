@@ -80,9 +80,9 @@ struct MergeCommandTests {
         let grouped = try MTK.run(["group", "--affinity", out.appendingPathComponent("task-vectors/cosine.json").path, "--max-groups", "1"], in: folder)
         #expect(grouped.status == 0, "\(grouped.output)")
         // Run again: the set is replaced as one; a folder holding other files is refused before any sweep.
-        let again = try MTK.run(["task-vectors", out.path, "--alphas", "0:1:0.5", "--threads", "1"], in: folder)
+        let again = try MTK.run(["task-vectors", out.path, "--alphas", "-0.5:1:0.5", "--threads", "1"], in: folder)  // negative α: task negation
         let alphas = (try json(out.appendingPathComponent("task-vectors/results.json"))["settings"] as? [String: Any])?["alphas"] as? [Double]
-        #expect(again.status == 0 && alphas == [0, 0.5, 1], "\(again.output)")
+        #expect(again.status == 0 && alphas == [-0.5, 0, 0.5, 1], "\(again.output)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("task-vectors").path).sorted() == ["cosine.json", "report.md", "results.json"])
         try Data("mine".utf8).write(to: out.appendingPathComponent("task-vectors/notes.txt"))
         let foreign = try MTK.run(["task-vectors", out.path, "--threads", "1"], in: folder)
