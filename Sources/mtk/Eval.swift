@@ -15,6 +15,9 @@ struct Eval: ParsableCommand {
     @Option(parsing: .unconditional, help: "Threads [all cores, or MTK_THREADS].") var threads: Int?
 
     func run() throws {
+        // The test set does not depend on these: given, they would do nothing.
+        if data.trainExamples != nil { throw ValidationError("--train-examples: mtk eval scores the test set, which a training subset does not change") }
+        if data.validationFraction != nil { throw ValidationError("--validation-fraction: mtk eval scores the test set, which the validation split does not change") }
         if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
         let url = URL(fileURLWithPath: checkpoint)
         let base = try Evaluator.runDataSource(url)

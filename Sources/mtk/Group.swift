@@ -27,6 +27,13 @@ struct Group: ParsableCommand {
         let given = [affinity, standley, table].compactMap { $0 }
         guard given.count == 1 else { throw ValidationError("give exactly one of --affinity, --standley, --table") }
         if let costModel, costModel != "standley" { throw ValidationError("--cost-model must be standley, got '\(costModel)'") }
+        // Options of another input would do nothing: errors, not no-ops.
+        let input = affinity != nil ? "--affinity" : standley != nil ? "--standley" : "--table"
+        for (option, given, appliesTo) in [("--hoa", hoa, "--standley"), ("--task-names", taskNames != nil, "--standley"),
+                                           ("--singleton-score", singletonScore != nil, "--affinity"), ("--largest-group", largestGroup != nil, "--affinity")]
+        where given && input != appliesTo {
+            throw ValidationError("\(option) applies to \(appliesTo), not to \(input)")
+        }
         let source: GroupingRequest.Source
         if let affinity { source = .affinity(URL(fileURLWithPath: affinity)) } else if let standley {
             source = .standley(URL(fileURLWithPath: standley), tasks: taskNames.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }, hoa: hoa)

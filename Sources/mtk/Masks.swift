@@ -24,6 +24,7 @@ struct Masks: ParsableCommand {
 
         func run() throws {
             guard let output = options.output else { throw ValidationError("--output DIR is needed: the matrices go there") }
+            try options.refuseTrainingOnly("mtk masks similarity", "scores the model as it is (at initialisation or --init) and trains nothing")
             guard let scopeValue = PruningRequest.Scope(rawValue: scope) else { throw ValidationError("--scope: expected global or per-layer, got '\(scope)'") }
             guard sparsity > 0, sparsity < 1 else { throw ValidationError("--sparsity must be in (0, 1), got \(sparsity)") }
             guard batches >= 1, batches <= 1_000_000 else { throw ValidationError("--batches must be between 1 and 1000000, got \(batches)") }
@@ -40,6 +41,14 @@ struct Masks: ParsableCommand {
                     throw ValidationError("-o \(output) holds an earlier result; add --overwrite to replace it")
                 }
             }
+            let overwrite = options.overwrite
+            let replace = { (url: URL) throws -> Void in
+                if overwrite { return try Self.isEarlierOutput(url) }
+                guard ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).isEmpty else {
+                    throw ValidationError("-o \(url.path) holds other files; the matrices go into a directory of their own (or give --overwrite to replace an earlier result)")
+                }
+            }
+            try AtomicDirectory.checkWritable(directory, replace: replace)  // before the scores, not after
             let result = try ComputeThreads.with(config.training.threads ?? ComputeThreads.processDefault) { () throws -> MaskSimilarity.Result in
                 let data = try PreparedData(config.data!)
                 let name = config.model ?? "reference-cnn"
@@ -53,12 +62,24 @@ struct Masks: ParsableCommand {
                 }
                 return result
             }
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try result.iou.writeJSON(to: directory.appendingPathComponent("masks-iou.json"))
-            try result.rank.writeJSON(to: directory.appendingPathComponent("masks-rank.json"))
-            try AtomicWrite.write(try RunJSON.encoder(pretty: true).encode(result), to: directory.appendingPathComponent("masks-similarity.json"))
-            try AtomicWrite.write(Data(result.markdown.utf8), to: directory.appendingPathComponent("masks-similarity.md"))
+            try? FileManager.default.createDirectory(at: directory.deletingLastPathComponent(), withIntermediateDirectories: true)  // else the write names the reason
+            // The four files as one: a kill leaves the earlier set or this one, never a mix.
+            try AtomicDirectory.write(to: directory, replace: replace) { staging in
+                try result.iou.writeJSON(to: staging.appendingPathComponent("masks-iou.json"))
+                try result.rank.writeJSON(to: staging.appendingPathComponent("masks-rank.json"))
+                try AtomicWrite.write(try RunJSON.encoder(pretty: true).encode(result), to: staging.appendingPathComponent("masks-similarity.json"))
+                try AtomicWrite.write(Data(result.markdown.utf8), to: staging.appendingPathComponent("masks-similarity.md"))
+            }
             print(result.markdown)
+        }
+
+        static let outputFiles: Set<String> = ["masks-iou.json", "masks-rank.json", "masks-similarity.json", "masks-similarity.md"]
+
+        /// An earlier result may be replaced: a directory of its files and nothing else.
+        static func isEarlierOutput(_ url: URL) throws {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+            let foreign = entries.filter { !outputFiles.contains($0) }.sorted()
+            guard foreign.isEmpty else { throw ValidationError("-o \(url.path) holds other files than an earlier result (\(foreign.prefix(3).joined(separator: ", "))); not replaced") }
         }
     }
 }

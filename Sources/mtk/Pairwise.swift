@@ -11,13 +11,15 @@ struct Pairwise: ParsableCommand {
 
     @OptionGroup var options: TrainingOptions
     @Option(help: "Comma-separated: pairwise (full training), esa (a fraction of the epochs).") var method = "pairwise"
-    @Option(parsing: .unconditional, help: "ESA: the fraction of the epochs each network trains, in (0, 1] [0.2].") var esaFraction = 0.2
+    @Option(parsing: .unconditional, help: "ESA: the fraction of the epochs each network trains, in (0, 1] [0.2].") var esaFraction: Double?
 
     func run() throws {
         guard let output = options.output else { throw ValidationError("--output DIR is needed: the networks and matrices go there") }
         if options.overwrite { throw ValidationError("--overwrite: finished networks are never replaced; use another --output") }
         if options.maxSteps != nil { throw ValidationError("--max-steps: every network trains to the end; stop with Ctrl-C and rerun to continue") }
         let methods = method.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        if esaFraction != nil && !methods.contains("esa") { throw ValidationError("--esa-fraction applies to --method esa, which is not chosen") }
+        let esaFraction = self.esaFraction ?? 0.2
         guard let matrices = try PairwiseTraining.study(options.apply(to: RunConfig()), methods: methods, esaFraction: esaFraction, directory: URL(fileURLWithPath: output),
                                                         onEvent: TrainingOptions.progressAndSignals(), shouldStop: { Interruption.requested }, log: logLine) else {
             print("stopped: finished networks are kept; run the same command again to continue")

@@ -23,7 +23,7 @@ struct Prune: ParsableCommand {
     @Option(parsing: .unconditional, help: "The fraction of the trunk's prunable weights removed, in [0, 1).") var sparsity: Double
     @Option(parsing: .unconditional, help: "Batches the SNIP scores are summed over [50].") var batches = 50
     @Option(help: "Top-k over each task's whole pool (global) or within each layer (per-layer) [global].") var scope = "global"
-    @Option(help: "How the tasks' trunk masks combine: union (DiSparse) or intersection [union].") var rule = "union"
+    @Option(help: "How the tasks' trunk masks combine: union (DiSparse) or intersection [union]; not for snip (one mask).") var rule: String?
     @Option(help: "A dense run directory (mtk train) to report Δm% against.") var dense: String?
     @Option(parsing: .unconditional, help: "disparse-dynamic: steps between mask updates [50].") var updateEvery: Int?
     @Option(parsing: .unconditional, help: "disparse-dynamic: the fraction of the run's steps after which the masks stay fixed [0.75].") var endFraction: Double?
@@ -33,7 +33,8 @@ struct Prune: ParsableCommand {
             throw ValidationError("--method: expected \(PruningRequest.Method.allCases.map(\.rawValue).joined(separator: ", ")), got '\(method)'")
         }
         guard let scopeValue = PruningRequest.Scope(rawValue: scope) else { throw ValidationError("--scope: expected global or per-layer, got '\(scope)'") }
-        guard let ruleValue = PruningRequest.Rule(rawValue: rule) else { throw ValidationError("--rule: expected union or intersection, got '\(rule)'") }
+        guard let ruleValue = PruningRequest.Rule(rawValue: rule ?? "union") else { throw ValidationError("--rule: expected union or intersection, got '\(rule!)'") }
+        if rule != nil && kind == .snip { throw ValidationError("--rule combines per-task masks (the disparse methods); snip makes one mask from the summed loss") }
         var request = PruningRequest(method: kind, sparsity: sparsity)
         (request.batches, request.scope, request.rule) = (batches, scopeValue, ruleValue)
         (request.updateEvery, request.endFraction) = (updateEvery, endFraction)

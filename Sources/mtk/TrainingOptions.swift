@@ -34,6 +34,17 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Examples the Fisher of --selection fisher (and mtk finetune's log-traces) is averaged over [256].") var selectionFisherExamples: Int?
 
 
+    /// Refuses the options that only training uses, for a command that trains nothing
+    /// (`what` says what it does instead): given, they would silently do nothing.
+    func refuseTrainingOnly(_ command: String, _ what: String) throws {
+        let given = [("--optimizer", optimizer != nil), ("--lr", lr != nil), ("--momentum", momentum != nil), ("--nesterov", nesterov),
+                     ("--weight-decay", weightDecay != nil), ("--schedule", schedule != nil), ("--weighting", weighting != nil), ("--clip", clip != nil),
+                     ("--epochs", epochs != nil), ("--max-steps", maxSteps != nil), ("--patience", patience != nil),
+                     ("--gradient-method", gradientMethod != nil), ("--rep-grad", repGrad), ("--selection", selection != nil),
+                     ("--selection-fisher-examples", selectionFisherExamples != nil)].filter(\.1).map(\.0)
+        guard given.isEmpty else { throw ValidationError("\(given.joined(separator: ", ")): \(command) \(what); training options do nothing here") }
+    }
+
     /// The given options applied to `base`: the defaults for a new run, the saved run on resume.
     /// Checks made by the argument parser before the command runs.
     func validate() throws {

@@ -201,6 +201,11 @@ struct GroundTruthCommandTests {
             #expect(outcome.status != 0 && outcome.output.contains(message), "\(outcome.output)")
         }
         #expect(!FileManager.default.fileExists(atPath: fixture.folder.appendingPathComponent("run/networks").path))
+        // Options that would do nothing.
+        let esa = try MTK.run(study(fixture, "pw", ["--esa-fraction", "0.5"]).replacingFirst("groundtruth", with: ["pairwise"]), in: fixture.folder)
+        #expect(esa.status != 0 && esa.output.contains("--esa-fraction applies to --method esa"), "\(esa.output)")
+        let eval = try MTK.run(["eval", fixture.folder.appendingPathComponent("run").path, "--train-examples", "5"], in: fixture.folder)
+        #expect(eval.status != 0 && eval.output.contains("--train-examples: mtk eval scores the test set"), "\(eval.output)")
     }
 }
 

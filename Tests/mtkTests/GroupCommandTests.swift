@@ -20,7 +20,9 @@ struct GroupCommandTests {
                       (["--table", "missing.csv", "--max-groups", "2"], "missing.csv: no such file"),
                       (["--table", "t.csv", "--budget", "1.25", "--cost-model", "standley"], "steps of 0.5"),
                       (["--table", "t.csv", "--max-groups", "1"], "no choice of groups within at most 1 groups serves every task"),
-                      (["--table", "bad.csv", "--max-groups", "2"], "bad.csv, line 3, column 'b': 'x' is not a finite number")])
+                      (["--table", "bad.csv", "--max-groups", "2"], "bad.csv, line 3, column 'b': 'x' is not a finite number"),
+                      (["--table", "t.csv", "--max-groups", "2", "--hoa"], "--hoa applies to --standley, not to --table"),
+                      (["--table", "t.csv", "--max-groups", "2", "--singleton-score", "1"], "--singleton-score applies to --affinity, not to --table")])
     func badRequestsAreNamed(arguments: [String], message: String) throws {
         let folder = try TemporaryDirectory()
         try Data("a,b\n1,\n,2\n".utf8).write(to: folder.file("t.csv"))

@@ -5,6 +5,8 @@ import Testing
 @Suite("mtk prune, masks")
 struct PruneCommandTests {
     static let settings = ["--batch-size", "16", "--epochs", "2", "--seed", "3", "--threads", "1"]
+    /// Masks score the model as it is: no training options.
+    static let scoring = ["--batch-size", "16", "--seed", "3", "--threads", "1"]
 
     @Test func pruneTrainsResumesAndCompares() throws {
         let fixture = try TabularFixture(rows: 240, thirdTask: true)
@@ -67,7 +69,7 @@ struct PruneCommandTests {
         let fixture = try TabularFixture(rows: 200, thirdTask: true)
         defer { fixture.remove() }
         let out = fixture.folder.appendingPathComponent("sim")
-        let run = try MTK.run(["masks", "similarity", "--csv", fixture.csv.path, "--model", fixture.spec.path, "--batches", "4", "--sparsity", "0.8", "-o", out.path] + Self.settings,
+        let run = try MTK.run(["masks", "similarity", "--csv", fixture.csv.path, "--model", fixture.spec.path, "--batches", "4", "--sparsity", "0.8", "-o", out.path] + Self.scoring,
                               in: fixture.folder)
         #expect(run.status == 0 && run.output.contains("Mask IoU"), "\(run.output)")
         for file in ["masks-iou.json", "masks-rank.json", "masks-similarity.md", "masks-similarity.json"] {
@@ -81,5 +83,16 @@ struct PruneCommandTests {
         #expect(again.status != 0 && again.output.contains("--overwrite"), "\(again.output)")
         let onFile = try MTK.run(["masks", "similarity", "--csv", fixture.csv.path, "--model", fixture.spec.path, "--batches", "2", "-o", fixture.csv.path], in: fixture.folder)
         #expect(onFile.status != 0 && onFile.output.contains("that is a file"), "\(onFile.output)")
+        // Replaced as one set with --overwrite; never a folder of other files; training options do nothing here.
+        let replaced = try MTK.run(["masks", "similarity", "--csv", fixture.csv.path, "--model", fixture.spec.path, "--batches", "2", "--overwrite", "-o", out.path] + Self.scoring, in: fixture.folder)
+        let files = try FileManager.default.contentsOfDirectory(atPath: out.path)
+        #expect(replaced.status == 0 && files.count == 4, "\(replaced.output)")
+        try Data("x".utf8).write(to: out.appendingPathComponent("mine.txt"))
+        let foreign = try MTK.run(["masks", "similarity", "--csv", fixture.csv.path, "--model", fixture.spec.path, "--batches", "2", "--overwrite", "-o", out.path], in: fixture.folder)
+        #expect(foreign.status != 0 && foreign.output.contains("holds other files than an earlier result (mine.txt)"), "\(foreign.output)")
+        let training = try MTK.run(["masks", "similarity", "--csv", fixture.csv.path, "--model", fixture.spec.path, "--epochs", "7", "--lr", "0.5", "-o", fixture.folder.appendingPathComponent("sim2").path], in: fixture.folder)
+        #expect(training.status != 0 && training.output.contains("--lr, --epochs: mtk masks similarity scores the model as it is"), "\(training.output)")
+        let snipRule = try MTK.run(["prune", "--csv", fixture.csv.path, "--model", fixture.spec.path, "--method", "snip", "--sparsity", "0.5", "--rule", "intersection", "-o", fixture.folder.appendingPathComponent("p").path], in: fixture.folder)
+        #expect(snipRule.status != 0 && snipRule.output.contains("--rule combines per-task masks"), "\(snipRule.output)")
     }
 }
