@@ -319,6 +319,20 @@ struct RunDirectoryTests {
         }
     }
 
+    /// Decoding errors read as the file's problem, never Swift's internals: a type's private
+    /// name, an enum's "Cannot initialize ... from invalid String value".
+    @Test func decodingErrorsAreWorded() throws {
+        let dir = temporaryDirectory()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("m.json")
+        try Foundation.Data(#"{"tasks":["a","b"],"values":[[1,0],[0,1]],"method":"x","orientation":"sideways","settings":{},"steps":[],"seconds":0}"#.utf8).write(to: file)
+        #expect { try AffinityMatrix.readJSON(from: file) } throws: { "\($0)".hasSuffix("'orientation': 'sideways' is not one of the values it can take)") }
+        struct Pointer: Decodable { var sequence: Int }
+        try Foundation.Data("xx".utf8).write(to: file)
+        #expect { try RunDirectory.readJSON(Pointer.self, from: file) } throws: { "\($0)".hasSuffix("m.json: not a valid Pointer file (not valid JSON)") }
+    }
+
     @Test func lockFileSymlinkIsRefused() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

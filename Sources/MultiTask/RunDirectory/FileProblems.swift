@@ -33,6 +33,13 @@ enum RegularFile {
 
 /// Turns a `DecodingError` into a line that names the key path and what was expected.
 enum DecodingProblem {
+    /// A type's name as a reader would say it: `Pointer`, not `(Pointer in _15E8245009691E21)`.
+    static func name(_ type: Any.Type) -> String {
+        let text = "\(type)"
+        guard text.hasPrefix("("), let end = text.range(of: " in ") else { return text }
+        return String(text[text.index(after: text.startIndex)..<end.lowerBound])
+    }
+
     static func describe(_ error: any Error) -> String {
         guard let error = error as? DecodingError else { return "\(error)" }
         func path(_ context: DecodingError.Context) -> String {
@@ -45,7 +52,12 @@ enum DecodingProblem {
         case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
             return "\(path(context)) should be \(typeName(type))"
         case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "not valid JSON" : "\(path(context)): \(context.debugDescription)"
+            guard !context.codingPath.isEmpty else { return "not valid JSON" }
+            // "Cannot initialize Keep from invalid String value zzz": a value outside the choices.
+            if let range = context.debugDescription.range(of: " from invalid String value ") {
+                return "\(path(context)): '\(context.debugDescription[range.upperBound...])' is not one of the values it can take"
+            }
+            return "\(path(context)): \(context.debugDescription)"
         @unknown default:
             return "\(error)"
         }

@@ -138,7 +138,7 @@ public final class RunDirectory: @unchecked Sendable {
             }
             return nil
         }
-        let record = try RunDirectory.readJSON(Pointer.self, from: pointer)
+        let record = try RunDirectory.readJSON(Pointer.self, from: pointer, what: "snapshot pointer (current.json)")
         guard record.sequence > 0 else { throw RunDirectoryError.corrupt(path: pointer.path, reason: "snapshot number \(record.sequence) must be positive") }
         let snapshot = Snapshot(url: snapshots.appendingPathComponent(Snapshot.folderName(record.sequence)), sequence: record.sequence)
         guard RunDirectory.isDirectory(snapshot.url) else {
@@ -244,7 +244,7 @@ public final class RunDirectory: @unchecked Sendable {
     public static func readJSON<T: Decodable>(_ type: T.Type, from url: URL, what: String? = nil) throws -> T {
         let bytes = try RegularFile.read(url)
         do { return try RunJSON.decoder().decode(type, from: bytes) } catch {
-            throw RunDirectoryError.corrupt(path: url.path, reason: "not a valid \(what ?? "\(type)") file (\(DecodingProblem.describe(error)))")
+            throw RunDirectoryError.corrupt(path: url.path, reason: "not a valid \(what ?? DecodingProblem.name(type)) file (\(DecodingProblem.describe(error)))")
         }
     }
 
