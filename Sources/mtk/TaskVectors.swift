@@ -38,8 +38,14 @@ struct TaskVectorsCommand: ParsableCommand {
         let output = root.appendingPathComponent("task-vectors")
         try AtomicDirectory.checkWritable(output, replace: Self.isEarlierOutput)  // before the sweeps, not after
         let result = try ComputeThreads.with(threads ?? ComputeThreads.processDefault) { () throws -> TaskVectorStudy.Result in
-            let data = try PreparedData(source)
-            let spec = try MultiTaskModel.spec(for: try ModelSpec.resolve(modelName), tasks: data.tasks, dropUnusedHeads: ModelSpec.builtIn[modelName] != nil)
+            // What finetune.json says (the data, the model) is checked as that file's.
+            let (data, spec): (PreparedData, ModelSpec)
+            do {
+                data = try PreparedData(source)
+                spec = try MultiTaskModel.spec(for: try ModelSpec.resolve(modelName), tasks: data.tasks, dropUnusedHeads: ModelSpec.builtIn[modelName] != nil)
+            } catch {
+                throw ValidationError("\(root.appendingPathComponent("finetune.json").path): \((error as? ConfigurationError)?.message ?? "\(error)")")
+            }
             let load = InitCheckpoint.weights
             let study = try TaskVectorStudy(spec: spec, tasks: data.tasks, pretrained: try load(URL(fileURLWithPath: record.pretrained)),
                                             finetuned: try record.models.map { try load(root.appendingPathComponent($0.file)) }, settings: settings)

@@ -6,8 +6,11 @@ extension TaskVectorStudy.Result {
     public var markdown: String {
         func number(_ x: Double, _ digits: Int = 3) -> String { x.isNaN ? "–" : String(format: "%.\(digits)f", x) }
         var out = "# Task vectors\n\n"
-        out += "Metric per task: \(zip(tasks, metrics).map { "\($0) \($1)" }.joined(separator: ", ")). Normalised = metric ÷ the task's fine-tuned model's (baseline ÷ metric when lower is better); 1 = as good as fine-tuning on the task alone.\n\n"
-        out += "| task | ‖τ‖ | SAR to Σ τ | fine-tuned validation | fine-tuned test |\n|---|---|---|---|---|\n"
+        // With other patterns than the trunk's, the baseline is θ_pre + τ over them (α = 1), not the whole fine-tuned model.
+        let whole = settings.include == ["trunk.*"]
+        let baseline = whole ? "fine-tuned" : "θ_pre + τ (include \(settings.include.joined(separator: ", ")))"
+        out += "Metric per task: \(zip(tasks, metrics).map { "\($0) \($1)" }.joined(separator: ", ")). Normalised = metric ÷ the task's \(whole ? "fine-tuned model's" : baseline + "'s, its fine-tuned tensors where include covers them") (baseline ÷ metric when lower is better); 1 = as good as \(whole ? "fine-tuning on the task alone" : "that").\n\n"
+        out += "| task | ‖τ‖ | SAR to Σ τ | \(baseline) validation | \(baseline) test |\n|---|---|---|---|---|\n"
         for t in tasks.indices {
             out += "| \(tasks[t]) | \(number(norms[t])) | \(number(alignment[t])) | \(number(baselineValidation[t], 4)) | \(number(baselineTest[t], 4)) |\n"
         }

@@ -90,7 +90,15 @@ public struct TaskVectorStudy {
         }
         if let density = settings.density, !(density > 0 && density <= 1) { throw ConfigurationError("task vectors: density must be in (0, 1], got \(density)") }
         (self.spec, self.tasks, self.pretrained, self.finetuned, self.settings) = (spec, tasks, pretrained, finetuned, settings)
-        _ = try vectors()
+        let patterns = settings.include.map { "'\($0)'" }.joined(separator: ", ")
+        guard pretrained.names.contains(where: shared) else {
+            throw ConfigurationError("task vectors: include \(patterns) matches no tensor of the pretrained model (it has \(pretrained.names.prefix(4).joined(separator: ", "))\(pretrained.count > 4 ? ", ..." : ""))")
+        }
+        for (task, model) in zip(tasks, finetuned) {
+            do { _ = try TaskVectors.make(pretrained: pretrained, finetuned: model, include: shared) } catch let error as ConfigurationError {
+                throw ConfigurationError("task vectors: \(task.name)'s model, with include \(patterns): \(error.message.replacingOccurrences(of: "task vector: ", with: ""))")
+            }
+        }
     }
 
     func shared(_ name: String) -> Bool { settings.include.contains { MergeConfig.matches(name, $0) } }
