@@ -1,4 +1,5 @@
 import Data
+import Files
 import Foundation
 import NN
 import Tensors
@@ -99,6 +100,10 @@ public struct PreparedData: Sendable {
         } else if let csv = source.csv {
             let table = try CSVDataset.load(URL(fileURLWithPath: csv))
             if let testCSV = source.testCSV {
+                // The same file under another name (a link) or a copy of it: test metrics would measure memorisation.
+                if try PreparedData.sameContents(csv, testCSV) {
+                    throw ConfigurationError("data: the test CSV \(testCSV) holds the same bytes as the training CSV \(csv): test metrics would measure memorisation; give another file, or none for a seeded 20% split")
+                }
                 var other = try CSVDataset.load(URL(fileURLWithPath: testCSV))
                 guard other.featureNames == table.featureNames else {
                     throw ConfigurationError("the test CSV \(testCSV) has the feature columns \(PreparedData.list(other.featureNames)), the training CSV \(csv) has \(PreparedData.list(table.featureNames)): they must be the same, in the same order")
@@ -157,6 +162,13 @@ public struct PreparedData: Sendable {
 
 extension PreparedData {
     /// Names for a message: `a, b, c` (at most eight, then a count).
+    /// Whether two files hold the same bytes (the same file through a link, or a copy).
+    static func sameContents(_ a: String, _ b: String) throws -> Bool {
+        let sizes = [a, b].map { path -> Int? in (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int }
+        guard let first = sizes[0], first == sizes[1] else { return false }
+        return try FileContents.bytes(a, atMost: Int.max) == FileContents.bytes(b, atMost: Int.max)
+    }
+
     static func list(_ names: [String]?) -> String {
         guard let names else { return "(none: not a table)" }
         return names.prefix(8).joined(separator: ", ") + (names.count > 8 ? " and \(names.count - 8) more" : "")

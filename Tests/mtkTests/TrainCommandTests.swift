@@ -159,7 +159,12 @@ struct TrainCommandTests {
         let fewer = try table("fewer.csv") { Array($0[1...]) }
         let swapped = try table("swapped.csv") { [$0[1], $0[0]] + $0[2...] }
         let escaping = try table("escaping.csv") { $0[0] == "f0" ? $0.map { $0 == "task:y:regression" ? "task:../../escaped:regression" : $0 } : $0 }
-        for (test, message) in [(fewer, "has the feature columns f1, f2, f3, the training CSV"), (swapped, "has the feature columns f1, f0, f2, f3")] {
+        // The training CSV again, through a link or as a copy.
+        let link = fixture.folder.appendingPathComponent("link.csv").path, copy = fixture.folder.appendingPathComponent("copy.csv").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: fixture.csv.path)
+        try FileManager.default.copyItem(atPath: fixture.csv.path, toPath: copy)
+        for (test, message) in [(fewer, "has the feature columns f1, f2, f3, the training CSV"), (swapped, "has the feature columns f1, f0, f2, f3"),
+                                (link, "holds the same bytes as the training CSV"), (copy, "holds the same bytes as the training CSV")] {
             let outcome = try MTK.run(fixture.train("run", ["--test-csv", test]), in: fixture.folder)
             #expect(outcome.status != 0 && outcome.output.contains(message) && !outcome.output.contains("Fatal"), "\(outcome.output)")
         }
