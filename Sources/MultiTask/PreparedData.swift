@@ -164,7 +164,9 @@ extension PreparedData {
     /// Names for a message: `a, b, c` (at most eight, then a count).
     /// Whether two files hold the same bytes (the same file through a link, or a copy).
     static func sameContents(_ a: String, _ b: String) throws -> Bool {
-        let sizes = [a, b].map { path -> Int? in (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int }
+        let sizes = [a, b].map { path -> Int? in
+            (try? FileManager.default.attributesOfItem(atPath: URL(fileURLWithPath: path).resolvingSymlinksInPath().path))?[.size] as? Int
+        }
         guard let first = sizes[0], first == sizes[1] else { return false }
         return try FileContents.bytes(a, atMost: Int.max) == FileContents.bytes(b, atMost: Int.max)
     }
