@@ -55,13 +55,20 @@ public enum FashionMNIST {
         return (Tensor(shape: [count, 1, side, side], scalars: unitScaled(images.values)), labels.values.map(Int.init))
     }
 
-    /// The file `name.gz` or `name` in `folder`, whichever exists (the gzip one if both do).
+    /// The file `name.gz` or `name` in `folder`, whichever exists; both is an error (they could
+    /// hold different data, and which one was read would be a guess).
     private static func locate(_ name: String, in folder: URL) throws -> URL {
-        for candidate in [name + ".gz", name] {
-            let url = folder.appendingPathComponent(candidate)
-            if FileManager.default.fileExists(atPath: url.path) { return url }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory) else {
+            throw DataError.fileNotFound(path: folder.path)
         }
-        throw DataError.fileNotFound(path: folder.appendingPathComponent(name).path + "[.gz]")
+        guard isDirectory.boolValue else { throw DataError.unreadable(path: folder.path, reason: "not a directory; expected a folder of IDX files") }
+        let found = [name + ".gz", name].map { folder.appendingPathComponent($0) }.filter { FileManager.default.fileExists(atPath: $0.path) }
+        guard found.count < 2 else {
+            throw DataError.invalidContents(path: folder.path, reason: "holds both \(name) and \(name).gz; remove one, so that which was read is not a guess")
+        }
+        guard let url = found.first else { throw DataError.fileNotFound(path: folder.appendingPathComponent(name).path + "[.gz]") }
+        return url
     }
 
     /// Each byte divided by 255 in single precision.

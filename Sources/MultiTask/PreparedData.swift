@@ -57,6 +57,7 @@ public struct DataSource: Sendable, Equatable, Codable {
             throw ConfigurationError("data: the test CSV is the training CSV (\(csv)): test metrics would measure memorisation; give another file, or none for a seeded 20% split")
         }
         if !normalizeFeatures && csv == nil { throw ConfigurationError("data: raw features (no normalisation) apply to a CSV, whose features are standardised by default; a suite's inputs are prepared by the suite") }
+        if dataDirectory == "" { throw ConfigurationError("data: the data directory is empty; give the folder of IDX files") }
         if dataDirectory != nil && (suite == nil || suite == "synthetic") {
             throw ConfigurationError("data: a Fashion-MNIST directory applies to the fashion-attributes, multifashion and digit-parity suites only, not to \(suite.map { "the \($0) suite" } ?? "a CSV")")
         }

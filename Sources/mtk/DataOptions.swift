@@ -17,6 +17,13 @@ struct DataOptions: ParsableArguments {
 
     /// The given options applied to `base` (paths made absolute); a fresh source starts from the
     /// default suite unless a CSV is given.
+    /// Empty paths are errors, not the working directory.
+    func validate() throws {
+        for (option, value) in [("--csv", csv), ("--test-csv", testCsv), ("--data-dir", dataDir)] where value == "" {
+            throw ValidationError("\(option): the path is empty")
+        }
+    }
+
     func apply(to base: DataSource?, seed: UInt64?) -> DataSource {
         var source = base ?? DataSource()
         if base == nil && suite == nil && csv == nil { source.suite = "fashion-attributes" }

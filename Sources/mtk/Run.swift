@@ -16,6 +16,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Check the study (config, data, model, settings) and print its steps; train nothing, create nothing.") var check = false
 
     func run() throws {
+        if dataDir == "" { throw ValidationError("--data-dir: the path is empty") }
         let runner = try StudyRunner(file: URL(fileURLWithPath: study), output: output.map { URL(fileURLWithPath: $0) }, overwrite: overwrite,
                                      dataDirectory: dataDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }, version: MTK.configuration.version,
                                      checkOnly: check)

@@ -33,6 +33,20 @@ import TestSupport
         #expect(error == .fileNotFound(path: dir.appendingPathComponent("train-images-idx3-ubyte").path + "[.gz]"))
     }
 
+    /// A raw and a gzip copy of one file side by side (they could differ), or a folder that is a
+    /// file or missing: each an error naming the path.
+    @Test func ambiguousOrMissingFoldersAreNamed() throws {
+        let dir = try makeTemporaryDirectory()
+        try writeFile(idxBytes(shape: [1, 28, 28], payload: Array(repeating: 0, count: 784)), named: "t10k-images-idx3-ubyte", in: dir)
+        try writeFile(gzipped(idxBytes(shape: [1, 28, 28], payload: Array(repeating: 9, count: 784))), named: "t10k-images-idx3-ubyte.gz", in: dir)
+        try writeFile(idxBytes(shape: [1], payload: [3]), named: "t10k-labels-idx1-ubyte", in: dir)
+        #expect(dataError { try FashionMNIST.load(.test, directory: dir) } == .invalidContents(path: dir.path, reason: "holds both t10k-images-idx3-ubyte and t10k-images-idx3-ubyte.gz; remove one, so that which was read is not a guess"))
+        let file = dir.appendingPathComponent("t10k-labels-idx1-ubyte")
+        #expect(dataError { try FashionMNIST.load(.test, directory: file) } == .unreadable(path: file.path, reason: "not a directory; expected a folder of IDX files"))
+        let missing = dir.appendingPathComponent("nope")
+        #expect(dataError { try FashionMNIST.load(.test, directory: missing) } == .fileNotFound(path: missing.path))
+    }
+
     @Test func mismatchedCountsAndBadLabelsAreRejected() throws {
         let dir = try makeTemporaryDirectory()
         try writeFile(idxBytes(shape: [2, 28, 28], payload: Array(repeating: 0, count: 1568)), named: "t10k-images-idx3-ubyte", in: dir)
