@@ -9,7 +9,8 @@ public enum CSVDataset {
     /// `multiclass`, `binary` or `regression`) or `task:<name>:multiclass:<classes>`; every other
     /// column is a `Float` feature. Multiclass without a count has `max label + 1` classes; a bare
     /// `task:<name>` is binary if all labels are 0/1, multiclass if all are non-negative integers,
-    /// else regression. An empty label cell is missing (NaN); an empty or non-numeric feature cell
+    /// else regression (but class indices with a stray few others is an error: a slip, not a
+    /// regression target). An empty label cell is missing (NaN); an empty or non-numeric feature cell
     /// is an error naming file, line and column (the 1-based field number). Inputs are `[N, features]`;
     /// the name defaults to the file name without extension.
     public static func load(_ url: URL, tasks: [String: TaskKind]? = nil, name: String? = nil) throws -> Dataset {
@@ -23,7 +24,10 @@ public enum CSVDataset {
         var features: [Float] = []
         features.reserveCapacity(rows.count * header.featureColumns.count)
         var columns = [[Float]](repeating: [], count: header.labelColumns.count)
+        var lines: [Int] = []
+        lines.reserveCapacity(rows.count)
         for record in rows {
+            lines.append(record.line)
             guard record.fields.count == header.names.count else {
                 throw DataError.malformedCSV(
                     path: path, line: record.line, column: 0,
@@ -39,7 +43,7 @@ public enum CSVDataset {
         var taskInfos: [TaskInfo] = []
         var labels: [String: Tensor] = [:]
         for (label, values) in zip(header.labelColumns, columns) {
-            let kind = try resolvedKind(label, values: values, path: path)
+            let kind = try resolvedKind(label, values: values, lines: lines, path: path)
             let summary = "column \(label.column + 1) ('\(header.names[label.column])') of \(url.lastPathComponent)"
             taskInfos.append(TaskInfo(name: label.task, kind: kind, summary: summary))
             labels[label.task] = Tensor(shape: [values.count], scalars: values)
@@ -92,7 +96,7 @@ public enum CSVDataset {
     }
 
     /// The task kind, inferring what the header left open from the labels present.
-    private static func resolvedKind(_ label: CSVHeader.LabelColumn, values: [Float], path: String) throws -> TaskKind {
+    private static func resolvedKind(_ label: CSVHeader.LabelColumn, values: [Float], lines: [Int], path: String) throws -> TaskKind {
         let present = values.filter { !$0.isNaN }
         switch label.kind {
         case .exact(let kind):
@@ -108,6 +112,15 @@ public enum CSVDataset {
             if present.allSatisfy({ $0 == 0 || $0 == 1 }) { return .binary }
             if present.allSatisfy(isClassIndex), let largest = present.max() {
                 return .multiclass(classes: Int(largest) + 1)
+            }
+            // Class indices but for a stray few (a -1, a 0.5): more likely a slip than a
+            // regression target, and the kind would flip silently; the header must say which.
+            let strays = values.indices.filter { !values[$0].isNaN && !isClassIndex(values[$0]) }
+            if present.count >= 20, strays.count <= Swift.max(1, present.count / 100), Set(present.filter(isClassIndex)).count <= 100 {
+                let first = strays[0]
+                throw DataError.malformedCSV(
+                    path: path, line: lines[first], column: label.column + 1,
+                    reason: "task '\(label.task)': label \(values[first]) is not a class index, while \(present.count - strays.count) of its \(present.count) labels are; fix \(strays.count == 1 ? "it" : "the \(strays.count) such labels"), or head the column task:\(label.task):regression if the task is a regression")
             }
             return .regression
         }

@@ -36,6 +36,13 @@ struct CSVHeader {
         names = record.fields.map { $0.trimmingCharacters(in: .whitespaces) }
         var seen: [String: Int] = [:]
         for (column, name) in names.enumerated() {
+            if name.isEmpty {
+                throw DataError.malformedCSV(path: path, line: record.line, column: column + 1,
+                                             reason: "column \(column + 1) has no name (pandas writes its index so: save with index=False, or name the column)")
+            }
+            if name.contains("\u{FFFD}") {
+                throw DataError.malformedCSV(path: path, line: record.line, column: column + 1, reason: "the header is not UTF-8 text")
+            }
             if let first = seen[name] {
                 throw DataError.malformedCSV(
                     path: path, line: record.line, column: column + 1, reason: "column name '\(name)' repeats column \(first + 1)")
@@ -70,6 +77,14 @@ struct CSVHeader {
         }
         let labelSet = Set(labelColumns.map(\.column))
         featureColumns = names.indices.filter { !labelSet.contains($0) }
+        if labelColumns.isEmpty {
+            let nearly = names.filter { $0.lowercased().hasPrefix("task:") }
+            throw DataError.malformedCSV(path: path, line: record.line, column: 0, reason: "no label column: head each task's column task:<name> (e.g. task:price:regression)"
+                                         + (nearly.isEmpty ? "" : "; 'task:' is lower case, so \(nearly.prefix(3).map { "'\($0)'" }.joined(separator: ", ")) read as features"))
+        }
+        if featureColumns.isEmpty {
+            throw DataError.malformedCSV(path: path, line: record.line, column: 0, reason: "no feature column: every column is a task's label (\(names.joined(separator: ", ")))")
+        }
     }
 
     /// The task a `task:<name>`, `task:<name>:<kind>` or `task:<name>:multiclass:<classes>`

@@ -87,7 +87,20 @@ import Testing
         }
         let path = dir.appendingPathComponent("s.csv").path
         #expect(try error("") == .malformedCSV(path: path, line: 1, column: 0, reason: "the file is empty; a header row is required"))
-        #expect(try error("a,b\n1,2\n3\n") == .malformedCSV(path: path, line: 3, column: 0, reason: "expected 2 fields like the header, found 1"))
+        #expect(try error("a,task:b\n1,2\n3\n") == .malformedCSV(path: path, line: 3, column: 0, reason: "expected 2 fields like the header, found 1"))
+        // Headers that would silently read wrong: no label column, no feature, an unnamed (index) column, not UTF-8.
+        #expect(try error("a,b\n1,2\n") == .malformedCSV(path: path, line: 1, column: 0, reason: "no label column: head each task's column task:<name> (e.g. task:price:regression)"))
+        #expect(try error("a,Task:b\n1,2\n")?.description.contains("'task:' is lower case, so 'Task:b' read as features") == true)
+        #expect(try error("task:a,task:b\n1,0\n")?.description.contains("no feature column: every column is a task's label") == true)
+        #expect(try error(",a,task:b\n0,1,2\n") == .malformedCSV(path: path, line: 1, column: 1, reason: "column 1 has no name (pandas writes its index so: save with index=False, or name the column)"))
+        // A bare task:<name> of 0/1 labels but one stray -1: an error at its line, not a silent regression.
+        let stray = "a,task:y\n" + (0..<30).map { "\($0),\($0 == 17 ? "-1" : "\($0 % 2)")" }.joined(separator: "\n") + "\n"
+        #expect(try error(stray) == .malformedCSV(path: path, line: 19, column: 2, reason: "task 'y': label -1.0 is not a class index, while 29 of its 30 labels are; fix it, or head the column task:y:regression if the task is a regression"))
+        let regression = "a,task:y\n" + (0..<30).map { "\($0),\(Double($0) * 0.37)" }.joined(separator: "\n") + "\n"
+        #expect(try CSVDataset.load(try writeText(regression, named: "r.csv", in: dir)).tasks[0].kind == .regression)
+        let latin1 = dir.appendingPathComponent("latin1.csv")
+        try Data([0x61, 0xE9, 0x2C, 0x74, 0x61, 0x73, 0x6B, 0x3A, 0x62, 0x0A, 0x31, 0x2C, 0x30, 0x0A]).write(to: latin1)  // "aé,task:b" in Latin-1
+        #expect(dataError { try CSVDataset.load(latin1) } == .malformedCSV(path: latin1.path, line: 1, column: 1, reason: "the header is not UTF-8 text"))
         #expect(try error("a,a\n1,2\n") == .malformedCSV(path: path, line: 1, column: 2, reason: "column name 'a' repeats column 1"))
         #expect(try error("a,\"b\n1,2\n")?.description == "\(path):1:2: quoted field is never closed")
         #expect(try error("a,\"b\"c\n") == .malformedCSV(path: path, line: 1, column: 2, reason: "unexpected text after a closing quote"))
