@@ -99,6 +99,18 @@ struct NetworkSelectionTests {
     /// Hundreds of random instances (overlapping or partition, count or cost budgets, ties and
     /// duplicates): the search finds the brute-force optimum, the same groups where optima tie,
     /// or says there is none.
+    /// Too many candidates for a matrix's tasks: one message, whatever the count, naming the
+    /// largest group size that fits (18 tasks have 262,143 subsets, 199,139 of up to 10 tasks).
+    @Test func tooManyCandidatesNameTheSizeThatFits() throws {
+        for (n, fits) in [(18, 10), (25, 5)] {
+            let tasks = (0..<n).map { "t\($0)" }
+            let matrix = AffinityMatrix(tasks: tasks, values: tasks.map { _ in tasks.map { _ in 0.5 } }, method: "x")
+            #expect { _ = try CandidateTables.fromPairs(matrix, singletons: .forbidden) } throws: { "\($0)".contains("give a largest group size of at most \(fits)") }
+            #expect(try CandidateTables.fromPairs(matrix, singletons: .forbidden, maxSize: fits).count > 0)
+            #expect(throws: ConfigurationError.self) { _ = try CandidateTables.fromPairs(matrix, singletons: .forbidden, maxSize: fits + 1) }
+        }
+    }
+
     @Test func equalsBruteForce() throws {
         var rng = RandomGenerator(seed: 11)
         var solved = 0, infeasible = 0

@@ -24,11 +24,12 @@ public enum CandidateTables {
         let n = matrix.tasks.count
         let largest = Swift.min(maxSize ?? n, n)
         guard largest >= 1 else { throw ConfigurationError("groups: the largest group size must be at least 1, got \(maxSize ?? 0)") }
-        guard n <= 20 || maxSize != nil else {
-            throw ConfigurationError("groups: \(n) tasks have \(n > 62 ? "too many" : "\((1 << n) - 1)") subsets; give a largest group size (at most 20 tasks without one)")
-        }
+        // At most 200,000 candidates are scored; the largest group size that keeps within it.
         let count = (1...largest).reduce(0.0) { $0 + binomial(n, $1) }
-        guard count <= 200_000 else { throw ConfigurationError("groups: \(Int(count)) candidate groups of up to \(largest) of \(n) tasks are too many; lower the largest group size") }
+        guard count <= 200_000 else {
+            let fits = (1...n).last { k in (1...k).reduce(0.0) { $0 + binomial(n, $1) } <= 200_000 } ?? 1
+            throw ConfigurationError("groups: \(n) tasks have \(count >= 1e15 ? "more than 10^15" : "\(Int(count))") candidate groups of up to \(largest) tasks, and at most 200,000 are scored; give a largest group size of at most \(fits)")
+        }
         var onto = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
         for a in 0..<n {
             for b in 0..<n {
