@@ -16,14 +16,14 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Schedule: constant [default], step, cosine, warmup-cosine.") var schedule: String?
     @Option(help: "Loss weighting: equal [default], static:w1,w2,..., uw, dwa[:T], rlw, famo.") var weighting: String?
     @Option(parsing: .unconditional, help: "Clip the global gradient norm to this positive value.") var clip: Float?
-    @Option(parsing: .unconditional, help: "Epochs [10]; on --resume, the new total.") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Epochs [10]; with train's or affinity's --resume, the new total.") var epochs: Int?
     @Option(parsing: .unconditional, help: "Batch size [128].") var batchSize: Int?
     @Option(parsing: .unconditional, help: "Random seed (data order, initialisation, splits) [0].") var seed: UInt64?
     @Option(parsing: .unconditional, help: "Threads [all cores, or MTK_THREADS].") var threads: Int?
     @Option(name: .shortAndLong, help: "Run directory (config, snapshots, metrics.jsonl, results.json).") var output: String?
     @Option(name: .customLong("init"), help: "Initialise from a safetensors checkpoint (ours or PyTorch's; matching keys).") var initFrom: String?
     @Flag(help: "With --init: every model tensor must be in the checkpoint, and nothing else.") var strict = false
-    @Flag(help: "Replace the run in --output (its files only).") var overwrite = false
+    @Flag(help: "Replace the run in --output (its files only): train, affinity, prune, masks similarity; commands of cached networks (groundtruth, pairwise, finetune) never replace them.") var overwrite = false
     @Flag(help: "Keep the data order fixed (no shuffling).") var noShuffle = false
     @Flag(help: "Take CSV features as they are (default: standardised with the training split's statistics).") var rawFeatures = false
     @Option(parsing: .unconditional, help: "Stop (resumably) after this many steps in all.") var maxSteps: Int?
