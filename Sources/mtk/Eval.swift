@@ -21,6 +21,10 @@ struct Eval: ParsableCommand {
         if let threads, threads < 1 || threads > 1024 { throw ValidationError("--threads must be between 1 and 1024, got \(threads)") }
         let url = URL(fileURLWithPath: checkpoint)
         let base = try Evaluator.runDataSource(url)
+        // A checkpoint file names no data: the suite or CSV is said, not a default guessed.
+        if base == nil && data.suite == nil && data.csv == nil && !data.isEmpty {
+            throw ValidationError("\(url.path): say which data to use (--suite or --csv); a checkpoint file does not name its data")
+        }
         let source = data.isEmpty && seed == nil ? base : data.apply(to: base, seed: seed)
         let results = try ComputeThreads.with(threads ?? ComputeThreads.processDefault) {
             try Evaluator.evaluate(checkpoint: url, spec: model, source: source, dropUnusedHeads: model.map { ModelSpec.builtIn[$0] != nil } ?? false)

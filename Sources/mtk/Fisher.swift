@@ -45,6 +45,10 @@ struct FisherCommand: ParsableCommand {
             try AtomicWrite.checkWritable(file)  // a read-only directory is found now, not after the Fisher
         }
         let base = try Evaluator.runDataSource(url)
+        // A checkpoint file names no data: the suite or CSV is said, not a default guessed.
+        if base == nil && data.suite == nil && data.csv == nil && !data.isEmpty {
+            throw ValidationError("\(url.path): say which data to use (--suite or --csv); a checkpoint file does not name its data")
+        }
         let source = data.isEmpty ? base : data.apply(to: base, seed: nil)
         let (fisher, file, used) = try ComputeThreads.with(threads ?? ComputeThreads.processDefault) {
             let loaded = try Evaluator.load(checkpoint: url, spec: model, source: source, dropUnusedHeads: model.map { ModelSpec.builtIn[$0] != nil } ?? false,

@@ -206,6 +206,8 @@ struct GroundTruthCommandTests {
         #expect(esa.status != 0 && esa.output.contains("--esa-fraction applies to --method esa"), "\(esa.output)")
         let eval = try MTK.run(["eval", fixture.folder.appendingPathComponent("run").path, "--train-examples", "5"], in: fixture.folder)
         #expect(eval.status != 0 && eval.output.contains("--train-examples: mtk eval scores the test set"), "\(eval.output)")
+        let bare = try MTK.run(["eval", fixture.folder.appendingPathComponent("run/best.safetensors").path, "--tasks", "y"], in: fixture.folder)
+        #expect(bare.status != 0 && bare.output.contains("say which data to use (--suite or --csv)"), "\(bare.output)")
     }
 }
 
