@@ -188,6 +188,15 @@ public final class Trainer {
 
     private func runScoped() throws -> TrainingSummary {
         let steps = stepsPerEpoch
+        // Model selection on a handful of examples reads as exact (accuracy 1.0 from one) but is noise.
+        if let validation {
+            for task in model.tasks {
+                let count = validation.labelledCount(task.name)
+                if count < 10 {
+                    onEvent?(.note("validation holds \(count) labelled example\(count == 1 ? "" : "s") of task '\(task.name)': model selection and validation metrics on so few are mostly noise (raise the validation fraction, or use more data)"))
+                }
+            }
+        }
         if let saved = restoredMethodState, var method = gradientMethod {
             method.state = saved
             gradientMethod = method

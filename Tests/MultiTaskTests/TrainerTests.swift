@@ -65,6 +65,22 @@ struct TrainerTests {
         #expect(timeless(resumed.state.history) == timeless(straight.state.history))
     }
 
+    /// A validation split of a handful of examples is said to be noise, once per task, before training.
+    @Test func tinyValidationIsNoted() throws {
+        let data = try smallData(seed: 4, examples: 24)  // 6 held out for validation
+        let trainer = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: data.tasks, seed: 5), train: data.train, validation: data.validation, config: smallConfig(epochs: 1))
+        var notes: [String] = []
+        trainer.onEvent = { if case .note(let text) = $0 { notes.append(text) } }
+        try trainer.run()
+        #expect(notes.filter { $0.hasPrefix("validation holds 6 labelled examples of task") }.count == data.tasks.count, "\(notes)")
+        let roomy = try smallData(seed: 4, examples: 240)
+        let quiet = try Trainer(model: try MultiTaskModel(spec: smallSpec, tasks: roomy.tasks, seed: 5), train: roomy.train, validation: roomy.validation, config: smallConfig(epochs: 1))
+        var none: [String] = []
+        quiet.onEvent = { if case .note(let text) = $0 { none.append(text) } }
+        try quiet.run()
+        #expect(none.isEmpty, "\(none)")
+    }
+
     @Test func interruptSavesAResumableCheckpoint() throws {
         let data = try smallData(seed: 4)
         let config = smallConfig(epochs: 2)
