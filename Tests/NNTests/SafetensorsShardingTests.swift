@@ -73,6 +73,8 @@ struct SafetensorsShardingTests {
 
         try "{\"metadata\": {}}".write(to: index, atomically: false, encoding: .utf8)
         #expect(thrownError { _ = try Safetensors.load(index) } as? SafetensorsError == .invalidIndex(path: index.path, reason: "missing \"weight_map\""))
+        try "{\"metadata\": {}, \"weight_map\": {}}".write(to: index, atomically: false, encoding: .utf8)
+        #expect(thrownError { _ = try Safetensors.load(index) } as? SafetensorsError == .invalidIndex(path: index.path, reason: "\"weight_map\" lists no tensor"))
     }
 
     @Test func rejectsBadRequestsBeforeWriting() throws {

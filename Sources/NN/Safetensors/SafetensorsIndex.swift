@@ -74,6 +74,7 @@ public struct SafetensorsIndex: Sendable {
             }
             weightMap.append((pair.key, shard))
         }
+        guard !weightMap.isEmpty else { throw .invalidIndex(path: path, reason: "\"weight_map\" lists no tensor") }
         return (metadata, weightMap)
     }
 
