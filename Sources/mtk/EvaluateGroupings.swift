@@ -20,7 +20,7 @@ struct EvaluateGroupings: ParsableCommand {
 
     func run() throws {
         let url = URL(fileURLWithPath: groundtruth)
-        let given = try estimator.map { given -> (name: String?, url: URL) in
+        let given = estimator.map { given -> (name: String?, url: URL) in
             let parts = given.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             return parts.count == 2 ? (parts[0], URL(fileURLWithPath: parts[1])) : (nil, URL(fileURLWithPath: given))
         }

@@ -18,7 +18,7 @@ struct Finetune: ParsableCommand {
         guard let output = options.output else { throw ValidationError("--output DIR is needed: the models go there") }
         if options.overwrite { throw ValidationError("--overwrite: finished models are never replaced; use another --output") }
         guard let keep = Finetuning.Keep(rawValue: keep) else { throw ValidationError("--keep: expected last, best or fisher, got '\(keep)'") }
-        let config = try options.apply(to: RunConfig())
+        let config = options.apply(to: RunConfig())
         let groups = try sets.map { text in
             try text.split(separator: ",", omittingEmptySubsequences: false).map { set in
                 let tasks = set.split(separator: "+", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
