@@ -52,6 +52,17 @@ public enum AtomicDirectory {
         }
     }
 
+    /// A `replace` check that lets an existing directory go only when it holds nothing but
+    /// `files` (an earlier output of the same kind, `what`); anything else in it is named.
+    public static func holdingOnly(_ files: Set<String>, what: String) -> @Sendable (URL) throws -> Void {
+        { url in
+            let foreign = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).filter { !files.contains($0) }.sorted()
+            guard foreign.isEmpty else {
+                throw AtomicWriteError.notReplaceable(path: url.path, reason: "it holds \(foreign.prefix(3).joined(separator: ", "))\(foreign.count > 3 ? ", ..." : ""), which is not part of an earlier \(what); move it away or write elsewhere")
+            }
+        }
+    }
+
     /// Checks, before long work, that `write(to: url, replace:)` could write (the staging
     /// directory is made and removed); `replace` is asked whether an existing `url` may go.
     public static func checkWritable(_ url: URL, replace: ((URL) throws -> Void)? = nil) throws {

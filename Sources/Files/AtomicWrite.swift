@@ -117,6 +117,8 @@ public enum AtomicWriteError: Error, CustomStringConvertible, Equatable {
     /// Something that is not a regular file (a device, a directory, a FIFO) is at the path; it is
     /// left alone rather than replaced.
     case notAFile(path: String, kind: String)
+    /// An existing output holds files that are not an earlier output's; it is left alone.
+    case notReplaceable(path: String, reason: String)
 
     /// The target path, the failed step and the reason.
     public var description: String {
@@ -127,6 +129,8 @@ public enum AtomicWriteError: Error, CustomStringConvertible, Equatable {
             "\(path): cannot write: \(step) failed: \(reason)"
         case .notAFile(let path, let kind):
             "\(path): cannot write: it is \(kind), not a file (give the path of a file to create or replace)"
+        case .notReplaceable(let path, let reason):
+            "\(path): not replaced: \(reason)"
         }
     }
 }

@@ -43,7 +43,7 @@ struct Masks: ParsableCommand {
             }
             let overwrite = options.overwrite
             let replace = { (url: URL) throws -> Void in
-                if overwrite { return try Self.isEarlierOutput(url) }
+                if overwrite { return try Self.replaceable(url) }
                 guard ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).isEmpty else {
                     throw ValidationError("-o \(url.path) holds other files; the matrices go into a directory of their own (or give --overwrite to replace an earlier result)")
                 }
@@ -73,13 +73,8 @@ struct Masks: ParsableCommand {
             print(result.markdown)
         }
 
-        static let outputFiles: Set<String> = ["masks-iou.json", "masks-rank.json", "masks-similarity.json", "masks-similarity.md"]
-
         /// An earlier result may be replaced: a directory of its files and nothing else.
-        static func isEarlierOutput(_ url: URL) throws {
-            let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
-            let foreign = entries.filter { !outputFiles.contains($0) }.sorted()
-            guard foreign.isEmpty else { throw ValidationError("-o \(url.path) holds other files than an earlier result (\(foreign.prefix(3).joined(separator: ", "))); not replaced") }
-        }
+        static let replaceable = AtomicDirectory.holdingOnly(["masks-iou.json", "masks-rank.json", "masks-similarity.json", "masks-similarity.md"],
+                                                             what: "mtk masks similarity result")
     }
 }

@@ -36,7 +36,7 @@ struct TaskVectorsCommand: ParsableCommand {
         }
         source.tasks = record.models.map { $0.tasks[0] }
         let output = root.appendingPathComponent("task-vectors")
-        try AtomicDirectory.checkWritable(output, replace: Self.isEarlierOutput)  // before the sweeps, not after
+        try AtomicDirectory.checkWritable(output, replace: Self.replaceable)  // before the sweeps, not after
         let result = try ComputeThreads.with(threads ?? ComputeThreads.processDefault) { () throws -> TaskVectorStudy.Result in
             // What finetune.json says (the data, the model) is checked as that file's.
             let (data, spec): (PreparedData, ModelSpec)
@@ -52,7 +52,7 @@ struct TaskVectorsCommand: ParsableCommand {
             return try study.run(data) { logLine("task-vectors: \($0)") }
         }
         // The three files as one: a kill leaves the earlier set or this one, never a mix.
-        try AtomicDirectory.write(to: output, replace: Self.isEarlierOutput) { staging in
+        try AtomicDirectory.write(to: output, replace: Self.replaceable) { staging in
             try AtomicWrite.write(Data(result.markdown.utf8), to: staging.appendingPathComponent("report.md"))
             try AtomicWrite.write(try RunJSON.encoder(pretty: true).encode(result), to: staging.appendingPathComponent("results.json"))
             try result.cosine.writeJSON(to: staging.appendingPathComponent("cosine.json"))
@@ -61,15 +61,8 @@ struct TaskVectorsCommand: ParsableCommand {
         logLine("wrote \(output.path)/: report.md, results.json, cosine.json")
     }
 
-    static let outputFiles: Set<String> = ["report.md", "results.json", "cosine.json"]
-
     /// An earlier task-vectors output may be replaced: a directory of its files and nothing else.
-    static func isEarlierOutput(_ url: URL) throws {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
-        guard Set(entries).isSubset(of: outputFiles) else {
-            throw ValidationError("\(url.path) exists and is not an earlier mtk task-vectors output (it holds \(entries.filter { !outputFiles.contains($0) }.sorted().prefix(3).joined(separator: ", "))); move it away")
-        }
-    }
+    static let replaceable = AtomicDirectory.holdingOnly(["report.md", "results.json", "cosine.json"], what: "mtk task-vectors output")
 
     /// "0:1.5:0.1" → 0, 0.1, ..., 1.5 (the end included when the steps reach it within rounding).
     static func grid(_ text: String) throws -> [Double] {
