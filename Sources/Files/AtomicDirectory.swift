@@ -20,9 +20,14 @@ public enum AtomicDirectory {
         guard manager.fileExists(atPath: parent.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw AtomicWriteError.directoryMissing(path: url.path, directory: parent.path)
         }
-        let exists = manager.fileExists(atPath: url.path)
+        var info = stat()
+        let exists = lstat(url.path, &info) == 0
         if exists {
             guard let replace else { throw AtomicWriteError.failed(path: url.path, step: "create the output", reason: "it already exists") }
+            // Only a directory is swapped out: never a user's file, nor a link (whose target would stay).
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw AtomicWriteError.notReplaceable(path: url.path, reason: "it is \(FileContents.kind(info.st_mode)), not an earlier output's directory; move it away or write elsewhere")
+            }
             try replace(url)
         }
         removeAbandoned(name, in: parent)

@@ -89,6 +89,8 @@ package enum FileContents {
         case S_IFCHR: "a character device"
         case S_IFBLK: "a block device"
         case S_IFSOCK: "a socket"
+        case S_IFREG: "a file"
+        case S_IFLNK: "a symbolic link"
         default: "a special file"
         }
     }

@@ -45,18 +45,29 @@ final class YAMLFields {
             switch error {
             case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
                 throw ConfigFileError(source: source, line: mark.line, key: "", message: "not valid YAML: \(problem)" + (context.map { " (\($0.text))" } ?? ""))
-            case let .duplicatedKeysInMapping(duplicates, _):
-                // The line of the second occurrence, as a key at the start of a line.
-                let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+            case let .duplicatedKeysInMapping(duplicates, context):
+                // Yams marks the first occurrence; the line named is the next one after it, as a
+                // key (plain or quoted) in block or flow style.
                 let name = duplicates.first ?? "?"
-                let at = lines.indices.filter { lines[$0].trimmingCharacters(in: .whitespaces).hasPrefix("\(name):") }.dropFirst().first
-                throw ConfigFileError(source: source, line: at.map { $0 + 1 }, key: name, message: "given twice")
+                throw ConfigFileError(source: source, line: Self.secondKey(name, in: yaml, after: context.mark), key: name, message: "given twice")
             default:
                 throw ConfigFileError(source: source, line: nil, key: "", message: "not valid YAML: \(error)")
             }
         }
         guard let node, node.mapping != nil else { throw ConfigFileError(source: source, line: 1, key: "", message: "expected a mapping with \(what)") }
         return node
+    }
+
+    /// The line of the first `key:` (plain or quoted) after the one at `mark`, else `mark`'s line.
+    private static func secondKey(_ key: String, in yaml: String, after mark: Mark) -> Int {
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let escaped = NSRegularExpression.escapedPattern(for: key)
+        guard let pattern = try? NSRegularExpression(pattern: "(^|[\\s{,\\-])[\"']?\(escaped)[\"']?\\s*:") else { return mark.line }
+        for (index, line) in lines.enumerated() where index + 1 >= mark.line {
+            let text = index + 1 == mark.line ? String(line.dropFirst(Swift.max(0, mark.column - 1) + key.count)) : line
+            if pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil { return index + 1 }
+        }
+        return mark.line
     }
 
     /// The mapping's entries by name; a key not in `allowed` (or repeated) is an error naming it.

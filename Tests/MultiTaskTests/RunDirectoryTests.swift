@@ -169,8 +169,10 @@ struct RunDirectoryTests {
         #expect { try RunDirectory.create(inside, overwrite: false) } throws: { "\($0)".contains("inside the run directory \(dir.path)") }
         #expect(!FileManager.default.fileExists(atPath: inside.path))
         // Someone's files in snapshots/ and baselines/, and a run of theirs in snapshots/.
-        let mine = [dir.appendingPathComponent("snapshots/notes.txt"), dir.appendingPathComponent("baselines/mine/data"), dir.appendingPathComponent("snapshots/00000009/config.json")]
-        for file in mine {
+        let mine = [dir.appendingPathComponent("snapshots/notes.txt"), dir.appendingPathComponent("baselines/mine/data"), dir.appendingPathComponent("snapshots/00000009/config.json"),
+                    dir.appendingPathComponent("baselines/other/config.json"), dir.appendingPathComponent("baselines/task0/mynote.txt")]
+        let baselineRun = dir.appendingPathComponent("baselines/task0/config.json")  // a file of the run's own baseline for task0
+        for file in mine + [baselineRun] {
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
             try "x".write(to: file, atomically: true, encoding: .utf8)
         }
@@ -184,6 +186,7 @@ struct RunDirectoryTests {
             try fresh.run()
         }
         for file in mine { #expect(FileManager.default.fileExists(atPath: file.path), "\(file.path) survives --overwrite") }
+        #expect(!FileManager.default.fileExists(atPath: baselineRun.path), "the old run's own baseline files go")
         #expect(try RunDirectory.reading(dir).current()?.sequence ?? 0 > 0)
     }
 

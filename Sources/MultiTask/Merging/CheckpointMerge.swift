@@ -165,7 +165,8 @@ public struct CheckpointMerge {
         let total = inputBytes
         var done = 0
         var files: [String] = []
-        try AtomicDirectory.write(to: url, replace: overwrite ? { try Self.checkReplaceable($0) } : nil) { staging in
+        let replace: ((URL) throws -> Void)? = overwrite ? { try Self.checkReplaceable($0) } : Self.isEmptyDirectory(url) ? { _ in } : nil
+        try AtomicDirectory.write(to: url, replace: replace) { staging in
             var prepared = try engine.prepare()
             let layout = self.layout.map { ($0.name, $0.shape, $0.dtype) }
             let produce = { (position: Int, emit: (UnsafeBufferPointer<Float>) throws -> Void) throws in
@@ -218,7 +219,7 @@ public struct CheckpointMerge {
                 }
             }
         }
-        if FileManager.default.fileExists(atPath: url.path) && !overwrite {
+        if FileManager.default.fileExists(atPath: url.path) && !overwrite && !Self.isEmptyDirectory(url) {
             throw ConfigurationError("merge: the output \(url.path) exists; add --overwrite to replace an earlier merge's output")
         }
         var stats = statvfs()
@@ -231,18 +232,30 @@ public struct CheckpointMerge {
         }
     }
 
-    /// An existing output may be replaced only when it holds a merge's files and nothing else.
+    /// An existing output may be replaced only when it is empty or holds a merge's files (its
+    /// config among them) and nothing else.
     static func checkReplaceable(_ url: URL) throws {
+        if isEmptyDirectory(url) { return }
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
         var isDirectory: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory)
         let foreign = entries.filter { name in
             !(name == configFile || name == "model.safetensors" || name == "model.safetensors.index.json" ||
               (name.hasPrefix("model-") && name.hasSuffix(".safetensors")))
-        }
+        }.sorted()
+        let why = !isDirectory.boolValue ? "it is not a directory"
+            : !foreign.isEmpty ? "it holds \(foreign.prefix(3).joined(separator: ", "))\(foreign.count > 3 ? ", ..." : "")"
+            : "it has no \(configFile), which every merge's output has"
         guard isDirectory.boolValue, foreign.isEmpty, entries.contains(configFile) else {
-            throw ConfigurationError("merge: \(url.path) is not an earlier merge's output (\(isDirectory.boolValue ? "it holds \(foreign.prefix(3).joined(separator: ", "))\(entries.contains(configFile) ? "" : " and no \(configFile)")" : "not a directory")); not replaced")
+            throw ConfigurationError("merge: \(url.path) is not an earlier merge's output (\(why)); not replaced")
         }
+    }
+
+    /// Whether `url` is a directory (not a link to one) with nothing in it.
+    static func isEmptyDirectory(_ url: URL) -> Bool {
+        var info = stat()
+        guard lstat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { return false }
+        return ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? ["?"]).isEmpty
     }
 }
 

@@ -152,7 +152,10 @@ public struct MergeConfig: Sendable {
             throw r.error("models", list[i], "the base model '\(base)' is also listed as a model; its task vector is zero, so remove it (its weight would still count when normalising)")
         }
         do { try settings.check(models.map(\.input)) } catch let error as ConfigurationError {
-            throw r.error("", nil, error.message.replacingOccurrences(of: "merge: ", with: ""))
+            // "merge: KEY: message": at the key's line.
+            let text = error.message.hasPrefix("merge: ") ? String(error.message.dropFirst(7)) : error.message
+            guard let colon = text.range(of: ": "), !text[..<colon.lowerBound].contains(" ") else { throw r.error("", nil, text) }
+            throw ConfigFileError(source: source, lines: r.lines, key: String(text[..<colon.lowerBound]), message: String(text[colon.upperBound...]))
         }
         let dtypeKey = top["out_dtype"] != nil ? "out_dtype" : "dtype"
         let dtype = try top[dtypeKey].map { node -> SafetensorsDType in

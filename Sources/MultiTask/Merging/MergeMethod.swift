@@ -68,31 +68,31 @@ public struct MergeSettings: Sendable, Equatable {
     /// Checks the settings and the per-model inputs together; errors name the parameter.
     func check(_ inputs: [MergeInput]) throws {
         guard !inputs.isEmpty else { throw ConfigurationError("merge: no models to merge") }
-        guard lambda.isFinite else { throw ConfigurationError("merge: parameter 'lambda' must be a finite number, got \(lambda)") }
+        guard lambda.isFinite else { throw ConfigurationError("merge: parameters.lambda: must be a finite number, got \(lambda)") }
         for (i, input) in inputs.enumerated() {
-            guard input.weight.isFinite else { throw ConfigurationError("merge: models[\(i)].parameters.weight must be a finite number, got \(input.weight)") }
+            guard input.weight.isFinite else { throw ConfigurationError("merge: models[\(i)].parameters.weight: must be a finite number, got \(input.weight)") }
             guard input.density > 0, input.density <= 1 else {
-                throw ConfigurationError("merge: models[\(i)].parameters.density must be in (0, 1], got \(input.density)")
+                throw ConfigurationError("merge: models[\(i)].parameters.density: must be in (0, 1], got \(input.density)")
             }
             if method == .fisher && input.weight <= 0 {
                 throw ConfigurationError("merge: models[\(i)].parameters.weight: fisher merging needs positive weights, got \(input.weight)")
             }
         }
         if inputs.allSatisfy({ $0.weight == 0 }) {
-            throw ConfigurationError("merge: every model's weight is 0, so the merge would be \(method.needsBase ? "the base model" : "nothing") (models[*].parameters.weight)")
+            throw ConfigurationError("merge: models: every model's weight is 0, so the merge would be \(method.needsBase ? "the base model" : "nothing")")
         }
         // Weights far from 1 lose the result: 1e308s sum to infinity, subnormals lose their digits.
         for (i, input) in inputs.enumerated() where input.weight != 0 && !(1e-300...1e300).contains(Swift.abs(input.weight)) {
-            throw ConfigurationError("merge: models[\(i)].parameters.weight must be 0 or of magnitude 1e-300 to 1e300, got \(input.weight) (only the weights' ratios matter when normalising)")
+            throw ConfigurationError("merge: models[\(i)].parameters.weight: must be 0 or of magnitude 1e-300 to 1e300, got \(input.weight) (only the weights' ratios matter when normalising)")
         }
         let total = inputs.reduce(0) { $0 + $1.weight }
         if method == .linear && normalize && total == 0 {
-            throw ConfigurationError("merge: linear: the weights sum to 0, so 'normalize' would divide by zero (set normalize: false, or other weights)")
+            throw ConfigurationError("merge: models: the weights sum to 0, so linear's 'normalize' would divide by zero (set normalize: false, or other weights)")
         }
         if method == .fisher {
             // With a positive floor and positive weights, Σ wᵢFᵢ > 0 at every entry: no 0/0.
             // Above 1e30 the weighted sums Σ cᵢF̃ᵢθᵢ can overflow; a floor that high floors every Fisher anyway.
-            guard fisherFloor > 0, fisherFloor <= 1e30 else { throw ConfigurationError("merge: parameter 'fisher_floor' must be in (0, 1e30], got \(fisherFloor)") }
+            guard fisherFloor > 0, fisherFloor <= 1e30 else { throw ConfigurationError("merge: parameters.fisher_floor: must be in (0, 1e30], got \(fisherFloor)") }
         }
     }
 }

@@ -91,8 +91,10 @@ public struct TaskVectorStudy {
         if let density = settings.density, !(density > 0 && density <= 1) { throw ConfigurationError("task vectors: density must be in (0, 1], got \(density)") }
         (self.spec, self.tasks, self.pretrained, self.finetuned, self.settings) = (spec, tasks, pretrained, finetuned, settings)
         let patterns = settings.include.map { "'\($0)'" }.joined(separator: ", ")
-        guard pretrained.names.contains(where: shared) else {
-            throw ConfigurationError("task vectors: include \(patterns) matches no tensor of the pretrained model (it has \(pretrained.names.prefix(4).joined(separator: ", "))\(pretrained.count > 4 ? ", ..." : ""))")
+        guard !settings.include.isEmpty, !settings.include.contains("") else { throw ConfigurationError("task vectors: include: a pattern is empty (expected name patterns such as trunk.*)") }
+        // Each pattern must select something: one that matches nothing is a typo, not a no-op.
+        for pattern in settings.include where !pretrained.names.contains(where: { MergeConfig.matches($0, pattern) }) {
+            throw ConfigurationError("task vectors: include '\(pattern)' matches no tensor of the pretrained model (it has \(pretrained.names.prefix(4).joined(separator: ", "))\(pretrained.count > 4 ? ", ..." : ""))")
         }
         for (task, model) in zip(tasks, finetuned) {
             do { _ = try TaskVectors.make(pretrained: pretrained, finetuned: model, include: shared) } catch let error as ConfigurationError {

@@ -82,15 +82,7 @@ public final class RunDirectory: @unchecked Sendable {
             guard foreign.isEmpty || entries.contains("config.json") else {
                 throw refuse(.notEmpty(path: url.path, entries: foreign.sorted()))
             }
-            for name in entries where runEntries.contains(name) {
-                let item = url.appendingPathComponent(name)
-                switch name {
-                // Folders of the run's own: only what the run put there goes (snapshots, baseline runs).
-                case "snapshots": try directory.removeContents(of: item) { directory.isSnapshot($0, in: item) }
-                case "baselines": try directory.removeContents(of: item) { isTemporary($0) || FileManager.default.fileExists(atPath: item.appendingPathComponent($0).appendingPathComponent("config.json").path) }
-                default: try directory.remove(item)
-                }
-            }
+            try directory.removeRunFiles(in: url, keepingEmpty: true)
         }
         try directory.removeTemporaries(in: url)
         return directory
@@ -204,6 +196,29 @@ public final class RunDirectory: @unchecked Sendable {
     private func isSnapshot(_ name: String, in folder: URL) -> Bool {
         (!name.isEmpty && name.allSatisfy(\.isASCII) && name.allSatisfy(\.isNumber) || RunDirectory.isTemporary(name))
             && !FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).appendingPathComponent("config.json").path)
+    }
+
+    /// Removes the files of the run in `folder` and nothing else: its top-level files, its
+    /// snapshot folders and, for each of its tasks (model.yaml's heads), the files of the baseline
+    /// run `baselines/TASK` in turn. Folders left empty go (but `folder` itself with `keepingEmpty`).
+    private func removeRunFiles(in folder: URL, keepingEmpty: Bool = false) throws {
+        let tasks = (try? ModelSpec.load(folder.appendingPathComponent("model.yaml")))?.heads.map(\.task) ?? []
+        for name in try entries(of: folder) where RunDirectory.runEntries.contains(name) || RunDirectory.isTemporary(name) {
+            let item = folder.appendingPathComponent(name)
+            switch name {
+            case "snapshots": try removeContents(of: item) { self.isSnapshot($0, in: item) }
+            case "baselines":
+                guard RunDirectory.isDirectory(item) else { try remove(item); continue }
+                for task in try entries(of: item) where tasks.contains(task) || RunDirectory.isTemporary(task) {
+                    let baseline = item.appendingPathComponent(task)
+                    if RunDirectory.isDirectory(baseline) && !RunDirectory.isTemporary(task) { try removeRunFiles(in: baseline) } else { try remove(baseline) }
+                }
+                if try entries(of: item).isEmpty { try remove(item) }
+            case "lock" where folder == url: continue  // this run's own, held now
+            default: try remove(item)
+            }
+        }
+        if !keepingEmpty, try entries(of: folder).isEmpty { try remove(folder) }
     }
 
     /// Removes the entries of `folder` that `ours` accepts, then the folder if that left it empty.
