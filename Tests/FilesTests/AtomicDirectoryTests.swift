@@ -54,6 +54,19 @@ struct AtomicDirectoryTests {
         #expect(throws: AtomicWriteError.self) { try AtomicDirectory.write(to: directory.file("out")) { _ in } }
     }
 
+    /// Only a directory is replaced: a file or a link at the path is left alone, whatever the
+    /// replace check says.
+    @Test func filesAndLinksAreNeverReplaced() throws {
+        let directory = try TemporaryDirectory()
+        _ = try directory.write([1, 2], to: "notes")
+        symlink(directory.file("elsewhere").path, directory.file("link").path)
+        for name in ["notes", "link"] {
+            #expect(throws: AtomicWriteError.self) { try AtomicDirectory.write(to: directory.file(name), replace: { _ in }) { _ in } }
+        }
+        #expect(try Data(contentsOf: directory.file("notes")) == Data([1, 2]))
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: directory.file("link").path)) != nil)
+    }
+
     /// Replacing swaps the directories in one step (RENAME_EXCHANGE): a reader polling the output
     /// throughout 200 replacements always finds a complete one, and no staging directory stays.
     @Test func replacingNeverLeavesTheOutputMissing() throws {

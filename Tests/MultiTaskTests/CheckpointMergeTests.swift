@@ -252,6 +252,9 @@ struct CheckpointMergeTests {
         _ = try directory.write([1], to: "mine/notes.txt")
         #expect(throws: ConfigurationError.self) { _ = try merge(config(directory.file("ft.safetensors").path), in: directory, out: "mine", overwrite: true) }
         #expect(FileManager.default.fileExists(atPath: directory.file("mine/notes.txt").path))
+        // An empty directory is taken as the output, with or without --overwrite.
+        try FileManager.default.createDirectory(at: directory.file("empty"), withIntermediateDirectories: false)
+        _ = try merge(config(directory.file("ft.safetensors").path), in: directory, out: "empty")
         // Writing over an input's directory is refused.
         #expect(throws: ConfigurationError.self) { _ = try merge(config(directory.file("out/model.safetensors").path), in: directory, out: "out", overwrite: true) }
         // Results that overflow: λ = 1e308 in Float32, 1e5 in F16. Refused, nothing written.
