@@ -70,6 +70,7 @@ public enum Experiment {
         onEvent: ((TrainingEvent) -> Void)? = nil, shouldStop: @escaping () -> Bool = { false }
     ) throws -> RunResults {
         let run = try RunDirectory.open(directory)
+        try Trainer.checkUnedited(run)  // an edited config.json is named first, not blamed on the data
         let saved = try run.readConfig()
         var config = requested ?? { var c = saved; c.training.maxSteps = nil; return c }()
         let conflicts = config.differences(from: saved).filter {

@@ -136,7 +136,7 @@ public final class Trainer {
             // The state is checked against the larger of the old and new epoch counts, so that a
             // corrupt state is blamed on the file and fewer epochs than done on the option.
             let saved = try RunDirectory.readJSON(TrainingState.self, from: snapshot.stateFile)
-            try Trainer.checkUnedited(record, savedUnder: saved.training, file: run.config.path)
+            try Trainer.checkUnedited(record, savedUnder: saved.config, file: run.config.path)
             try saved.validate(tasks: tasks.count, stepsPerEpoch: trainer.stepsPerEpoch, epochs: Swift.max(record.training.epochs, config.epochs),
                                file: snapshot.stateFile.path)
             if let epochs = changes.epochs, epochs < saved.epoch {
@@ -160,21 +160,23 @@ public final class Trainer {
     }
 
     /// config.json must hold the settings the snapshot was saved under, but for those a resume
-    /// may change (epochs, threads, the step limit) through its options.
-    private static func checkUnedited(_ record: RunConfig, savedUnder training: TrainingConfig?, file: String) throws {
-        guard let training else { return }  // saved before settings were recorded
-        var now = record, then = record
-        then.training = training
-        for k in [0, 1] {
-            var settings = k == 0 ? now.training : then.training
-            (settings.epochs, settings.threads, settings.maxSteps) = (0, nil, nil)
-            if k == 0 { now.training = settings } else { then.training = settings }
-        }
-        let edits = now.differences(from: then)
+    /// may change through its options (`RunConfig.changeableOnResume`) and the data files' paths
+    /// (moved files; their contents are checked by fingerprint).
+    static func checkUnedited(_ record: RunConfig, savedUnder saved: RunConfig?, file: String) throws {
+        guard let saved else { return }  // saved before settings were recorded
+        let edits = record.differences(from: saved).filter { !RunConfig.changeableOnResume.contains($0.field) && !RunConfig.relocatable.contains($0.field) }
         guard edits.isEmpty else {
             let list = edits.map { "\($0.field) is \($0.value), saved with \($0.saved)" }.joined(separator: "; ")
-            throw RunDirectoryError.corrupt(path: file, reason: "was edited after the run's last snapshot (\(list)): put the saved values back; a resume changes only epochs, threads and the step limit, through its options")
+            throw RunDirectoryError.corrupt(path: file, reason: "was edited after the run's last snapshot (\(list)): put the saved values back; a resume changes only epochs, threads, the step limit and baselines, through its options")
         }
+    }
+
+    /// `checkUnedited` for the run in `run` (its config.json against its current snapshot), before
+    /// anything is read from the config.
+    package static func checkUnedited(_ run: RunDirectory) throws {
+        guard let snapshot = try run.current() else { return }
+        let state = try RunDirectory.readJSON(TrainingState.self, from: snapshot.stateFile)
+        try checkUnedited(try run.readConfig(), savedUnder: state.config, file: run.config.path)
     }
 
     // MARK: Training

@@ -12,8 +12,7 @@ extension Trainer {
     func save() throws {
         guard let directory else { return }
         state.weighting = weighting.state
-        state.training = config
-        state.training?.maxSteps = nil
+        state.config = try directory.readConfig()
         state.gradientMethod = gradientMethod?.state ?? [:]
         state.observers = Dictionary(observers.map { ($0.id, $0.state) }.filter { !$0.1.isEmpty }, uniquingKeysWith: { first, _ in first })
         state.weightingParameters = Dictionary(uniqueKeysWithValues: weighting.parameters.map { ($0.name, $0.tensor.scalars) })

@@ -35,9 +35,9 @@ public struct TrainingState: Sendable, Equatable, Codable {
     public var finished = false
     /// Finished by early stopping (patience), before the configured epochs.
     public var stoppedEarly = false
-    /// The training settings the snapshot was saved under (config.json's, step limit aside), so
-    /// that an edited config.json is an error on resume rather than a different run.
-    public var training: TrainingConfig?
+    /// The run's settings (its config.json) when the snapshot was saved, so that an edited
+    /// config.json is an error on resume rather than a different run.
+    public var config: RunConfig?
     /// Fingerprints of the snapshot's weight and optimizer files (and of the best weights), so
     /// damage on disk is an error on resume rather than a different run.
     public var files: [String: String] = [:]

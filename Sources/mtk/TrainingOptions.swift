@@ -118,7 +118,9 @@ struct TrainingOptions: ParsableArguments {
         if overwrite { throw ValidationError("--resume continues the run in --output and --overwrite replaces it: give one of them") }
         let directory = URL(fileURLWithPath: output)
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path) else { throw RunDirectoryError.noRun(path: directory.path) }
-        let saved = try RunDirectory.reading(directory).readConfig()
+        let run = try RunDirectory.reading(directory)
+        try Trainer.checkUnedited(run)  // an edited config.json is named before its values are used
+        let saved = try run.readConfig()
         var base = saved
         base.training.maxSteps = nil  // a resumed run goes to its end unless --max-steps says otherwise
         let requested = apply?(base) ?? self.apply(to: base)

@@ -200,7 +200,8 @@ struct RunDirectoryTests {
         let file = dir.appendingPathComponent("config.json")
         let original = try String(contentsOf: file, encoding: .utf8)
         for (from, to, field) in [("\"learningRate\" : 0.05", "\"learningRate\" : 0.5", "training.optimizer.learningRate is 0.5, saved with 0.05"),
-                                  ("\"batchSize\" : 32", "\"batchSize\" : 64", "training.batchSize is 64, saved with 32")] {
+                                  ("\"batchSize\" : 32", "\"batchSize\" : 64", "training.batchSize is 64, saved with 32"),
+                                  ("\"strictInit\" : false", "\"strictInit\" : true", "strictInit is true, saved with false")] {
             #expect(original.contains(from), "\(from)")
             try original.replacingOccurrences(of: from, with: to).write(to: file, atomically: true, encoding: .utf8)
             #expect { try Trainer.resume(directory: dir, train: data.train, validation: data.validation, tasks: data.tasks) } throws: {

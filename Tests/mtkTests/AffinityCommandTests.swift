@@ -72,6 +72,14 @@ struct AffinityCommandTests {
         #expect(plain.status != 0 && plain.output.contains("continue it with mtk affinity --resume"), "\(plain.output)")
         let changed = try MTK.run(["affinity", "--resume", "-o", dir, "--every", "1", "--method", "cosine"], in: fixture.folder)
         #expect(changed.status != 0 && changed.output.contains("--method cosine given, the run has") && changed.output.contains("--every 1 given, the run has 4"), "\(changed.output)")
+        // config.json edited by hand: named, with the field, before anything runs; put back, it resumes.
+        let file = fixture.folder.appendingPathComponent("stopped/config.json")
+        let original = try String(contentsOf: file, encoding: .utf8)
+        #expect(original.contains("\"every\" : 4"))
+        try original.replacingOccurrences(of: "\"every\" : 4", with: "\"every\" : 1").write(to: file, atomically: true, encoding: .utf8)
+        let edited = try MTK.run(["affinity", "--resume", "-o", dir], in: fixture.folder)
+        #expect(edited.status != 0 && edited.output.contains("config.json: was edited after the run's last snapshot (affinity.every is 1, saved with 4)"), "\(edited.output)")
+        try original.write(to: file, atomically: true, encoding: .utf8)
         let resumed = try MTK.run(["affinity", "--resume", "-o", dir], in: fixture.folder)
         #expect(resumed.status == 0, "\(resumed.output)")
         for method in ["tag", "first-order", "cosine", "fisher"] {
