@@ -107,10 +107,12 @@ public enum CSVDataset {
                     path: path, line: 1, column: label.column + 1,
                     reason: "task '\(label.task)' has no labels to infer its class count from; declare task:<name>:multiclass:<classes>")
             }
+            try checkDense(label, values: values, lines: lines, largest: largest, path: path)
             return .multiclass(classes: Int(largest) + 1)
         case .inferred:
             if present.allSatisfy({ $0 == 0 || $0 == 1 }) { return .binary }
             if present.allSatisfy(isClassIndex), let largest = present.max() {
+                try checkDense(label, values: values, lines: lines, largest: largest, path: path)
                 return .multiclass(classes: Int(largest) + 1)
             }
             // Class indices but for a stray few (a -1, a 0.5): more likely a slip than a
@@ -124,6 +126,17 @@ public enum CSVDataset {
             }
             return .regression
         }
+    }
+
+    /// An inferred class count (largest label + 1) far above the labels present — 0, 1, 2 and one
+    /// 1000000 — is a stray label, not a million-way head (memory, and metrics of 0); the header
+    /// must give the count to mean it.
+    private static func checkDense(_ label: CSVHeader.LabelColumn, values: [Float], lines: [Int], largest: Float, path: String) throws {
+        let classes = Int(largest) + 1, distinct = Set(values.filter { !$0.isNaN }).count
+        guard classes > 1000, classes > 10 * distinct, let at = values.firstIndex(of: largest) else { return }
+        throw DataError.malformedCSV(
+            path: path, line: lines[at], column: label.column + 1,
+            reason: "task '\(label.task)': label \(Int(largest)) would make \(classes) classes, but only \(distinct) distinct labels are present; fix it, or head the column task:\(label.task):multiclass:\(classes) to mean it")
     }
 
     /// A decimal number as CSV writers print them (`-1.5`, `2e-3`); not Swift's hexadecimal

@@ -96,6 +96,8 @@ import Testing
         // A bare task:<name> of 0/1 labels but one stray -1: an error at its line, not a silent regression.
         let stray = "a,task:y\n" + (0..<30).map { "\($0),\($0 == 17 ? "-1" : "\($0 % 2)")" }.joined(separator: "\n") + "\n"
         #expect(try error(stray) == .malformedCSV(path: path, line: 19, column: 2, reason: "task 'y': label -1.0 is not a class index, while 29 of its 30 labels are; fix it, or head the column task:y:regression if the task is a regression"))
+        let huge = "a,task:y\n" + (0..<30).map { "\($0),\($0 == 4 ? "1000000" : "\($0 % 3)")" }.joined(separator: "\n") + "\n"
+        #expect(try error(huge) == .malformedCSV(path: path, line: 6, column: 2, reason: "task 'y': label 1000000 would make 1000001 classes, but only 4 distinct labels are present; fix it, or head the column task:y:multiclass:1000001 to mean it"))
         let regression = "a,task:y\n" + (0..<30).map { "\($0),\(Double($0) * 0.37)" }.joined(separator: "\n") + "\n"
         #expect(try CSVDataset.load(try writeText(regression, named: "r.csv", in: dir)).tasks[0].kind == .regression)
         let latin1 = dir.appendingPathComponent("latin1.csv")

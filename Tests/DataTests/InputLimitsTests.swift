@@ -34,9 +34,12 @@ import Glibc
             let url = try writeText("x,task:y:multiclass\n1,\(label)\n", named: "l.csv", in: dir)
             #expect(dataError { try CSVDataset.load(url) }?.description.contains(problem) == true, "\(label)")
         }
-        // The largest index allowed gives the largest class count allowed.
-        let url = try writeText("x,task:y:multiclass\n1,16777215\n", named: "max.csv", in: dir)
+        // The largest index allowed gives the largest class count allowed, when the header says so;
+        // inferred from one label, so many classes is taken for a stray label.
+        let url = try writeText("x,task:y:multiclass:16777216\n1,16777215\n", named: "max.csv", in: dir)
         #expect(try CSVDataset.load(url).tasks[0].kind == .multiclass(classes: 1 << 24))
+        let inferred = try writeText("x,task:y:multiclass\n1,16777215\n", named: "inferred.csv", in: dir)
+        #expect(dataError { try CSVDataset.load(inferred) }?.description.contains("would make 16777216 classes, but only 1 distinct labels are present") == true)
     }
 
     @Test func datasetRejectsAClassCountOverTheLimit() {
