@@ -50,6 +50,21 @@ public enum AtomicWrite {
         syncDirectory(directory)
     }
 
+    /// Writes `data` to `url` only when nothing is there yet, whole or not at all: of writers
+    /// racing for the same path exactly one creates it (link(2) refuses the others). Returns
+    /// false, writing nothing, when `url` already exists.
+    public static func create(_ data: Data, at url: URL) throws -> Bool {
+        let staged = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).new\(temporarySuffix)")
+        try write(data, to: staged)
+        defer { unlink(staged.path) }
+        guard link(staged.path, url.path) == 0 else {
+            if errno == EEXIST { return false }
+            throw AtomicWriteError.failed(path: url.path, step: "create it", reason: lastErrorText())
+        }
+        syncDirectory(url.deletingLastPathComponent().path)
+        return true
+    }
+
     /// Checks, before long work, that `write(to: url)` could write: the directory exists, no
     /// directory or device is in the way, and a file can be created beside the target (a
     /// read-only or full file system fails here). Nothing is left behind.

@@ -89,6 +89,33 @@ struct AtomicDirectoryTests {
     }
 }
 
+/// Creating a file only when absent: of writers racing for one path, exactly one creates it,
+/// whole; the others are told it exists and change nothing.
+@Suite("Atomic create")
+struct AtomicCreateTests {
+    @Test func exactlyOneRacingWriterCreates() throws {
+        let directory = try TemporaryDirectory()
+        let target = directory.file("settings.json")
+        let wins = ManagedCounter()
+        DispatchQueue.concurrentPerform(iterations: 8) { k in
+            if (try? AtomicWrite.create(Data(repeating: UInt8(k), count: 1000), at: target)) == true { wins.add() }
+        }
+        #expect(wins.value == 1)
+        let bytes = try Data(contentsOf: target)
+        #expect(bytes.count == 1000 && Set(bytes).count == 1)
+        #expect(try AtomicWrite.create(Data([9]), at: target) == false && Data(contentsOf: target) == bytes)
+        #expect(try directory.contents() == ["settings.json"])
+    }
+}
+
+/// A count added to from several threads.
+final class ManagedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func add() { lock.withLock { count += 1 } }
+}
+
 /// A flag set by one thread and read by another.
 final class ManagedAtomicFlag: @unchecked Sendable {
     private let lock = NSLock()

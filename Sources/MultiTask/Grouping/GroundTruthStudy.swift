@@ -74,17 +74,17 @@ public struct GroundTruthStudy {
     /// Writes the settings, or checks them against the ones a shard already wrote.
     private func recordSettings() throws {
         let file = directory.appendingPathComponent(Self.settingsFile)
-        if FileManager.default.fileExists(atPath: file.path) {
+        try RunDirectory.makeDirectory(directory)
+        // Created only if absent, atomically: of shards starting together, one records its
+        // settings and the others are checked against them (check-then-write let two differ).
+        if try !AtomicWrite.create(try RunJSON.encoder(pretty: true).encode(settings), at: file) {
             let saved = try RunDirectory.readJSON(Settings.self, from: file)
             guard saved.settingsKey == settings.settingsKey, saved.tasks == settings.tasks else {
                 let fields = settings.config.differences(from: saved.config).map { "  \($0.field): \($0.value) given, the study has \($0.saved)" }
                 throw ConfigurationError("\(directory.path) holds a ground truth with other settings; use another directory, or the same settings:\n"
                     + (fields.isEmpty ? "  the data or the model differ (same options)" : fields.joined(separator: "\n")))
             }
-            return
         }
-        try RunDirectory.makeDirectory(directory)
-        try RunDirectory.writeJSON(settings, to: file)
     }
 
     /// What a shard's run did.
