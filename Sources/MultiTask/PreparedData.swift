@@ -113,6 +113,11 @@ public struct PreparedData: Sendable {
                     throw ConfigurationError("the test CSV \(testCSV) has the tasks \(PreparedData.list(other.taskNames)), the training CSV \(csv) has \(PreparedData.list(table.taskNames))")
                 }
                 other = try other.selecting(tasks: table.taskNames)
+                // The same rows written otherwise (CRLF, quoting, other number formats) are the same data.
+                if other.count == table.count, other.inputs.scalars == table.inputs.scalars,
+                   table.taskNames.allSatisfy({ name in zip(other.labels[name]!.scalars, table.labels[name]!.scalars).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) } }) {
+                    throw ConfigurationError("data: the test CSV \(testCSV) holds the same rows as the training CSV \(csv): test metrics would measure memorisation; give another file, or none for a seeded 20% split")
+                }
                 (train, test) = (table, other)
             } else {
                 (train, test) = table.split(validationFraction: 0.2, seed: source.seed ^ 0x7E57)

@@ -163,8 +163,11 @@ struct TrainCommandTests {
         let link = fixture.folder.appendingPathComponent("link.csv").path, copy = fixture.folder.appendingPathComponent("copy.csv").path
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: fixture.csv.path)
         try FileManager.default.copyItem(atPath: fixture.csv.path, toPath: copy)
+        let crlf = fixture.folder.appendingPathComponent("crlf.csv").path
+        try (lines.joined(separator: "\r\n") + "\r\n").write(toFile: crlf, atomically: true, encoding: .utf8)
         for (test, message) in [(fewer, "has the feature columns f1, f2, f3, the training CSV"), (swapped, "has the feature columns f1, f0, f2, f3"),
-                                (link, "holds the same bytes as the training CSV"), (copy, "holds the same bytes as the training CSV")] {
+                                (link, "holds the same bytes as the training CSV"), (copy, "holds the same bytes as the training CSV"),
+                                (crlf, "holds the same rows as the training CSV")] {
             let outcome = try MTK.run(fixture.train("run", ["--test-csv", test]), in: fixture.folder)
             #expect(outcome.status != 0 && outcome.output.contains(message) && !outcome.output.contains("Fatal"), "\(outcome.output)")
         }
