@@ -206,7 +206,7 @@ struct CheckpointMergeTests {
             ("merge_method: linear\nmodels: [{model: \(a), parameters: {weight: 1e308}}, {model: \(b), parameters: {weight: 1e308}}]", "magnitude 1e-300 to 1e300"),
             ("merge_method: linear\nmodels: [{model: \(a), parameters: {weight: 1e-320}}, {model: \(b), parameters: {weight: 1e-320}}]", "magnitude 1e-300 to 1e300"),
             ("merge_method: ties\nbase_model: \(base)\nmodels: [{model: \(a), parameters: {weight: 0}}, {model: \(b), parameters: {weight: 0}}]", "every model's weight is 0"),
-            ("merge_method: dare_linear\nbase_model: \(base)\nmodels: [{model: \(a), parameters: {weight: 1, density: 0.1}}]", "models[0].parameters.density: 0.1 keeps on average 0.30 of the 3 merged entries"),
+            ("merge_method: dare_linear\nbase_model: \(base)\nmodels: [{model: \(a), parameters: {weight: 1, density: 0.1}}]", "models[0].parameters.density: 0.1 keeps on average 0.20 of the 2 entries of 'w'"),
             ("merge_method: task_arithmetic\nbase_model: \(directory.file("nanbase.safetensors").path)\nmodels: [{model: \(a), parameters: {weight: 1}}]\nexclude: [v]", "holds NaN"),
             ("merge_method: task_arithmetic\nbase_model: \(directory.file("link.safetensors").path)\nmodels: [{model: \(base), parameters: {weight: 1}}]", "models[0].model: \(base) is the base model's file"),
         ]

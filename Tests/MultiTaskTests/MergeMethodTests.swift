@@ -114,7 +114,7 @@ struct MergeMethodTests {
         #expect(try merge(.dareLinear, base: zeros, [ones], density: 0.25) { $0.seed = 4 } != dropped)
         #expect(try merge(.dareLinear, base: zeros, [ones]) == ones)
         // Another tensor before it changes nothing: the draws depend on the name, not the position.
-        let model = ParameterSet([("other", Tensor([1, 2, 3])), ("w", Tensor(ones))])
+        let model = ParameterSet([("other", Tensor([1, 2, 3, 4, 5, 6, 7, 8])), ("w", Tensor(ones))])
         let base = model.map { Tensor.zeros($0.shape) }
         var settings = MergeSettings(method: .dareLinear)
         settings.seed = 3

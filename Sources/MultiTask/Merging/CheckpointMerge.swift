@@ -117,8 +117,7 @@ public struct CheckpointMerge {
                 }
             }
         }
-        let mergedEntries = layout.filter { $0.source == nil }.reduce(0) { $0 + $1.shape.reduce(1, *) }
-        if let (i, message) = config.settings.vanishingDrop(config.models.map(\.input), entries: mergedEntries) {
+        if let (i, message) = config.settings.vanishingDrop(config.models.map(\.input), tensors: layout.filter { $0.source == nil }.map { ($0.name, $0.shape.reduce(1, *)) }) {
             throw fail(config.models[i].densityKey, message)
         }
         self.checkpoints = checkpoints

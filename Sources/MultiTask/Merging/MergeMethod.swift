@@ -56,13 +56,17 @@ public struct MergeSettings: Sendable, Equatable {
 
     public init(method: MergeMethod) { (self.method, self.normalize) = (method, method.normalizesByDefault) }
 
-    /// The first model whose DARE density keeps on average less than one of the `entries` merged
-    /// entries (its task vector would vanish, leaving the base), and what it keeps.
-    func vanishingDrop(_ inputs: [MergeInput], entries: Int) -> (model: Int, message: String)? {
+    /// The first model and merged tensor (name, entries) of which DARE's density keeps on average
+    /// less than one entry: that tensor's task vector would vanish, leaving the base (TIES
+    /// refuses the same per tensor).
+    func vanishingDrop(_ inputs: [MergeInput], tensors: [(name: String, count: Int)]) -> (model: Int, message: String)? {
         guard method == .dareLinear || method == .dareTies else { return nil }
-        guard let i = inputs.indices.first(where: { inputs[$0].density * Double(entries) < 1 }) else { return nil }
-        let kept = inputs[i].density * Double(entries)
-        return (i, "\(inputs[i].density) keeps on average \(kept < 0.01 ? String(format: "%.1e", kept) : String(format: "%.2f", kept)) of the \(entries) merged entries, so the task vector would vanish; raise the density")
+        for (i, input) in inputs.enumerated() {
+            guard let tensor = tensors.first(where: { $0.count > 0 && input.density * Double($0.count) < 1 }) else { continue }
+            let kept = input.density * Double(tensor.count)
+            return (i, "\(input.density) keeps on average \(kept < 0.01 ? String(format: "%.1e", kept) : String(format: "%.2f", kept)) of the \(tensor.count) entries of '\(tensor.name)', so its task vector would vanish; raise the density, or leave the tensor out with 'exclude'")
+        }
+        return nil
     }
 
     /// Checks the settings and the per-model inputs together; errors name the parameter.

@@ -31,7 +31,7 @@ public enum ModelMerge {
                 _ = buffer.initialize(from: UnsafeBufferPointer(rebasing: source[range]))
             }
         }
-        if let (i, message) = settings.vanishingDrop(inputs, entries: layout.filter { $0.source == nil }.reduce(0) { $0 + $1.count }) {
+        if let (i, message) = settings.vanishingDrop(inputs, tensors: layout.filter { $0.source == nil }.map { ($0.name, $0.count) }) {
             throw ConfigurationError("merge: models[\(i)].parameters.density: \(message)")
         }
         var prepared = try engine.prepare()

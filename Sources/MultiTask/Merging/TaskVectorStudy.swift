@@ -24,6 +24,8 @@ public struct TaskVectorStudy {
         public var merges: [MergeMethod]?
         /// TIES's kept fraction and DARE's kept fraction (1 − drop rate) [0.2].
         public var density: Double?
+        /// TIES's and DARE's density when none is given.
+        public static let defaultDensity = 0.2
         public init() {}
     }
 
@@ -194,7 +196,7 @@ public struct TaskVectorStudy {
             for alpha in settings.alphas {
                 if shouldStop() { return nil }
                 merge.lambda = alpha
-                let inputs = trunks.map { _ in MergeInput(weight: 1, density: settings.density ?? 0.2) }
+                let inputs = trunks.map { _ in MergeInput(weight: 1, density: settings.density ?? Settings.defaultDensity) }
                 points.append(try point(alpha, evaluate(trunk: try ModelMerge.merge(trunks, base: trunkPre, inputs: inputs, settings: merge))))
             }
             let top = best(points)

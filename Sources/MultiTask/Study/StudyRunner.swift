@@ -152,10 +152,23 @@ public final class StudyRunner {
     /// The task-vector settings against the model: the shared tensors the patterns select, and a
     /// pretrained checkpoint that holds them.
     static func check(_ vectors: StudyConfig.TaskVectors, spec: ModelSpec, tasks: [TaskSpec], seed: UInt64) throws {
-        let names = try MultiTaskModel(spec: spec, tasks: tasks, seed: seed).network.stateDict().names
+        let state = try MultiTaskModel(spec: spec, tasks: tasks, seed: seed).network.stateDict()
+        let names = state.names
+        for pattern in vectors.include where !names.contains(where: { MergeConfig.matches($0, pattern) }) {
+            throw ConfigurationError("steps.task_vectors.include: '\(pattern)' selects none of the model's tensors (\(names.prefix(6).joined(separator: ", "))\(names.count > 6 ? ", ..." : ""))")
+        }
         let shared = names.filter { name in vectors.include.contains { MergeConfig.matches(name, $0) } }
-        guard !shared.isEmpty else {
-            throw ConfigurationError("steps.task_vectors.include: \(vectors.include.joined(separator: ", ")) selects none of the model's tensors (\(names.prefix(6).joined(separator: ", "))\(names.count > 6 ? ", ..." : ""))")
+        // A DARE merge whose density drops every entry of a small tensor is refused by the merge;
+        // found here, not after the networks are trained.
+        for method in vectors.merges ?? [] {
+            let inputs = tasks.map { _ in MergeInput(weight: 1, density: vectors.density ?? TaskVectorStudy.Settings.defaultDensity) }
+            if let (_, message) = MergeSettings(method: method).vanishingDrop(inputs, tensors: shared.map { ($0, state[$0]!.count) }) {
+                throw ConfigurationError("steps.task_vectors.density: \(method.rawValue): \(message)")
+            }
+            // TIES trims each tensor to k = ⌊density · n⌋ entries: none kept is an error of the merge.
+            if method == .ties, let small = shared.first(where: { Int(inputs[0].density * Double(state[$0]!.count)) == 0 }) {
+                throw ConfigurationError("steps.task_vectors.density: ties: \(inputs[0].density) keeps no entry of '\(small)' (\(state[small]!.count) entries; k = ⌊density · n⌋ = 0): raise the density")
+            }
         }
         guard vectors.pretrained != "init" else { return }
         let weights: ParameterSet
