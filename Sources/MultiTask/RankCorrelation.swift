@@ -5,7 +5,8 @@ enum RankCorrelation {
     /// ρ of `x` and `y`; NaN when either side is constant (nothing to correlate) or holds a value
     /// that is not a finite number.
     static func spearman(_ x: [Double], _ y: [Double]) -> Double {
-        guard x.count == y.count, x.allSatisfy(\.isFinite), y.allSatisfy(\.isFinite) else { return .nan }
+        // Over two points ranks can only agree or disagree: ±1 measures nothing, so it is undefined.
+        guard x.count == y.count, x.count >= 3, x.allSatisfy(\.isFinite), y.allSatisfy(\.isFinite) else { return .nan }
         let (a, b) = (ranks(x), ranks(y))
         let (ma, mb) = (a.reduce(0, +) / Double(a.count), b.reduce(0, +) / Double(b.count))
         var covariance = 0.0, va = 0.0, vb = 0.0

@@ -53,7 +53,9 @@ extension ReportCharts {
             }
             body += "<h3>Estimators</h3>\n"
             body += HTML.table(["estimator", "Spearman ρ vs pairwise training", "compute / ground truth", "mean gap to optimum %"], rows)
-            body += HTML.caption("ρ: rank correlation of the estimator's pairwise values with pairwise training's relative gains on validation (higher is better). "
+            body += HTML.caption("ρ: rank correlation of the estimator's pairwise values with pairwise training's relative gains on validation (higher is better; "
+                                 + "n/a over fewer than three task pairs or a constant matrix). "
+                                 + (evaluation.estimators.contains { $0.name == "pairwise" } ? "The pairwise estimator is that reference itself, so its ρ is one by construction. " : "")
                                  + "Compute: the estimator's CPU seconds over the ground truth's. Mean gap: over the budgets above (lower is better).")
         }
         return HTML.section("grouping", "Grouping against budget", body)

@@ -96,6 +96,8 @@ struct GroundTruthTests {
         #expect(Swift.abs(RankCorrelation.spearman([1, 2, 3, 4, 5], [5, 6, 7, 8, 7]) - 0.8207826816681233) < 1e-12)
         #expect(Swift.abs(RankCorrelation.spearman([0.3, -0.1, 0.2, 0.2, 0.9, -0.5], [1, 2, 2, 3, 0, -1]) - 0.014705882352941178) < 1e-12)
         #expect(RankCorrelation.spearman([1, 1, 1], [1, 2, 3]).isNaN)
+        // Two points (two tasks: one pair each way) can only agree or disagree: ±1 would read as a measurement.
+        #expect(RankCorrelation.spearman([0.1, 0.4], [2, 1]).isNaN && RankCorrelation.spearman([1, 2, 3], [1, 3, 2]) == 0.5)
     }
 
     @Test func randomPartitionsHaveExactlyKNonEmptyGroups() {

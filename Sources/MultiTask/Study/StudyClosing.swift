@@ -21,7 +21,9 @@ extension StudyResults {
         }
         if let evaluation = grouping?.evaluation {
             for summary in evaluation.estimators {
-                lines.append(String(format: "%@: rank correlation with pairwise gains %.2f, mean gap to the optimum %+.2f%%", summary.name, summary.rankCorrelation, summary.meanGapPercent))
+                let rho = summary.rankCorrelation.isNaN ? "undefined (fewer than 3 task pairs, or a constant matrix)"
+                    : String(format: "%.2f", summary.rankCorrelation) + (summary.name == "pairwise" ? " (the reference itself: 1 by construction)" : "")
+                lines.append("\(summary.name): rank correlation with pairwise gains \(rho), mean gap to the optimum " + String(format: "%+.2f%%", summary.meanGapPercent))
             }
         }
         if let sweep, let best = sweep.trials.first {
