@@ -12,6 +12,9 @@ public struct Metric: Sendable, Equatable, Codable {
 /// Per-kind evaluation metrics, computed over the examples whose label is present:
 /// multi-class → accuracy and macro-F1; binary → accuracy and AUROC; regression → MAE and RMSE.
 public enum Metrics {
+    /// Each metric's direction by name (`loss` too), for rankings made before any value exists.
+    public static let higherIsBetter: [String: Bool] = ["accuracy": true, "macro_f1": true, "auroc": true, "mae": false, "rmse": false, "loss": false]
+
     /// Metrics of one task from its head outputs [N, outputs] and labels [N] (NaN = missing).
     public static func compute(_ task: TaskSpec, outputs: Tensor, labels: Tensor) -> [Metric] {
         let n = labels.count, width = outputs.count / Swift.max(n, 1)

@@ -86,6 +86,11 @@ enum ReportMarkdown {
             if let dense = r.pruningDense { lines.append("\nThe dense network of all the tasks: summed test loss \(f(dense.testLoss, .value)).") }
             lines.append("")
         }
+        if let sweep = r.sweep, sweep.trials.isEmpty, let failed = sweep.failed, !failed.isEmpty {
+            lines += ["## Sweep (ranked on validation \(sweep.select))", "", "Every trial failed, so none is ranked:"]
+            for trial in failed { lines.append("- `" + StudyConfig.Sweep.describe(trial.settings) + "`: \(trial.reason)") }
+            lines.append("")
+        }
         if let sweep = r.sweep, !sweep.trials.isEmpty {
             lines += ["## Sweep (ranked on validation \(sweep.select))", ""]
             lines += table(["rank", "settings", "validation"],

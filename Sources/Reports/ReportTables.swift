@@ -113,7 +113,12 @@ enum ReportTables {
 
     /// The sweep's trials ranked on validation, best first, with their test metrics.
     static func sweep(_ results: StudyResults) -> String? {
-        guard let sweep = results.sweep, !sweep.trials.isEmpty else { return nil }
+        guard let sweep = results.sweep, !sweep.trials.isEmpty || !(sweep.failed ?? []).isEmpty else { return nil }
+        if sweep.trials.isEmpty {  // every trial failed: said, with why, rather than no section at all
+            let failed = (sweep.failed ?? []).map { "<li><code>\(HTML.text(StudyConfig.Sweep.describe($0.settings)))</code>: <code>\(HTML.text($0.reason))</code></li>\n" }.joined()
+            return HTML.section("sweep", "Hyper-parameter sweep",
+                                "<p>Every trial failed, so none is ranked (search: \(HTML.text(sweep.search)), ranking on validation \(HTML.text(sweep.select))):</p>\n<ul>\n\(failed)</ul>\n")
+        }
         let order = sweep.trials.indices.sorted { (sweep.trials[$0].rank, $0) < (sweep.trials[$1].rank, $1) }
         // Columns: each task's metrics, in the study's task order, as the first trial having it names them.
         var columns: [(task: String, metric: String)] = []

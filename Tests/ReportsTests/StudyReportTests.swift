@@ -138,6 +138,15 @@ struct StudyReportTests {
         #expect(try elements(grouped, "svg").isEmpty)
         #expect(try grouped.nodes(forXPath: "//*[@data-path]").compactMap { attribute($0, "data-path") }
                 == ["grouping.choices[0].maxGroups", "grouping.choices[0].validationLoss"])
+
+        // A sweep whose every trial failed is said, with why, not left out.
+        var failed = results
+        failed.sweep = .init(search: "grid", select: "a.accuracy", higherIsBetter: true, trials: [],
+                             failed: [.init(settings: ["lr": "1e6"], reason: "task a's loss is not finite at epoch 1, step 3")])
+        let swept = try document(StudyReport.html(failed))
+        #expect(try elements(swept, "h2").compactMap(\.stringValue) == ["Tasks", "Hyper-parameter sweep", "Configuration"])
+        #expect(StudyReport.html(failed).contains("Every trial failed") && StudyReport.markdown(failed).contains("Every trial failed, so none is ranked"))
+        #expect(failed.closing(directory: URL(fileURLWithPath: "/r")).contains("Sweep: all 1 trials failed"))
     }
 
     @Test func textFromResultsIsEscaped() throws {

@@ -28,6 +28,8 @@ extension StudyResults {
         }
         if let sweep, let best = sweep.trials.first {
             lines.append("Sweep: best of \(sweep.trials.count) trials on validation \(sweep.select): " + StudyConfig.Sweep.describe(best.settings))
+        } else if let sweep, let failed = sweep.failed {
+            lines.append("Sweep: all \(failed.count) trials failed (the report lists why); none is ranked")
         }
         let total = timings.reduce(0) { $0 + $1.seconds }
         lines.append(String(format: "The study's steps took %.0f s in all. Report: %@", total, directory.appendingPathComponent("report.html").path))

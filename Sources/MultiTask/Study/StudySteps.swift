@@ -356,7 +356,8 @@ extension StudyRunner {
     func sweep(_ sweep: StudyConfig.Sweep, trials: [[String: String]], _ results: StudyResults, counts: inout (trained: Int, cached: Int)) throws -> StudyResults.Sweep? {
         var scored: [(settings: [String: String], score: Double, network: StudyResults.Network)] = []
         var failed: [StudyResults.FailedTrial] = []
-        var higher = false
+        // The direction is the metric's, known by name even when no trial survives to report it.
+        var higher = Metrics.higherIsBetter[String(sweep.select.split(separator: ".").last ?? "loss")] ?? false
         for (k, trial) in trials.enumerated() {
             let label = StudyConfig.Sweep.describe(trial)
             log("sweep trial \(k + 1)/\(trials.count): \(label)")
