@@ -136,6 +136,10 @@ final class YAMLFields {
     }
 
     func bool(_ node: Node, _ key: String) throws -> Bool {
+        // Quoted, "yes" is text, not a boolean: say so rather than guess.
+        if let scalar = node.scalar, scalar.style == .singleQuoted || scalar.style == .doubleQuoted {
+            throw error(key, node, "expected true or false, found the quoted string \(describe(node)) (write it without quotes)")
+        }
         switch node.scalar?.string.lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false

@@ -211,6 +211,13 @@ struct StudyTests {
             ("steps: {ground_truth: true, grouping: {budgets: [3]}}", ":5: steps.grouping.budgets: 3 networks for 2 tasks"),
             ("steps: {pruning: {methods: [snip], sparsity: []}}", ":5: steps.pruning.sparsity: expected at least one sparsity"),
             ("steps: {pruning: {methods: [], sparsity: [0.5]}}", ":5: steps.pruning.methods: expected at least one method"),
+            // Two spellings of one method, settings of estimators not listed, verify with a ground truth, quoted booleans.
+            ("steps: {multitask: [pcgrad, 'cagrad:0.4', cagrad]}", ":5: steps.multitask[2]: 'cagrad' is 'cagrad:0.4' again"),
+            ("steps: {multitask: ['dwa:2', dwa]}", ":5: steps.multitask[1]: 'dwa' is 'dwa:2' again"),
+            ("steps: {affinity: {estimators: [tag], esa_fraction: 0.5}}", ":5: steps.affinity.esa_fraction: applies to esa"),
+            ("steps: {affinity: {estimators: [pairwise], mask_batches: 4}}", ":5: steps.affinity.mask_batches: applies to snip-iou, snip-rank"),
+            ("steps: {ground_truth: true, grouping: {budgets: [1], verify: true}}", ":5: steps.grouping.verify: with steps.ground_truth"),
+            ("steps: {ground_truth: 'yes'}", ":5: steps.ground_truth: expected true or false, found the quoted string 'yes'"),
         ]
         for (steps, expected) in cases {
             let file = try fixture.write(base + steps)

@@ -183,9 +183,14 @@ public struct StudyConfig: Sendable, Equatable, Codable {
         if let n = s["multitask"] {
             let methods = try r.strings(n, "steps.multitask")
             guard !methods.isEmpty else { throw r.error("steps.multitask", n, "expected at least one method (equal, uw, dwa, rlw, famo, pcgrad, mgda, ...)") }
+            var seen: [TrainingConfig] = []
             for (k, (label, item)) in r.list(n, "steps.multitask").enumerated() {
                 if methods[..<k].contains(methods[k]) { throw r.error(label, item, "'\(methods[k])' is listed twice") }
-                do { _ = try StudyConfig.training(TrainingConfig(), method: methods[k]) } catch let error as ConfigurationError { throw r.error(label, item, error.message) }
+                let training: TrainingConfig
+                do { training = try StudyConfig.training(TrainingConfig(), method: methods[k]) } catch let error as ConfigurationError { throw r.error(label, item, error.message) }
+                // Two spellings of one method (cagrad and cagrad:0.4) would train the same network twice.
+                if let first = seen.firstIndex(of: training) { throw r.error(label, item, "'\(methods[k])' is '\(methods[first])' again (the same method and settings)") }
+                seen.append(training)
             }
             steps.multitask = methods
         }
@@ -203,6 +208,12 @@ public struct StudyConfig: Sendable, Equatable, Codable {
             if let f = a["esa_fraction"] { affinity.esaFraction = try r.number(f, "steps.affinity.esa_fraction", 1e-9...1, what: "a fraction of the epochs in (0, 1]") }
             if let f = a["mask_sparsity"] { affinity.maskSparsity = try r.number(f, "steps.affinity.mask_sparsity", 1e-9...(1 - 1e-9), what: "a fraction in (0, 1)") }
             if let b = a["mask_batches"] { affinity.maskBatches = try r.integer(b, "steps.affinity.mask_batches", 1...1_000_000) }
+            // A setting of an estimator that is not listed would do nothing: an error, not a no-op.
+            let sampled = ["tag", "first-order", "cosine"]
+            for (key, applies) in [("every", sampled), ("esa_fraction", ["esa"]), ("mask_sparsity", ["snip-iou", "snip-rank"]), ("mask_batches", ["snip-iou", "snip-rank"])]
+            where a[key] != nil && !affinity.estimators.contains(where: applies.contains) {
+                throw r.error("steps.affinity.\(key)", a[key], "applies to \(applies.joined(separator: ", ")), and none is listed in steps.affinity.estimators")
+            }
             steps.affinity = affinity
         }
         if let n = s["grouping"] {
@@ -211,7 +222,12 @@ public struct StudyConfig: Sendable, Equatable, Codable {
             let budgets = try r.list(b, "steps.grouping.budgets").map { try r.integer($1, $0, 1...GroundTruth.maxTasks * 100, what: "a number of networks ≥ 1") }
             if let twice = budgets.first(where: { k in budgets.filter { $0 == k }.count > 1 }) { throw r.error("steps.grouping.budgets", b, "\(twice) is listed twice") }
             var grouping = Grouping(budgets: budgets)
-            if let v = g["verify"] { grouping.verify = try r.bool(v, "steps.grouping.verify") }
+            if let v = g["verify"] {
+                grouping.verify = try r.bool(v, "steps.grouping.verify")
+                if grouping.verify && steps.groundTruth {
+                    throw r.error("steps.grouping.verify", v, "with steps.ground_truth the chosen groups are scored on the ground truth's networks; verify trains them only without it")
+                }
+            }
             if let v = g["random_samples"] { grouping.randomSamples = try r.integer(v, "steps.grouping.random_samples", 0...1_000_000) }
             steps.grouping = grouping
         }
@@ -344,6 +360,9 @@ public struct StudyConfig: Sendable, Equatable, Codable {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         switch parts[0].lowercased() {
         case "ew", "equal": return parts.count == 1 ? "equal" : text
+        case "dwa":  // temperature 2 is the default
+            guard parts.count == 2, let t = Double(parts[1]), t.isFinite else { return text }
+            return t == 2 ? "dwa" : "dwa:\(t)"
         case "static":
             guard parts.count == 2 else { return text }
             let values = parts[1].split(separator: ",", omittingEmptySubsequences: false).map { Double($0.trimmingCharacters(in: .whitespaces)) }
@@ -358,7 +377,7 @@ public struct StudyConfig: Sendable, Equatable, Codable {
         var training = base
         let head = method.split(separator: ":").first.map(String.init) ?? method
         if GradientMethods.names.contains(where: { $0.split(separator: "[").first.map(String.init) == head }) && head != "sum" {
-            (training.gradientMethod, training.weighting) = (method, "equal")
+            (training.gradientMethod, training.weighting) = (GradientMethods.canonical(method), "equal")
         } else {
             (training.weighting, training.gradientMethod) = (canonicalWeighting(method, tasks: tasks), nil)
             let known = ["equal", "ew", "static", "uw", "dwa", "rlw", "famo"]

@@ -66,7 +66,7 @@ extension StudyConfig.Sweep {
             case "epochs": training.epochs = try integer(1...100_000)
             case "optimizer": training.optimizer.kind = text
             case "weighting", "loss_weights": training.weighting = StudyConfig.canonicalWeighting(text, tasks: checkTasks)
-            case "gradient_method": training.gradientMethod = text
+            case "gradient_method": training.gradientMethod = GradientMethods.canonical(text)
             case "weight_decay": training.optimizer.weightDecay = Float(try number())
             case "momentum": training.optimizer.momentum = Float(try number())
             case "seed":

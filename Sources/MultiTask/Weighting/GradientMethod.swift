@@ -66,6 +66,16 @@ extension GradientMethod {
 public enum GradientMethods {
     public static let names = ["sum", "pcgrad", "mgda", "cagrad[:c]", "imtl", "aligned", "graddrop", "gradvac[:beta]", "nash", "gradnorm[:alpha]", "dbmtl"]
 
+    /// The parameters a bare name stands for.
+    static let defaults: [String: Double] = ["cagrad": 0.4, "gradvac": 0.5, "gradnorm": 1.5]
+
+    /// One spelling per method: `cagrad:0.4` is `cagrad`, `cagrad:0.50` is `cagrad:0.5` (others as given).
+    public static func canonical(_ name: String) -> String {
+        let parts = name.split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let standard = defaults[parts[0]], let value = Double(parts[1]), value.isFinite else { return name }
+        return value == standard ? parts[0] : "\(parts[0]):\(value)"
+    }
+
     /// `lastLayer`: the trunk tensors of the last shared layer (GradNorm balances their gradient norms).
     public static func make(_ name: String, tasks: Int, seed: UInt64, lastLayer: [String] = []) throws -> any GradientMethod {
         let parts = name.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
