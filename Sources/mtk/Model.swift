@@ -1,4 +1,5 @@
 import ArgumentParser
+import Data
 import Foundation
 import NN
 
@@ -28,6 +29,13 @@ struct Model: ParsableCommand {
 
         func run() throws {
             let model = try ModelSpec.resolve(spec)
+            guard !model.heads.isEmpty else {
+                throw ValidationError("\(spec): heads: at least one head is needed to initialise a model (training adds a head per task to a spec with heads: {})")
+            }
+            // Head names are task names, which become folder names: the same rule as for tasks.
+            if let (name, problem) = model.heads.lazy.compactMap({ head in TaskName.problem(head.task).map { (head.task, $0) } }).first {
+                throw ValidationError("\(spec): heads: '\(name)': \(problem)")
+            }
             guard let type = SafetensorsDType(rawValue: dtype.uppercased()), [.f32, .f16, .bf16].contains(type) else {
                 throw ValidationError("--dtype must be F32, F16 or BF16, got '\(dtype)'")
             }

@@ -19,3 +19,20 @@ struct BenchCommandTests {
         #expect(outcome.status != 0 && outcome.output.contains(message) && !outcome.output.contains("Fatal error"), "\(outcome.output)")
     }
 }
+
+/// `mtk model init` refuses specs it cannot make a whole model of, naming the file.
+@Suite("mtk model")
+struct ModelCommandTests {
+    @Test(arguments: [("heads: {}\n", "heads: at least one head is needed"),
+                      ("heads:\n  \"a/../../x\": [{linear: {out: 1}}]\n", "heads: 'a/../../x': a task name may hold")])
+    func headlessOrBadlyNamedSpecsAreRefused(heads: String, message: String) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mtk-model-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let spec = folder.appendingPathComponent("m.yaml")
+        try Data(("name: m\ninput: [4]\ntrunk: [{linear: {out: 4}}]\n" + heads).utf8).write(to: spec)
+        let outcome = try MTK.run(["model", "init", spec.path, "-o", folder.appendingPathComponent("m.safetensors").path], in: folder)
+        #expect(outcome.status != 0 && outcome.output.contains("\(spec.path): \(message)"), "\(outcome.output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("m.safetensors").path))
+    }
+}
