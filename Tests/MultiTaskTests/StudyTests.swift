@@ -292,3 +292,12 @@ struct StudyTests {
         #expect(verified.recommendations?[1].groups == best.groups && verified.recommendations?[1].source.contains("trained and best on validation") == true)
     }
 }
+
+/// `mtk runs list`'s table stays a table whatever the folders are called.
+@Suite("Study lists")
+struct StudyListTests {
+    @Test func pipesInNamesAreEscaped() {
+        let entry = StudyRuns.Entry(directory: URL(fileURLWithPath: "/r/we ird|name"), results: nil, config: nil, modified: .distantPast, problem: "bad | file")
+        #expect(StudyRuns.table([entry]).split(separator: "\n").last == "| we ird\\|name | unreadable: bad \\| file | | | | | /r/we ird\\|name |")
+    }
+}

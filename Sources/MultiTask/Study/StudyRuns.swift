@@ -48,18 +48,23 @@ package enum StudyRuns {
     /// A Markdown table of `entries`: name, state, tasks, best multi-task Δm% and the recommendation.
     package static func table(_ entries: [Entry]) -> String {
         var lines = ["| study | state | tasks | steps done | Δm% (best method) | recommended grouping | folder |", "|---|---|---|---:|---:|---|---|"]
+        /// A table cell's text: a '|' (in a folder's name, say) would end the cell.
+        func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
         for entry in entries {
             if let problem = entry.problem {
-                lines.append("| \(entry.name) | unreadable: \(problem.replacingOccurrences(of: "|", with: "/")) | | | | | \(entry.directory.path) |")
+                lines.append("| \(cell(entry.name)) | unreadable: \(cell(problem)) | | | | | \(cell(entry.directory.path)) |")
                 continue
             }
             let r = entry.results
             let state = r == nil ? "not started" : (r!.complete ? "complete" : "stopped")
             let tasks = r?.tasks.map(\.name) ?? entry.config?.data.tasks ?? []
             let best = (r?.multitask ?? []).compactMap { n in n.deltaM.map { (n.label, $0.improvement) } }.max { $0.1 < $1.1 }
-            let grouping = r?.recommendations?.last.map { "\($0.groups.map { $0.joined(separator: "+") }.joined(separator: " \u{2502} ")) (\($0.maxGroups))" } ?? "-"
-            lines.append("| \(entry.name) | \(state) | \(tasks.joined(separator: ", ")) | \(r?.timings.count ?? 0) | "
-                         + (best.map { String(format: "%+.2f (%@)", $0.1, $0.0) } ?? "-") + " | \(grouping) | \(entry.directory.path) |")
+            // Every budget's recommendation, fewest networks first (in the config's order the last was shown).
+            let recommended = (r?.recommendations ?? []).sorted { $0.maxGroups < $1.maxGroups }
+                .map { "\($0.maxGroups): \($0.groups.map { $0.joined(separator: "+") }.joined(separator: " \u{2502} "))" }
+            let grouping = recommended.isEmpty ? "-" : recommended.joined(separator: "; ")
+            lines.append("| \(cell(entry.name)) | \(state) | \(cell(tasks.joined(separator: ", "))) | \(r?.timings.count ?? 0) | "
+                         + (best.map { cell(String(format: "%+.2f (%@)", $0.1, $0.0)) } ?? "-") + " | \(cell(grouping)) | \(cell(entry.directory.path)) |")
         }
         return lines.joined(separator: "\n")
     }
@@ -67,9 +72,14 @@ package enum StudyRuns {
     /// Two studies side by side: what differs in their configs, their per-task test metrics
     /// (networks matched by label), Δm%, affinity agreement and recommendations.
     package static func compare(_ a: Entry, _ b: Entry) -> String {
-        // Columns are named by study, or by folder when the names are the same.
-        let (x, y) = a.name == b.name ? (a.directory.lastPathComponent, b.directory.lastPathComponent) : (a.name, b.name)
+        // Columns are named by study, or by folder when the names are the same (by path when those are too).
+        let (x, y) = a.name != b.name ? (a.name, b.name)
+            : a.directory.lastPathComponent != b.directory.lastPathComponent ? (a.directory.lastPathComponent, b.directory.lastPathComponent)
+            : (a.directory.path, b.directory.path)
         var out = ["# \(x) vs \(y)", ""]
+        if a.directory.standardizedFileURL.path == b.directory.standardizedFileURL.path {
+            out.append("Both are the same study (\(a.directory.path)): everything below is equal by construction.")
+        }
         if let ca = a.config, let cb = b.config {
             let differing = StudyRunner.differences(ca, cb).filter { $0 != "name" }
             out.append(differing.isEmpty ? "The configs are the same" + (ca.name == cb.name ? "." : " (but for the name).") : "The configs differ in: \(differing.joined(separator: ", ")).")
@@ -112,7 +122,7 @@ package enum StudyRuns {
             guard let n = rb.affinity?.first(where: { $0.method == m.method }), Set(m.tasks) == Set(n.tasks) else { continue }
             let pairs = m.tasks.flatMap { s in m.tasks.filter { $0 != s }.map { (s, $0) } }
             let rho = RankCorrelation.spearman(pairs.map { m.value(from: $0.0, to: $0.1)! }, pairs.map { n.value(from: $0.0, to: $0.1)! })
-            agreement.append("| \(m.method) | \(String(format: "%.3f", rho)) |")
+            agreement.append("| \(m.method) | \(rho.isNaN ? "undefined" : String(format: "%.3f", rho)) |")
         }
         if !agreement.isEmpty { out += ["", "## Affinity agreement (Spearman's ρ over ordered pairs)", "", "| estimator | ρ |", "|---|---:|"] + agreement }
         let recommendations = (ra.recommendations ?? []).map { r -> String in
