@@ -71,6 +71,15 @@ enum ReportTables {
         if !extreme.isEmpty {
             caption += " Some changes exceed a hundred percent (" + extreme.sorted().joined(separator: ", ") + "): a single-task metric near zero, whose relative change dominates Δm%; read those tasks' values directly."
         }
+        // Metrics over a handful of test labels (accuracy 1 from three) read as exact; say on how few they rest.
+        let few = results.tasks.map(\.name).compactMap { task -> String? in
+            let counts = (baselines + multitask).compactMap { $0.test[task]?.labelled }
+            guard let least = counts.min(), least < 10 else { return nil }
+            return task
+        }
+        if !few.isEmpty {
+            caption += " The test set holds fewer than ten labelled examples of " + few.joined(separator: ", ") + ": those metrics are mostly noise."
+        }
         return HTML.section("metrics", "Per-task test metrics", HTML.table(head, rows) + HTML.caption(HTML.text(caption)))
     }
 

@@ -149,6 +149,17 @@ struct StudyReportTests {
         #expect(failed.closing(directory: URL(fileURLWithPath: "/r")).contains("Sweep: all 1 trials failed"))
     }
 
+    /// Test metrics over a handful of labels are said to be noise.
+    @Test func fewTestLabelsAreNoted() throws {
+        var results = try StudyFixture.results()
+        #expect(!StudyReport.html(results).contains("fewer than ten labelled examples"))
+        let task = results.tasks[0].name
+        for b in (results.baselines ?? []).indices {
+            for t in results.baselines![b].test.tasks.indices where results.baselines![b].test.tasks[t].task == task { results.baselines![b].test.tasks[t].labelled = 3 }
+        }
+        #expect(StudyReport.html(results).contains("fewer than ten labelled examples of \(task): those metrics are mostly noise"))
+    }
+
     @Test func textFromResultsIsEscaped() throws {
         var results = try StudyFixture.results()
         results.name = "A<B> & \"C\""
