@@ -107,6 +107,8 @@ struct RunCommandTests {
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: output.appendingPathComponent("study.json"))) as! [String: Any]
         #expect((config["data"] as! [String: Any])["dataDirectory"] as? String == mnist.path)
         let missing = try MTK.run(["run", file.path, "--data-dir", fixture.folder.appendingPathComponent("nowhere").path, "-o", fixture.folder.appendingPathComponent("o2").path], in: fixture.folder)
-        #expect(missing.status != 0 && missing.output.contains("\(file.path):2: data: ") && missing.output.contains("nowhere"), "\(missing.output)")
+        #expect(missing.status != 0 && missing.output.contains("--data-dir: \(fixture.folder.path)/nowhere is not a folder"), "\(missing.output)")
+        let device = try MTK.run(["run", "/dev/null"], in: fixture.folder)
+        #expect(device.status != 0 && device.output.contains("/dev/null: cannot read the study file (not a regular file (a character device))"), "\(device.output)")
     }
 }

@@ -45,13 +45,17 @@ public final class StudyRunner {
     /// folder of image files (another copy of the data set, or MNIST for a Fashion-MNIST study).
     /// `checkOnly`: check everything, create nothing (the directory is not taken; `run` refuses).
     public convenience init(file: URL, output: URL? = nil, overwrite: Bool = false, dataDirectory: String? = nil, version: String, checkOnly: Bool = false) throws {
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: file.path, isDirectory: &isDirectory)
-        guard exists, !isDirectory.boolValue, let text = try? String(contentsOf: file, encoding: .utf8) else {
-            throw ConfigurationError("\(file.path): cannot read the study file (" + (!exists ? "no such file" : isDirectory.boolValue ? "it is a directory; give the study's YAML file" : "not UTF-8 text, or unreadable") + ")")
+        let bytes: [UInt8]
+        do { bytes = try FileContents.bytes(file.path, atMost: 1 << 20) } catch {
+            throw ConfigurationError("\(file.path): cannot read the study file (\(error.missing ? "no such file" : error.tooLarge != nil ? "larger than 1 MiB; expected a YAML study config" : error.reason))")
         }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw ConfigurationError("\(file.path): cannot read the study file (not UTF-8 text)") }
         var (config, lines) = try StudyConfig.parseLocated(yaml: text, source: file.path, base: file.deletingLastPathComponent())
         if let dataDirectory {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dataDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ConfigurationError("--data-dir: \(dataDirectory) is not a folder (expected the folder of IDX files)")
+            }
             config.data.dataDirectory = dataDirectory
             do { try config.data.validate() } catch let error as ConfigurationError { throw ConfigurationError("--data-dir: \(error.message)") }
         }
