@@ -170,7 +170,7 @@ struct RunDirectoryTests {
         #expect(!FileManager.default.fileExists(atPath: inside.path))
         // Someone's files in snapshots/ and baselines/, and a run of theirs in snapshots/.
         let mine = [dir.appendingPathComponent("snapshots/notes.txt"), dir.appendingPathComponent("baselines/mine/data"), dir.appendingPathComponent("snapshots/00000009/config.json"),
-                    dir.appendingPathComponent("baselines/other/config.json"), dir.appendingPathComponent("baselines/task0/mynote.txt")]
+                    dir.appendingPathComponent("baselines/other/config.json")]
         let baselineRun = dir.appendingPathComponent("baselines/task0/config.json")  // a file of the run's own baseline for task0
         for file in mine + [baselineRun] {
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -181,6 +181,12 @@ struct RunDirectoryTests {
             try resumed.run()
         }
         for file in mine { #expect(FileManager.default.fileExists(atPath: file.path), "\(file.path) survives a resume") }
+        // A note in a baseline's folder would block the new baseline: --overwrite is refused first, removing nothing.
+        let note = dir.appendingPathComponent("baselines/task0/mynote.txt")
+        try "x".write(to: note, atomically: true, encoding: .utf8)
+        #expect { try RunDirectory.create(dir, overwrite: true) } throws: { "\($0)".contains("baselines/task0 is not empty and not a run directory (it has mynote.txt)") }
+        #expect(FileManager.default.fileExists(atPath: baselineRun.path) && FileManager.default.fileExists(atPath: dir.appendingPathComponent("config.json").path))
+        try FileManager.default.removeItem(at: note)
         do {
             let fresh = try Trainer(model: try model(data), train: data.train, validation: data.validation, config: smallConfig(epochs: 1), directory: dir, overwrite: true)
             try fresh.run()

@@ -218,6 +218,7 @@ struct StudyTests {
             ("steps: {affinity: {estimators: [pairwise], mask_batches: 4}}", ":5: steps.affinity.mask_batches: applies to snip-iou, snip-rank"),
             ("steps: {ground_truth: true, grouping: {budgets: [1], verify: true}}", ":5: steps.grouping.verify: with steps.ground_truth"),
             ("steps: {ground_truth: 'yes'}", ":5: steps.ground_truth: expected true or false, found the quoted string 'yes'"),
+            ("steps: {task_vectors: {include: []}}", ":5: steps.task_vectors.include: expected at least one name pattern"),
         ]
         for (steps, expected) in cases {
             let file = try fixture.write(base + steps)

@@ -82,6 +82,15 @@ public final class RunDirectory: @unchecked Sendable {
             guard foreign.isEmpty || entries.contains("config.json") else {
                 throw refuse(.notEmpty(path: url.path, entries: foreign.sorted()))
             }
+            // A baseline folder holding other files could not take the new baseline run: refused
+            // now, before the old run is removed and the new one trained.
+            let oldTasks = (try? ModelSpec.load(url.appendingPathComponent("model.yaml")))?.heads.map(\.task) ?? []
+            for task in oldTasks {
+                let baseline = url.appendingPathComponent("baselines").appendingPathComponent(task)
+                guard isDirectory(baseline) else { continue }
+                let others = try directory.entries(of: baseline).filter { !runEntries.contains($0) && !isTemporary($0) }
+                if !others.isEmpty { throw refuse(.notEmpty(path: baseline.path, entries: others.sorted())) }
+            }
             try directory.removeRunFiles(in: url, keepingEmpty: true)
         }
         try directory.removeTemporaries(in: url)

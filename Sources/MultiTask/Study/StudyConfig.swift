@@ -261,7 +261,10 @@ public struct StudyConfig: Sendable, Equatable, Codable {
                     vectors.alphas = try r.list(a, "steps.task_vectors.alphas").map { try r.number($1, $0, -100...100, what: "a scaling coefficient α in [-100, 100]") }
                     guard !vectors.alphas.isEmpty else { throw r.error("steps.task_vectors.alphas", a, "expected at least one α") }
                 }
-                if let i = t["include"] { vectors.include = try r.strings(i, "steps.task_vectors.include") }
+                if let i = t["include"] {
+                    vectors.include = try r.strings(i, "steps.task_vectors.include")
+                    guard !vectors.include.isEmpty else { throw r.error("steps.task_vectors.include", i, "expected at least one name pattern, such as trunk.*") }
+                }
                 steps.taskVectors = vectors
             }
         }
