@@ -84,14 +84,14 @@ public final class RunDirectory: @unchecked Sendable {
             }
             // A baseline folder holding other files could not take the new baseline run: refused
             // now, before the old run is removed and the new one trained.
-            let oldTasks = (try? ModelSpec.load(url.appendingPathComponent("model.yaml")))?.heads.map(\.task) ?? []
+            let oldTasks = runTasks(in: url)
             for task in oldTasks {
                 let baseline = url.appendingPathComponent("baselines").appendingPathComponent(task)
                 guard isDirectory(baseline) else { continue }
                 let others = try directory.entries(of: baseline).filter { !runEntries.contains($0) && !isTemporary($0) }
                 if !others.isEmpty { throw refuse(.notEmpty(path: baseline.path, entries: others.sorted())) }
             }
-            try directory.removeRunFiles(in: url, keepingEmpty: true)
+            try directory.removeRunFiles(in: url, tasks: oldTasks, keepingEmpty: true)
         }
         try directory.removeTemporaries(in: url)
         return directory
@@ -207,11 +207,17 @@ public final class RunDirectory: @unchecked Sendable {
             && !FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).appendingPathComponent("config.json").path)
     }
 
+    /// The tasks of the run in `folder` (its model.yaml's heads; none when unreadable).
+    private static func runTasks(in folder: URL) -> [String] {
+        (try? ModelSpec.load(folder.appendingPathComponent("model.yaml")))?.heads.map(\.task) ?? []
+    }
+
     /// Removes the files of the run in `folder` and nothing else: its top-level files, its
-    /// snapshot folders and, for each of its tasks (model.yaml's heads), the files of the baseline
-    /// run `baselines/TASK` in turn. Folders left empty go (but `folder` itself with `keepingEmpty`).
-    private func removeRunFiles(in folder: URL, keepingEmpty: Bool = false) throws {
-        let tasks = (try? ModelSpec.load(folder.appendingPathComponent("model.yaml")))?.heads.map(\.task) ?? []
+    /// snapshot folders and, for each of its tasks (`tasks`, else model.yaml's heads), the files of
+    /// the baseline run `baselines/TASK` in turn. Folders left empty go (but `folder` itself with
+    /// `keepingEmpty`).
+    private func removeRunFiles(in folder: URL, tasks known: [String]? = nil, keepingEmpty: Bool = false) throws {
+        let tasks = known ?? RunDirectory.runTasks(in: folder)
         for name in try entries(of: folder) where RunDirectory.runEntries.contains(name) || RunDirectory.isTemporary(name) {
             let item = folder.appendingPathComponent(name)
             switch name {
@@ -246,7 +252,7 @@ public final class RunDirectory: @unchecked Sendable {
     }
 
     /// The training run directory (config.json and model.yaml) that `url` is or lies in, if any.
-    public static func enclosingRun(_ url: URL) -> URL? {
+    static func enclosingRun(_ url: URL) -> URL? {
         var folder = url.standardizedFileURL
         while true {
             let files = ["config.json", "model.yaml"].map { folder.appendingPathComponent($0).path }
