@@ -31,7 +31,7 @@ public enum AtomicDirectory {
             try replace(url)
         }
         removeAbandoned(name, in: parent)
-        let staging = parent.appendingPathComponent(".\(name).\(UUID().uuidString)\(AtomicWrite.temporarySuffix)")
+        let staging = temporarySibling(of: url)
         guard mkdir(staging.path, 0o777) == 0 else {
             throw AtomicWriteError.failed(path: url.path, step: "create the staging directory \(staging.path)", reason: String(cString: strerror(errno)))
         }
@@ -80,7 +80,7 @@ public enum AtomicDirectory {
     /// the new one. Elsewhere two renames, the first undone if the second fails.
     static func swap(_ staging: URL, into url: URL) throws {
         if let exchange = renameat2, exchange(AT_FDCWD, staging.path, AT_FDCWD, url.path, 2 /* RENAME_EXCHANGE */) == 0 { return }
-        let parked = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)\(AtomicWrite.temporarySuffix)")
+        let parked = temporarySibling(of: url)
         guard rename(url.path, parked.path) == 0 else {
             throw AtomicWriteError.failed(path: url.path, step: "move the earlier output aside", reason: String(cString: strerror(errno)))
         }
@@ -90,6 +90,11 @@ public enum AtomicDirectory {
             throw AtomicWriteError.failed(path: url.path, step: "rename the staging directory into place (the earlier output is kept)", reason: reason)
         }
         _ = rename(parked.path, staging.path)
+    }
+
+    /// `.<name>.<UUID>.tmp` beside `url`: the names `removeAbandoned` knows as a killed writer's.
+    private static func temporarySibling(of url: URL) -> URL {
+        url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)\(AtomicWrite.temporarySuffix)")
     }
 
     private typealias Renameat2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
